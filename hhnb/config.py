@@ -1,0 +1,257 @@
+"""Analysis configuration: the YAML file that says where the ntuples are and what to train on.
+
+The shipped ``analyses.yaml`` describes the toy ntuples; a user's own file has the
+same layout. Every file is validated on load against a JSON schema, and errors
+name the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from hhnb import lambdas as _lambdas
+
+DEFAULT_CONFIG = Path(str(resources.files("hhnb") / "analyses.yaml"))
+
+_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+_STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["analyses"],
+    "properties": {
+        "luminosity": {"type": "number", "exclusiveMinimum": 0},
+        "analyses": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": _NAME,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["tree", "features", "samples", "classes"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "toy": {"type": "boolean"},
+                    "tree": {"type": "string"},
+                    "weight": {"type": ["string", "null"]},
+                    "event": {"type": ["string", "null"]},
+                    "features": _STRINGS,
+                    "masses": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "selection": {"type": ["string", "null"]},
+                    "classes": {**_STRINGS, "minItems": 2},
+                    "luminosity": {"type": "number", "exclusiveMinimum": 0},
+                    "learning_rate": {"type": "number", "exclusiveMinimum": 0},
+                    "mhh_bins": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+                    "samples": {
+                        "type": "array",
+                        "minItems": 2,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["name", "class", "files"],
+                            "properties": {
+                                "name": _NAME,
+                                "class": {"type": "string"},
+                                "files": {
+                                    "oneOf": [{"type": "string"}, _STRINGS],
+                                },
+                                "tree": {"type": "string"},
+                                "cross_section": {"type": "number", "exclusiveMinimum": 0},
+                                "lambdas": {"type": "array", "items": {"type": ["number", "string"]}},
+                                "selection": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A configuration file that does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One physics process: its files, class and (without a weight branch) cross section in fb."""
+
+    name: str
+    klass: str
+    files: tuple[str, ...]
+    tree: str
+    cross_section: float | None = None
+    lambdas: tuple[float, ...] | None = None  # signal: the lambdas it provides (None = any via {tag})
+    selection: str | None = None
+
+    @property
+    def is_lambda_dependent(self) -> bool:
+        return self.lambdas is not None or any("{tag}" in f for f in self.files)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis category: what to read, what to train on, how to select."""
+
+    name: str
+    tree: str
+    features: tuple[str, ...]
+    classes: tuple[str, ...]
+    samples: tuple[Sample, ...]
+    source: Path
+    description: str = ""
+    toy: bool = False
+    weight: str | None = None
+    event: str | None = None
+    masses: dict[str, str] = field(default_factory=dict)
+    selection: str | None = None
+    luminosity: float = 3000.0
+    learning_rate: float = 1e-3
+    mhh_bins: tuple[float, ...] = ()
+
+    @property
+    def signal_class(self) -> str:
+        return self.classes[0]
+
+    def samples_of(self, klass: str) -> list[Sample]:
+        return [s for s in self.samples if s.klass == klass]
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration file."""
+
+    path: Path
+    luminosity: float
+    analyses: dict[str, Analysis]
+
+    def analysis(self, name: str) -> Analysis:
+        """Return one analysis, or raise a KeyError that lists the known ones."""
+        if name not in self.analyses:
+            close = difflib.get_close_matches(str(name), list(self.analyses), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise KeyError(
+                f"unknown analysis {name!r} in {self.path}{hint}: "
+                f"expected one of {', '.join(sorted(self.analyses))}"
+            )
+        return self.analyses[name]
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _check(path: Path, raw: Any) -> None:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        err = errors[0]
+        if err.validator == "oneOf" and err.context:
+            err = err.context[0]
+        lines = [f"{path}: key {_where(e)}: {e.message}" for e in errors[:5]]
+        raise ConfigError("invalid configuration\n  " + "\n  ".join(lines))
+
+
+def _resolve_files(patterns: str | list[str], base: Path) -> tuple[str, ...]:
+    items = [patterns] if isinstance(patterns, str) else list(patterns)
+    out = []
+    for item in items:
+        if "{data_dir}" in item or Path(item).is_absolute() or "://" in item:
+            out.append(item)
+        else:
+            out.append(str(base / item))
+    return tuple(out)
+
+
+def _build(path: Path, raw: dict[str, Any]) -> Config:
+    lumi = float(raw.get("luminosity", 3000.0))
+    analyses: dict[str, Analysis] = {}
+    for name, spec in raw["analyses"].items():
+        classes = tuple(spec["classes"])
+        samples = []
+        for i, s in enumerate(spec["samples"]):
+            if s["class"] not in classes:
+                raise ConfigError(
+                    f"{path}: key analyses.{name}.samples.{i}.class: {s['class']!r} is not "
+                    f"one of the analysis classes {list(classes)}"
+                )
+            if not spec.get("weight") and "cross_section" not in s:
+                raise ConfigError(
+                    f"{path}: key analyses.{name}.samples.{i}: sample {s['name']!r} needs "
+                    "'cross_section' (fb) because the analysis has no 'weight' branch"
+                )
+            try:
+                lams = tuple(_lambdas.parse(v) for v in s["lambdas"]) if "lambdas" in s else None
+            except ValueError as exc:
+                raise ConfigError(f"{path}: key analyses.{name}.samples.{i}.lambdas: {exc}") from None
+            samples.append(
+                Sample(
+                    name=s["name"],
+                    klass=s["class"],
+                    files=_resolve_files(s["files"], path.parent),
+                    tree=s.get("tree", spec["tree"]),
+                    cross_section=s.get("cross_section"),
+                    lambdas=lams,
+                    selection=s.get("selection"),
+                )
+            )
+        signal = [s for s in samples if s.klass == classes[0]]
+        if not signal:
+            raise ConfigError(
+                f"{path}: key analyses.{name}.samples: no sample of the signal class "
+                f"{classes[0]!r} (the first entry of 'classes')"
+            )
+        missing = [k for k in classes if not any(s.klass == k for s in samples)]
+        if missing:
+            raise ConfigError(
+                f"{path}: key analyses.{name}.classes: no sample for class(es) {missing}"
+            )
+        analyses[name] = Analysis(
+            name=name,
+            tree=spec["tree"],
+            features=tuple(spec["features"]),
+            classes=classes,
+            samples=tuple(samples),
+            source=path,
+            description=spec.get("description", ""),
+            toy=bool(spec.get("toy", False)),
+            weight=spec.get("weight"),
+            event=spec.get("event"),
+            masses=dict(spec.get("masses", {})),
+            selection=spec.get("selection"),
+            luminosity=float(spec.get("luminosity", lumi)),
+            learning_rate=float(spec.get("learning_rate", 1e-3)),
+            mhh_bins=tuple(float(b) for b in spec.get("mhh_bins", ())),
+        )
+    return Config(path=path, luminosity=lumi, analyses=analyses)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load and validate a configuration file (None = the shipped ``analyses.yaml``)."""
+    p = Path(path).expanduser().resolve() if path is not None else DEFAULT_CONFIG
+    if not p.is_file():
+        raise FileNotFoundError(f"configuration file {p} does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: expected a mapping with the key 'analyses', got {type(raw).__name__}")
+    _check(p, raw)
+    return _build(p, raw)
+
+
+def analysis(name: str, config: str | Path | Config | None = None) -> Analysis:
+    """Return one analysis from a config (a path, a loaded Config, or None = shipped)."""
+    cfg = config if isinstance(config, Config) else load(config)
+    return cfg.analysis(name)

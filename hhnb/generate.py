@@ -1,0 +1,192 @@
+"""The toy ntuple generator: ROOT files (TTrees) for the shipped analyses, at any kappa_lambda.
+
+``generate(data_dir, lambdas=[1, 10], events=20000)`` writes
+``<data_dir>/<category>/<sample>.root`` with the tree ``preselection``: the
+branches of physics.md (sections 2 and 3), an event weight (sigma x L / N, fb and
+fb^-1) and an event number. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import uproot
+from tqdm.auto import tqdm
+
+from hhnb import lambdas as _lambdas
+from hhnb import physics, toy_hh, toy_tthh
+from hhnb.fileio import atomic_path
+
+TREE = "preselection"
+LUMINOSITY = 3000.0  # fb^-1
+HH_BACKGROUNDS = ("qcd_4b", "qcd_2b2j", "ttbar")
+TTHH_SAMPLES = ("tthh", "ttbb", "tth", "ttz")
+_TTBAR_SLICES = ((0.0, 300.0, 0.95), (300.0, 2000.0, 0.05))  # fraction of sigma by top pT
+
+
+@dataclass(frozen=True)
+class Written:
+    """One written ntuple: where, how many events, and the weighted yield at the luminosity."""
+
+    analysis: str
+    sample: str
+    path: Path
+    events: int
+    generated: int
+    yield_: float
+
+
+def _seed(seed: int, *parts: object) -> np.random.Generator:
+    digest = hashlib.sha256("/".join(map(str, (seed, *parts))).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _slices(sample: str, kl: float) -> list[tuple[tuple[float, float] | None, float]]:
+    """(pT slice, cross section in fb) pieces a sample is generated in."""
+    if sample == "hh":
+        return [(None, physics.sigma_hh(kl) * physics.BR_BB**2)]
+    if sample in ("qcd_4b", "qcd_2b2j"):
+        return list(zip(physics.QCD_SLICES_GEV, physics.XSEC_FB[sample]))
+    if sample == "ttbar":
+        return [((lo, hi), physics.XSEC_FB["ttbar"][0] * f) for lo, hi, f in _TTBAR_SLICES]
+    return [(None, physics.XSEC_FB[sample][0])]
+
+
+def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar):
+    """Generate batches until every category has ``target`` events (or the cap); return per-category dicts."""
+    kept: list[list[dict[str, np.ndarray]]] = [[] for _ in range(ncat)]
+    counts = np.zeros(ncat, int)
+    generated = 0
+    while generated < max_factor * target and (counts < target).any():
+        if sample in TTHH_SAMPLES:
+            out = toy_tthh.generate_batch(sample, batch, rng)
+        else:
+            out = toy_hh.generate_batch(sample, batch, rng, kl=kl, pt_slice=pt_slice)
+        out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
+        generated += batch
+        for c in range(ncat):
+            sel = out["category"] == c
+            if sel.any():
+                kept[c].append({k: v[sel] for k, v in out.items()})
+                counts[c] += int(sel.sum())
+        if bar is not None:
+            bar.update(batch)
+    result = []
+    for c in range(ncat):
+        if not kept[c]:
+            result.append(None)
+            continue
+        arrays = {k: np.concatenate([d[k] for d in kept[c]]) for k in kept[c][0]}
+        accepted = len(arrays["eventNumber"])
+        keep = min(accepted, target)
+        arrays = {k: v[:keep] for k, v in arrays.items()}
+        # weight: sigma L / N_generated, scaled up for the accepted events not kept
+        factor = arrays.pop("weight_factor", np.ones(keep))
+        arrays["weight"] = factor * (xsec * LUMINOSITY / generated * accepted / keep)
+        result.append(arrays)
+    return result, generated
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray], info: str) -> None:
+    branches = {}
+    for k, v in arrays.items():
+        if k == "category":
+            continue
+        if k in ("eventNumber",):
+            branches[k] = v.astype(np.int64)
+        elif k == "weight":
+            branches[k] = v.astype(np.float64)
+        elif np.issubdtype(v.dtype, np.integer):
+            branches[k] = v.astype(np.int32)
+        else:
+            branches[k] = v.astype(np.float32)
+    with atomic_path(path) as tmp:
+        with uproot.recreate(tmp) as f:
+            f.mktree(TREE, {k: v.dtype for k, v in branches.items()})
+            step = 200_000
+            n = len(branches["eventNumber"])
+            for start in range(0, max(n, 1), step):
+                f[TREE].extend({k: v[start:start + step] for k, v in branches.items()})
+            f["hhnb_info"] = info
+
+
+def file_name(sample: str, kl: float | None = None) -> str:
+    """File name of a toy sample: ``hh_SlfCoup_<tag>.root`` for the signal, ``<sample>.root`` otherwise."""
+    return f"hh_SlfCoup_{_lambdas.tag(kl)}.root" if sample == "hh" else f"{sample}.root"
+
+
+def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: int = 20000, seed: int = 42,
+                    progress: bool = True, batch: int | None = None, max_factor: int = 60) -> list[Written]:
+    """Generate one sample (``hh`` at ``kl``, a 4b background, or a ttHH sample) and write its files."""
+    data_dir = Path(data_dir)
+    tthh = sample in TTHH_SAMPLES
+    if not tthh and sample not in ("hh", *HH_BACKGROUNDS):
+        raise ValueError(f"unknown toy sample {sample!r}: expected hh, {', '.join(HH_BACKGROUNDS + TTHH_SAMPLES)}")
+    if sample == "tthh" and _lambdas.parse(kl) != 1.0:
+        raise ValueError(f"the toy ttHH signal exists at lambda 1.0 only, not {kl}")
+    kl = _lambdas.parse(kl)
+    categories = ("tthh",) if tthh else toy_hh.CATEGORIES
+    pieces = _slices(sample, kl)
+    per_slice = max(1, int(np.ceil(events / len(pieces))))
+    batch = batch or max(2000, min(50_000, per_slice))
+    rng = _seed(seed, sample, _lambdas.tag(kl))
+    merged: list[list[dict[str, np.ndarray]]] = [[] for _ in categories]
+    generated_total = 0
+    label = f"{sample}" + (f" kl={kl:g}" if sample == "hh" else "")
+    bar = tqdm(desc=f"generate {label}", unit=" ev", unit_scale=True, disable=not progress, leave=False)
+    offset = 0
+    for pt_slice, xsec in pieces:
+        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), per_slice, rng, batch,
+                                    max_factor, bar)
+        for c, arrays in enumerate(res):
+            if arrays is not None:
+                arrays["eventNumber"] = arrays["eventNumber"] + offset
+                merged[c].append(arrays)
+        offset += generated
+        generated_total += generated
+    bar.close()
+    written = []
+    for c, cat in enumerate(categories):
+        if not merged[c]:
+            continue
+        arrays = {k: np.concatenate([d[k] for d in merged[c]]) for k in merged[c][0]}
+        path = data_dir / cat / file_name(sample, kl)
+        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} generated={generated_total}"
+        _write(path, arrays, info)
+        written.append(Written(cat, sample, path, len(arrays["weight"]), generated_total,
+                               float(arrays["weight"].sum())))
+    return written
+
+
+def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: list[float] | None = None,
+             events: int = 20000, seed: int = 42, progress: bool = True, skip_existing: bool = False) -> list[Written]:
+    """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH)."""
+    analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
+    unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
+    if unknown:
+        raise ValueError(f"unknown toy analysis {sorted(unknown)}: expected resolved, intermediate, boosted, tthh")
+    kls = [_lambdas.parse(v) for v in (lambdas if lambdas is not None else [1.0])]
+    jobs: list[tuple[str, float]] = []
+    if set(analyses) & set(toy_hh.CATEGORIES):
+        jobs += [("hh", kl) for kl in kls] + [(b, 1.0) for b in HH_BACKGROUNDS]
+    if "tthh" in analyses:
+        jobs += [(s, 1.0) for s in TTHH_SAMPLES]
+    written: list[Written] = []
+    data_dir = Path(data_dir)
+    for sample, kl in jobs:
+        cats = ("tthh",) if sample in TTHH_SAMPLES else toy_hh.CATEGORIES
+        if skip_existing and all((data_dir / c / file_name(sample, kl)).exists() for c in cats):
+            for c in cats:
+                p = data_dir / c / file_name(sample, kl)
+                with uproot.open(p) as f:
+                    t = f[TREE]
+                    w = t["weight"].array(library="np")
+                    info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
+                gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
+                written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
+            continue
+        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress)
+    return [w for w in written if w.analysis in analyses]
