@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import yaml
 
 from hhnb import lambdas as _lambdas
 
-DEFAULT_CONFIG = Path(str(resources.files("hhnb") / "analyses.yaml"))
+DEFAULT_CONFIG = Path(__file__).with_name("analyses.yaml")
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}

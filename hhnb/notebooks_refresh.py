@@ -1,0 +1,39 @@
+"""Re-execute the committed notebooks in place with their default parameters (``make notebooks``).
+
+The notebooks are run in a scratch project (HHNB_HOME) prepared exactly like the
+nbval run, so the committed outputs are what ``pytest --nbval`` will see.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary",
+         "parameterised", "constraints")
+
+
+def refresh(names: list[str] | None = None, root: Path | None = None) -> None:
+    from hhnb.nbsetup import prepare
+
+    root = root or Path(__file__).resolve().parents[1]
+    nbdir = root / "notebooks"
+    home = prepare()
+    os.environ["HHNB_HOME"] = str(home)
+    wanted = names or [n for n in ORDER if (nbdir / f"{n}.ipynb").exists()]
+    for name in wanted:
+        path = nbdir / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(nbdir)}}).execute()
+        for cell in nb.cells:
+            cell.get("metadata", {}).pop("execution", None)
+        nbformat.write(nb, path)
+        print(f"refreshed {path}")
+
+
+if __name__ == "__main__":
+    refresh(sys.argv[1:] or None)

@@ -1,0 +1,51 @@
+"""``-p lambda 10`` for papermill: rename Python keywords among the parameters.
+
+``lambda`` is a Python keyword, so papermill's injected ``lambda = 10`` would be a
+SyntaxError (and black, when installed, refuses it before the notebook runs).
+hhnb declares a papermill engine entry point; papermill imports every engine
+entry point when it starts, and importing this module registers a Python
+translator that writes ``lambda_ = 10`` instead. The parameter dict itself is
+unchanged, so papermill's ``{lambda}`` output-path templating keeps working.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from papermill.engines import NBClientEngine
+from papermill.translators import PythonTranslator, papermill_translators
+
+
+def safe_name(name: str) -> str:
+    """The Python name a notebook parameter is bound to: keywords get a trailing underscore.
+
+    >>> safe_name("lambda"), safe_name("analysis")
+    ('lambda_', 'analysis')
+    """
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+class KeywordSafePythonTranslator(PythonTranslator):
+    """papermill's Python translator, with keyword parameter names made assignable."""
+
+    @classmethod
+    def codify(cls, parameters, comment="Parameters"):
+        return super().codify({safe_name(k): v for k, v in parameters.items()}, comment)
+
+    @classmethod
+    def inspect(cls, parameters_cell):
+        params = super().inspect(parameters_cell)
+        return [p._replace(name=p.name[:-1]) if p.name.endswith("_") and keyword.iskeyword(p.name[:-1]) else p
+                for p in params]
+
+
+def register() -> None:
+    """Make papermill use the keyword-safe translator for Python kernels."""
+    papermill_translators.register("python", KeywordSafePythonTranslator)
+
+
+class HHNBEngine(NBClientEngine):
+    """papermill's default engine; declaring it as an entry point is what loads this module."""
+
+
+register()

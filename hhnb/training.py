@@ -1,0 +1,119 @@
+"""One training run end to end: read the ntuples, train, save model + card + scores.
+
+``train("resolved", 1.0)`` is what ``notebooks/train.ipynb`` calls.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hhnb import artifacts, config as _config, data, metrics, paths
+from hhnb import lambdas as _lambdas
+from hhnb.model import HyperParameters, TrainResult, class_balanced_weights, fit, predict, save, versions
+
+VALIDATION_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A finished training: where its files are and its headline numbers."""
+
+    analysis: str
+    kl: float
+    model_path: Path
+    card_path: Path
+    scores_path: Path
+    card: dict[str, Any]
+    result: TrainResult
+    scores: pd.DataFrame
+
+
+def validation_mask(event: np.ndarray, seed: int) -> np.ndarray:
+    """A seeded 10 % of the training events for early stopping (never the test set)."""
+    rng = np.random.default_rng(seed)
+    return (rng.random(len(event)) < VALIDATION_FRACTION) & ~data.is_test(event)
+
+
+def _subsample(df: pd.DataFrame, max_events: int | None, seed: int) -> pd.DataFrame:
+    """Keep at most ``max_events`` training events per sample (test events are all kept)."""
+    if not max_events:
+        return df
+    rng = np.random.default_rng(seed + 7)
+    keep = np.ones(len(df), bool)
+    for name in df["sample"].cat.categories:
+        idx = np.flatnonzero((df["sample"] == name).to_numpy() & ~df["is_test"].to_numpy())
+        if len(idx) > max_events:
+            drop = rng.choice(idx, len(idx) - max_events, replace=False)
+            keep[drop] = False
+    out = df[keep].copy()
+    # the kept training events carry the weight of the dropped ones
+    for name in df["sample"].cat.categories:
+        m_all = (df["sample"] == name).to_numpy() & ~df["is_test"].to_numpy()
+        m_out = (out["sample"] == name).to_numpy() & ~out["is_test"].to_numpy()
+        if m_out.any():
+            out.loc[m_out, "weight"] *= df.loc[m_all, "weight"].sum() / out.loc[m_out, "weight"].sum()
+    return out.reset_index(drop=True)
+
+
+def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysis: str, kl: float) -> pd.DataFrame:
+    """The scores table downstream notebooks read: outputs, discriminant, meta columns, masses, features."""
+    out = pd.DataFrame({f"score_{c}": probs[:, i].astype(np.float32) for i, c in enumerate(classes)})
+    out.insert(0, "score_sig", probs[:, 0].astype(np.float32))
+    out["discriminant"] = metrics.discriminant(probs[:, 0]).astype(np.float32)
+    for col in ("sample", "label", "weight", "event", "is_test", "is_val"):
+        out[col] = df[col].to_numpy()
+    for col in df.columns:
+        if col not in out and col not in data.META and col != "is_val":
+            out[col] = df[col].to_numpy()
+    out.attrs.update({"analysis": analysis, "lambda": kl})
+    return out
+
+
+def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
+          models_dir: str | Path | None = None, n_classes: int | None = None,
+          hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None) -> TrainingRun:
+    """Train one network for ``analysis`` at kappa_lambda ``kl`` and write model, card and scores."""
+    kl = _lambdas.parse(kl)
+    ana = _config.analysis(analysis, config)
+    data_dir = paths.resolve(data_dir, "data")
+    models_dir = paths.resolve(models_dir, "models")
+    hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
+    df = data.load(ana, kl, data_dir, n_classes=n_classes)
+    df = _subsample(df, max_events, seed)
+    classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
+    df["is_val"] = validation_mask(df["event"].to_numpy(), seed)
+    features = list(ana.features)
+    x = df[features].to_numpy(np.float32)
+    y = df["label"].to_numpy(np.int32)
+    sw = class_balanced_weights(y, df["weight"].to_numpy(), hyper.class_target)
+    tr = (~df["is_test"] & ~df["is_val"]).to_numpy()
+    va = df["is_val"].to_numpy()
+    for k, name in enumerate(classes):
+        if not (tr & (y == k)).any():
+            raise data.InputError(f"analysis {analysis!r} lambda {_lambdas.tag(kl)}: no training events of class {name!r}")
+    result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=seed)
+    probs = predict(result.model, x)
+    scores = score_frame(df, probs, classes, analysis, kl)
+    te = df["is_test"].to_numpy()
+    roc = metrics.roc((y[te] == 0).astype(int), probs[te, 0], df["weight"].to_numpy()[te])
+    card = {
+        "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "features": features, "classes": classes,
+        "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
+        "hyperparameters": hyper.as_dict(), "epochs_run": result.epochs_run,
+        "training_time_s": round(result.train_time_s, 3),
+        "events": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
+        "metrics": {"test_auc": round(roc.area, 6), "val_loss": round(min(result.history["val_loss"]), 6)},
+        "masses": ana.masses, "tree": ana.tree, "config": str(ana.source), "data_dir": str(data_dir),
+        "event_branch": ana.event, "test_rule": f"{ana.event or 'entry'} % {data.TEST_MODULUS} == 0",
+        "versions": versions(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    mp = save(result.model, artifacts.model_path(models_dir, analysis, kl))
+    cp = artifacts.write_card(artifacts.card_path(models_dir, analysis, kl), card)
+    sp = artifacts.write_scores(artifacts.scores_path(models_dir, analysis, kl), scores)
+    return TrainingRun(analysis, kl, mp, cp, sp, card, result, scores)
