@@ -161,8 +161,24 @@ def columns_for(analysis: Analysis) -> list[str]:
     return list(dict.fromkeys(list(analysis.features) + list(analysis.masses.values())))
 
 
-def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: int = 20000, seed: int = 42) -> None:
-    """Check that the signal at ``kl`` exists; for toy analyses generate it if it is missing."""
+def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
+                  seed: int | None = None) -> None:
+    """Check that the signal at ``kl`` exists; for toy analyses generate whatever toy file is missing."""
+    from hhnb import defaults
+
+    events = events or defaults.EVENTS
+    seed = defaults.SEED if seed is None else seed
+    if analysis.toy:
+        for sample in analysis.samples:
+            if sample.klass == analysis.signal_class:
+                continue
+            try:
+                sample_files(sample, data_dir)
+            except FileNotFoundError:
+                from hhnb.generate import generate_sample
+
+                log.info("generating the toy sample %s in %s", sample.name, data_dir)
+                generate_sample(data_dir, sample.name, 1.0, events=events, seed=seed, progress=False)
     for sample in analysis.samples_of(analysis.signal_class):
         if sample.lambdas is not None and not any(abs(kl - v) < 1e-9 for v in sample.lambdas):
             raise InputError(

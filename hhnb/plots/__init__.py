@@ -1,0 +1,1 @@
+"""Figures: functions that take arrays and return a matplotlib Figure (one module per topic)."""

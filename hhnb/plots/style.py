@@ -1,0 +1,44 @@
+"""HEP styling shared by every figure, and saving as PNG + PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
+import matplotlib.pyplot as plt  # noqa: E402
+import mplhep  # noqa: E402
+
+from hhnb.fileio import atomic_path  # noqa: E402
+
+ENERGY_TEV = 14
+LUMI_FB = 3000
+
+
+def use_style() -> None:
+    """ATLAS-like HEP style for all following figures."""
+    plt.style.use(mplhep.style.ATLAS)
+    plt.rcParams.update({"figure.figsize": (7, 5.5), "savefig.bbox": "tight", "font.size": 14})
+
+
+def label(ax, lumi: float | None = LUMI_FB, text: str = "Simulation") -> None:
+    """Experiment-style label: 'Simulation', sqrt(s) = 14 TeV, luminosity."""
+    mplhep.label.exp_label(exp="hhnb", llabel=text, data=False, lumi=lumi, com=ENERGY_TEV, ax=ax, loc=0)
+
+
+def figure(nrows: int = 1, ncols: int = 1, **kw):
+    use_style()
+    return plt.subplots(nrows, ncols, **kw)
+
+
+def save(fig, outdir: str | Path, name: str) -> list[Path]:
+    """Save ``fig`` as ``<outdir>/<name>.png`` and ``.pdf`` (atomically) and return the paths."""
+    outdir = Path(outdir)
+    out = []
+    for ext in ("png", "pdf"):
+        path = outdir / f"{name}.{ext}"
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=100, metadata={"CreationDate": None} if ext == "pdf" else None)
+        out.append(path)
+    return out

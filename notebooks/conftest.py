@@ -1,0 +1,14 @@
+"""nbval set-up: run the notebooks in a scratch project with toy data and the default network ready."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_sessionstart(session):
+    from hhnb.nbsetup import prepare
+
+    prepare()
