@@ -73,6 +73,24 @@ class HyperParameters:
     patience: int = 5
     class_target: float = 100_000.0  # each class weighted to this many effective events
 
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": (int, 1, None), "batch_size": (int, 1, None), "patience": (int, 0, None),
+            "dropout": (float, 0.0, 0.95), "learning_rate": (float, 1e-12, 10.0), "class_target": (float, 1.0, None),
+        }
+        for name, (kind, lo, hi) in checks.items():
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and int(v) != v):
+                raise ValueError(f"hyper-parameter {name}={v!r}: expected {'an integer' if kind is int else 'a number'}")
+            if v < lo or (hi is not None and v > hi):
+                raise ValueError(f"hyper-parameter {name}={v!r}: expected a value in [{lo}, {hi if hi else 'inf'}]")
+        widths = self.widths
+        if not widths or any(isinstance(w, bool) or not isinstance(w, (int, float)) or w < 1 or int(w) != w
+                             for w in widths):
+            raise ValueError(f"hyper-parameter widths={widths!r}: expected a list of positive integers, e.g. [200, 200]")
+        if not isinstance(self.optimizer, str):
+            raise ValueError(f"hyper-parameter optimizer={self.optimizer!r}: expected a name such as 'adamax'")
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["widths"] = list(self.widths)

@@ -24,6 +24,7 @@ def refresh(names: list[str] | None = None, root: Path | None = None) -> None:
     nbdir = root / "notebooks"
     home = prepare()
     os.environ["HHNB_HOME"] = str(home)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # plots inline, as in JupyterLab
     wanted = names or [n for n in ORDER if (nbdir / f"{n}.ipynb").exists()]
     for name in wanted:
         path = nbdir / f"{name}.ipynb"

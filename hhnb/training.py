@@ -15,7 +15,7 @@ import pandas as pd
 
 from hhnb import artifacts, config as _config, data, metrics, paths
 from hhnb import lambdas as _lambdas
-from hhnb.model import HyperParameters, TrainResult, class_balanced_weights, fit, predict, save, versions
+from hhnb.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
 
 VALIDATION_FRACTION = 0.1
 
@@ -75,6 +75,11 @@ def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysi
     return out
 
 
+def output_dir(analysis: str, kl: object) -> Path:
+    """``runs/<analysis>/lambda<tag>/``: plots and tables of one network."""
+    return paths.project_dir() / "runs" / analysis / f"lambda{_lambdas.tag(kl)}"
+
+
 def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
           models_dir: str | Path | None = None, n_classes: int | None = None,
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None) -> TrainingRun:
@@ -111,7 +116,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "metrics": {"test_auc": round(roc.area, 6), "val_loss": round(min(result.history["val_loss"]), 6)},
         "masses": ana.masses, "tree": ana.tree, "config": str(ana.source), "data_dir": str(data_dir),
         "event_branch": ana.event, "test_rule": f"{ana.event or 'entry'} % {data.TEST_MODULUS} == 0",
-        "versions": versions(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(), "devices": devices(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     mp = save(result.model, artifacts.model_path(models_dir, analysis, kl))
     cp = artifacts.write_card(artifacts.card_path(models_dir, analysis, kl), card)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import mplhep
 
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
-import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
-
-from hhnb.fileio import atomic_path  # noqa: E402
+from hhnb.fileio import atomic_path
 
 ENERGY_TEV = 14
 LUMI_FB = 3000

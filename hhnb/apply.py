@@ -1,0 +1,338 @@
+"""Apply trained networks to ntuples: score branches written into copies of the ROOT files.
+
+For every input ``<stem>.root`` the output ``<stem>_withNNs.root`` holds every original
+branch unchanged plus, for each network, ``nnscore_<analysis>_SlfCoup_<tag>_sig`` (and
+``_qcd``, ``_top``) as float32 and ``nnscore_<analysis>_SlfCoup_<tag>_istest`` (int8: 1 = an
+event of the network's test set, never trained on; 0 = the network may have seen it).
+Files are read, scored and written in chunks, so memory stays flat whatever the file size;
+outputs are written to a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import errno
+import glob
+import json
+import queue
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import uproot
+
+from hhnb import artifacts, data
+from hhnb import lambdas as _lambdas
+from hhnb.fileio import atomic_path
+
+SUFFIX = "_withNNs"
+STEP = 200_000  # events per chunk: about 8 MB per float64 branch
+
+
+@dataclass(frozen=True)
+class Network:
+    """One trained network as apply needs it: its model file and what its card says."""
+
+    analysis: str
+    kl: float
+    model_path: Path
+    features: tuple[str, ...]
+    classes: tuple[str, ...]
+    score_branches: tuple[str, ...]
+    test_branch: str
+    tree: str
+    event_branch: str | None
+
+    @property
+    def name(self) -> str:
+        return self.model_path.stem
+
+    @property
+    def branches(self) -> tuple[str, ...]:
+        return (*self.score_branches, self.test_branch)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What happened to one input file: written, skipped (output exists) or failed (with why)."""
+
+    input: Path
+    output: Path
+    status: str
+    events: int = 0
+    seconds: float = 0.0
+    method: str = ""
+    error: str = ""
+
+
+def network(model_path: str | Path) -> Network:
+    """A network from its ``.keras`` file and the JSON card beside it."""
+    model_path = Path(model_path)
+    card_file = model_path.with_suffix(".json")
+    if not model_path.exists():
+        raise FileNotFoundError(f"model file {model_path} does not exist")
+    if not card_file.exists():
+        raise FileNotFoundError(f"model card {card_file} (beside {model_path.name}) does not exist")
+    card = json.loads(card_file.read_text())
+    missing = [k for k in ("analysis", "lambda", "features", "classes") if k not in card]
+    if missing:
+        raise KeyError(f"model card {card_file} lacks key(s) {', '.join(missing)}")
+    branches = tuple(card.get("score_branches") or artifacts.branch_names(card["analysis"], card["lambda"],
+                                                                           card["classes"]))
+    base = f"nnscore_{card['analysis']}_SlfCoup_{_lambdas.tag(card['lambda'])}"
+    return Network(card["analysis"], _lambdas.parse(card["lambda"]), model_path, tuple(card["features"]),
+                   tuple(card["classes"]), branches, f"{base}_istest", card.get("tree", "preselection"),
+                   card.get("event_branch"))
+
+
+def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | Path) -> list[Network]:
+    """Networks of ``analysis`` (comma list allowed) at ``lambdas`` ('all' = every card in ``models_dir``)."""
+    models_dir = Path(models_dir)
+    out = []
+    for ana in [a.strip() for a in analysis.split(",") if a.strip()]:
+        if isinstance(lambdas, str) and lambdas.strip().lower() == "all":
+            paths = sorted(p.with_suffix(".keras") for p in models_dir.glob(f"nn_{ana}_SlfCoup_*.json")
+                           if p.with_suffix(".keras").exists())
+            if not paths:
+                raise FileNotFoundError(f"no trained network of analysis {ana!r} in {models_dir} "
+                                        f"(expected nn_{ana}_SlfCoup_<tag>.keras with its .json card)")
+        else:
+            paths = [artifacts.model_path(models_dir, ana, kl) for kl in _lambdas.parse_list(lambdas)]
+        out += [network(p) for p in paths]
+    return out
+
+
+def check_networks(nets: list[Network]) -> None:
+    """Refuse an empty set, two networks writing the same branch, or networks reading different trees."""
+    if not nets:
+        raise ValueError("no network to apply: give --analysis/--lambdas or --model")
+    owner: dict[str, Network] = {}
+    for net in nets:
+        for b in net.branches:
+            if b in owner:
+                raise ValueError(f"networks {owner[b].model_path} and {net.model_path} would both write "
+                                 f"branch {b!r}: apply them in separate runs (or to separate copies)")
+            owner[b] = net
+    trees = {n.tree for n in nets}
+    if len(trees) > 1:
+        raise ValueError(f"the networks read different trees ({', '.join(sorted(trees))}): apply them separately")
+
+
+def output_path(path: str | Path, outdir: str | Path | None = None) -> Path:
+    """``<outdir>/<stem>_withNNs.root`` (default: beside the input)."""
+    path = Path(path)
+    return (Path(outdir) if outdir is not None else path.parent) / f"{path.stem}{SUFFIX}.root"
+
+
+def expand(patterns: Iterable[str | Path]) -> list[Path]:
+    """Input files from names and globs, each once, in order; a pattern matching nothing is an error."""
+    out: list[Path] = []
+    for pattern in patterns:
+        text = str(pattern)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matches:
+            raise FileNotFoundError(f"no input file matches {text!r}")
+        out += [Path(m) for m in matches if Path(m) not in out]
+    return out
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def _model(path: Path):
+    """Each model is loaded once per process."""
+    from hhnb import model as _m
+
+    key = str(path.resolve())
+    if key not in _MODELS:
+        _MODELS[key] = _m.load(path)
+    return _MODELS[key]
+
+
+def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
+    """Append one chunk to a writable tree (a function of its own so tests can make it fail)."""
+    tree.extend(arrays)
+
+
+def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: int) -> dict[str, np.ndarray]:
+    """Score branches (float32) and test-set flags (int8) of every network for one chunk of events."""
+    from hhnb.model import predict
+
+    n = len(next(iter(chunk.values()))) if chunk else 0
+    out: dict[str, np.ndarray] = {}
+    for net in nets:
+        x = np.column_stack([np.asarray(chunk[f], np.float32) for f in net.features]) if n else \
+            np.zeros((0, len(net.features)), np.float32)
+        probs = predict(_model(net.model_path), x)
+        for i, b in enumerate(net.score_branches):
+            out[b] = probs[:, i].astype(np.float32)
+        event = chunk[net.event_branch] if net.event_branch else np.arange(entry_start, entry_start + n)
+        out[net.test_branch] = data.is_test(event).astype(np.int8)
+    return out
+
+
+def _check_input(path: Path, nets: list[Network], tree: str):
+    """Open the tree and check every network's inputs are there and no output branch is (errors name them)."""
+    t = data.open_tree(str(path), tree, [])
+    keys = set(t.keys())
+    problems = []
+    for net in nets:
+        need = [*net.features, *([net.event_branch] if net.event_branch else [])]
+        missing = [b for b in need if b not in keys]
+        if missing:
+            problems.append(f"network {net.name} needs branch(es) {', '.join(missing)}")
+    clash = [b for net in nets for b in net.branches if b in keys]
+    if clash:
+        problems.append(f"branch(es) {', '.join(clash)} already exist (scores applied before?)")
+    if problems:
+        raise data.InputError(f"file {path}, tree {tree!r}: " + "; ".join(problems))
+    types = {}
+    for name in t.keys(recursive=False):
+        interp = t[name].interpretation
+        if not isinstance(interp, uproot.interpretation.numerical.AsDtype):
+            raise data.InputError(f"file {path}, tree {tree!r}: branch {name!r} is not a flat numeric branch "
+                                  f"({interp}); apply copies flat branches only")
+        types[name] = interp.to_dtype
+    return t, types
+
+
+def _write_copy(src: Path, dst: Path, tree, types: dict[str, np.dtype], nets: list[Network], tree_name: str,
+                step: int, progress: Callable[[int], None] | None) -> int:
+    """Write ``dst``: the input tree chunk by chunk plus the new branches, and the input's TObjStrings."""
+    new_types = {b: (np.int8 if b == net.test_branch else np.float32) for net in nets for b in net.branches}
+    n = 0
+    with uproot.open(src) as fin, uproot.recreate(dst) as fout:
+        fout.mktree(tree_name, {**types, **new_types})
+        for chunk, report in tree.iterate(list(types), step_size=step, library="np", report=True):
+            scores = score_chunk(nets, chunk, report.tree_entry_start)
+            _extend(fout[tree_name], {**chunk, **scores})
+            n += report.tree_entry_stop - report.tree_entry_start
+            if progress:
+                progress(report.tree_entry_stop - report.tree_entry_start)
+        for key, cls in fin.classnames(recursive=False).items():
+            if cls == "TObjString":
+                fout[key.split(";")[0]] = str(fin[key])
+    return n
+
+
+def _add_in_place(tmp: Path, tree, types, nets: list[Network], tree_name: str, step: int) -> int:
+    """uproot's ``add_branches`` on a copy of the input (scores are computed chunk by chunk, added at once)."""
+    parts: dict[str, list[np.ndarray]] = {b: [] for net in nets for b in net.branches}
+    for chunk, report in tree.iterate(list({f for net in nets for f in (*net.features, net.event_branch) if f}),
+                                      step_size=step, library="np", report=True):
+        for b, v in score_chunk(nets, chunk, report.tree_entry_start).items():
+            parts[b].append(v)
+    new = {b: (np.concatenate(v) if v else np.zeros(0, np.float32)) for b, v in parts.items()}
+    with uproot.update(tmp) as f:
+        f[tree_name].add_branches(new)
+    return tree.num_entries
+
+
+def apply_file(path: str | Path, nets: list[Network], output: str | Path | None = None, force: bool = False,
+               in_place: bool = False, step: int = STEP, progress: Callable[[int], None] | None = None) -> Applied:
+    """Score one file with every network; never raises for a bad file (the result says what failed)."""
+    path = Path(path)
+    output = path if in_place else Path(output or output_path(path))
+    tree_name = nets[0].tree
+    t0 = time.perf_counter()
+    if not in_place and output.exists() and not force:
+        return Applied(path, output, "skipped", error="output exists (use --force to rewrite)")
+    method = "in-place add_branches" if in_place else "copy"
+    try:
+        tree, types = _check_input(path, nets, tree_name)
+        with atomic_path(output) as tmp:
+            if in_place:
+                shutil.copyfile(path, tmp)
+                shutil.copymode(path, tmp)
+                try:
+                    n = _add_in_place(tmp, tree, types, nets, tree_name, step)
+                    if progress:
+                        progress(n)
+                except NotImplementedError:  # e.g. trees of several baskets: rewrite the whole file instead
+                    method = "in-place rewrite"
+                    n = _write_copy(path, tmp, tree, types, nets, tree_name, step, progress)
+            else:
+                n = _write_copy(path, tmp, tree, types, nets, tree_name, step, progress)
+    except OSError as exc:
+        why = "disk full" if exc.errno == errno.ENOSPC else type(exc).__name__
+        return Applied(path, output, "failed", seconds=time.perf_counter() - t0, method=method,
+                       error=f"writing {output}: {why}: {exc} (nothing written)")
+    except Exception as exc:  # corrupt input, missing branches, unreadable baskets ...
+        msg = str(exc) if str(path) in str(exc) else f"file {path}: {exc}"
+        return Applied(path, output, "failed", seconds=time.perf_counter() - t0, method=method,
+                       error=f"{msg} (nothing written)")
+    return Applied(path, output, "written", n, time.perf_counter() - t0, method)
+
+
+def _entries(path: Path, tree: str) -> int:
+    try:
+        with uproot.open(path) as f:
+            return int(f[tree].num_entries)
+    except Exception:
+        return 0
+
+
+def _work(path: Path, nets: list[Network], output: Path, force: bool, in_place: bool, step: int,
+          q: Any = None) -> Applied:
+    """Worker process entry point: progress goes back through a manager queue."""
+    return apply_file(path, nets, output, force, in_place, step, q.put if q is not None else None)
+
+
+def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path | None = None, jobs: int = 1,
+          force: bool = False, in_place: bool = False, step: int = STEP, progress: bool = True) -> list[Applied]:
+    """Apply ``nets`` to every file (globs allowed), ``jobs`` files at a time; one result per input, in order."""
+    from tqdm.auto import tqdm
+
+    check_networks(nets)
+    paths = expand(files)
+    if in_place and outdir is not None:
+        raise ValueError("--in-place writes into the input files: it takes no output directory")
+    outputs = [p if in_place else output_path(p, outdir) for p in paths]
+    seen: dict[Path, Path] = {}
+    for p, o in zip(paths, outputs):
+        if not in_place and o.resolve() in seen:
+            raise ValueError(f"inputs {seen[o.resolve()]} and {p} would both write {o}")
+        seen[o.resolve()] = p
+    if outdir is not None:
+        outdir = Path(outdir)
+        try:
+            outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PermissionError(f"output directory {outdir} cannot be created: {exc}") from None
+        import os
+
+        if not os.access(outdir, os.W_OK):
+            raise PermissionError(f"output directory {outdir} is not writable")
+    total = sum(_entries(p, nets[0].tree) for p in paths)
+    bar = tqdm(total=total, desc="apply", unit=" ev", unit_scale=True, disable=not progress, leave=False)
+    try:
+        if jobs <= 1 or len(paths) == 1:
+            results = [apply_file(p, nets, o, force, in_place, step, bar.update) for p, o in zip(paths, outputs)]
+        else:
+            results = _parallel(paths, outputs, nets, jobs, force, in_place, step, bar)
+    finally:
+        bar.close()
+    return results
+
+
+def _parallel(paths, outputs, nets, jobs, force, in_place, step, bar) -> list[Applied]:
+    """Files in worker processes (spawned: TensorFlow is not fork-safe), progress through a queue."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        q = manager.Queue()
+        futures = [pool.submit(_work, p, nets, o, force, in_place, step, q) for p, o in zip(paths, outputs)]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.2)
+            while True:
+                try:
+                    bar.update(q.get_nowait())
+                except queue.Empty:
+                    break
+        return [f.result() for f in futures]

@@ -1,0 +1,45 @@
+"""``hhnb apply``: write network scores as new branches into copies of ntuples."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from hhnb import apply as _apply
+from hhnb import paths
+from hhnb.tables import text_table
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", help="input ROOT files or globs (quote globs: 'data/resolved/*.root')")
+    p.add_argument("--analysis", default=None, help="analysis (or comma list) whose networks to apply")
+    p.add_argument("--lambdas", default="1.0", help="'1,10,m5.0' or 'all' (every network found; default 1.0)")
+    p.add_argument("--model", action="append", default=[], metavar="PATH",
+                   help="a .keras model (card beside it); repeatable, instead of or besides --analysis")
+    p.add_argument("--models-dir", default=None, help="where the networks are (default <project>/models)")
+    p.add_argument("--outdir", default=None, help="output folder (default: beside each input)")
+    p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (default 1)")
+    p.add_argument("--step", type=int, default=_apply.STEP, help=f"events per chunk (default {_apply.STEP})")
+    p.add_argument("--force", action="store_true", help="rewrite outputs that already exist")
+    p.add_argument("--in-place", action="store_true", help="add the branches to the input files themselves")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    nets = [_apply.network(m) for m in args.model]
+    if args.analysis:
+        nets += _apply.networks(args.analysis, args.lambdas, paths.resolve(args.models_dir, "models"))
+    results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
+                           in_place=args.in_place, step=args.step, progress=not args.no_progress)
+    table = pd.DataFrame([{"input": str(r.input), "output": str(r.output), "status": r.status, "events": r.events,
+                           "seconds": round(r.seconds, 2),
+                           "events/s": round(r.events / r.seconds) if r.seconds > 0 and r.events else 0}
+                          for r in results])
+    print(f"networks: {', '.join(n.name for n in nets)}")
+    print(text_table(table))
+    failed = [r for r in results if r.status == "failed"]
+    for r in failed:
+        print(f"hhnb apply: failed: {r.error}", file=sys.stderr)
+    return 1 if failed else 0

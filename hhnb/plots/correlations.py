@@ -1,0 +1,133 @@
+"""Figures for score-versus-mass correlations, and the wrapper that makes them all for one network.
+
+``score_vs_mass`` and ``sculpting`` take histograms / records and return a Figure;
+``make`` knows the config and the saved scores, writes PNG + PDF + coefficients.csv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import hist
+import matplotlib.pyplot as plt
+import mplhep
+import numpy as np
+import pandas as pd
+
+from hhnb import artifacts, correlations as corr
+from hhnb import config as _config
+from hhnb import lambdas as _lambdas
+from hhnb.fileio import write_text
+from hhnb.plots import style
+
+MASS_LABELS = {"m_hh": r"$m_{hh}$", "h1_M": r"$m_{h1}$", "h2_M": r"$m_{h2}$", "m_bb": r"$m_{bb}$",
+               "h_b": r"$H_{T}^{b}$"}
+
+
+def axis_label(mass: str, unit: str = "GeV") -> str:
+    """Axis label with unit for a mass variable (``m_hh`` -> ``$m_{hh}$ [GeV]``)."""
+    return f"{MASS_LABELS.get(mass, mass)} [{unit}]"
+
+
+def score_vs_mass(hists: dict[str, hist.Hist], profiles: dict[str, corr.Profile], mass: str,
+                  score_label: str = r"signal score $p_{sig}$") -> plt.Figure:
+    """One panel per sample: normalised 2D histogram of score vs mass, with the profile (mean score) on top."""
+    n = len(hists)
+    fig, axes = style.figure(1, n, figsize=(5.2 * n, 4.8), squeeze=False)
+    for ax, (name, h) in zip(axes[0], hists.items()):
+        total = h.values().sum()
+        mplhep.hist2dplot(h.values() / total if total > 0 else h.values(), h.axes[0].edges, h.axes[1].edges,
+                          ax=ax, cmap="viridis", cbarextend=False, cbar=True)
+        p = profiles[name]
+        centres = 0.5 * (p.edges[1:] + p.edges[:-1])
+        ok = np.isfinite(p.mean)
+        ax.errorbar(centres[ok], p.mean[ok], yerr=np.nan_to_num(p.error[ok]), xerr=0.5 * np.diff(p.edges)[ok],
+                    fmt="o", color="red", ms=3, label="mean score")
+        ax.set_xlabel(axis_label(mass))
+        ax.set_ylabel(score_label)
+        ax.set_ylim(0, 1)
+        ax.set_title(name, fontsize=13)
+        ax.legend(loc="upper right", fontsize=10, frameon=True)
+    style.label(axes[0][0])
+    fig.tight_layout()
+    return fig
+
+
+def sculpting(results: dict[str, corr.Sculpting], cut: float, what: str = "all backgrounds") -> plt.Figure:
+    """Background mass distributions before/after ``score > cut`` (normalised), with after/before below."""
+    n = len(results)
+    style.use_style()
+    fig, axes = plt.subplots(2, n, figsize=(5.5 * n, 5.5), squeeze=False, sharex="col",
+                             gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05})
+    for i, (mass, s) in enumerate(results.items()):
+        top, bottom = axes[0][i], axes[1][i]
+        mplhep.histplot(s.before, s.edges, yerr=s.before_error, ax=top, label=f"{what}, before cut")
+        mplhep.histplot(s.after, s.edges, yerr=s.after_error, ax=top,
+                        label=f"after $p_{{sig}} > {cut:g}$ (eff. {s.efficiency:.2g})")
+        top.set_ylabel("normalised events / GeV")
+        top.legend(fontsize=9, loc="upper right")
+        mplhep.histplot(np.nan_to_num(s.ratio), s.edges, yerr=np.nan_to_num(s.ratio_error), ax=bottom,
+                        color="black", histtype="errorbar", label="after / before")
+        bottom.axhline(1.0, color="grey", ls="--", lw=1)
+        bottom.set_ylim(0, 3)
+        bottom.set_ylabel("ratio")
+        bottom.set_xlabel(axis_label(mass))
+        bottom.legend(fontsize=8, loc="upper right")
+    style.label(axes[0][0])
+    return fig
+
+
+@dataclass(frozen=True)
+class CorrelationReport:
+    """Everything the correlations notebook shows: coefficients, sculpting numbers, figures, written files."""
+
+    coefficients: pd.DataFrame
+    sculpting: pd.DataFrame
+    figures: dict[str, plt.Figure]
+    outdir: Path
+    written: list[Path]
+
+
+def make(analysis: str, kl: object, config: str | Path | None = None, models_dir: str | Path | None = None,
+         outdir: str | Path | None = None, cut: float = corr.DEFAULT_CUT, subset: str = "test", bins: int = 30,
+         seed: int = 1, save: bool = True) -> CorrelationReport:
+    """Read a network's saved scores, compute the correlations and sculpting, draw and save everything."""
+    from hhnb import paths
+
+    ana = _config.load(config).analysis(analysis)
+    tag = _lambdas.tag(kl)
+    scores = artifacts.read_scores(paths.resolve(models_dir, "models"), analysis, kl)
+    masses = corr.mass_columns(ana, scores.columns)
+    events = corr.select(scores, subset)
+    outdir = Path(outdir) if outdir is not None else corr.output_dir(analysis, tag)
+    figures: dict[str, plt.Figure] = {}
+    samples = [str(s) for s in events["sample"].drop_duplicates()]
+    for label, col in masses.items():
+        edges = corr.mass_edges(events[col].to_numpy(float), bins)
+        hists, profiles = {}, {}
+        for name in samples:
+            g = events[events["sample"].astype(str) == name]
+            m, s, w = g[col].to_numpy(float), g["score_sig"].to_numpy(float), g["weight"].to_numpy(float)
+            hists[name] = corr.histogram2d(m, s, edges, w, mass_label=label)
+            profiles[name] = corr.profile(m, s, edges, w)
+        figures[f"score_vs_{label}"] = score_vs_mass(hists, profiles, label)
+    bkg = events[events["label"].to_numpy() != 0]
+    sculpt = {label: corr.sculpting(bkg[col].to_numpy(float), bkg["score_sig"].to_numpy(float),
+                                    corr.mass_edges(bkg[col].to_numpy(float), bins), bkg["weight"].to_numpy(float),
+                                    cut)
+              for label, col in masses.items()}
+    figures["sculpting"] = sculpting(sculpt, cut)
+    coeffs = corr.coefficients(events, masses, seed=seed)
+    sculpt_table = pd.DataFrame([{"mass": m, "cut": cut, "bkg_efficiency": s.efficiency,
+                                  "bkg_events_after": s.events_after,
+                                  "max_abs_ratio_minus_1": float(np.nanmax(np.abs(s.ratio[s.before > 0] - 1)))
+                                  if (s.before > 0).any() else float("nan")}
+                                 for m, s in sculpt.items()])
+    written: list[Path] = []
+    if save:
+        for name, fig in figures.items():
+            written += style.save(fig, outdir, name)
+        written.append(write_text(outdir / "coefficients.csv", coeffs.to_csv(index=False, float_format="%.6g")))
+        written.append(write_text(outdir / "sculpting.csv", sculpt_table.to_csv(index=False, float_format="%.6g")))
+    return CorrelationReport(coeffs, sculpt_table, figures, outdir, written)
