@@ -2,7 +2,7 @@
 
 For every input ``<stem>.root`` the output ``<stem>_withNNs.root`` holds every original
 branch unchanged plus, for each network, ``nnscore_<analysis>_SlfCoup_<tag>_sig`` (and
-``_qcd``, ``_top``) as float32 and ``nnscore_<analysis>_SlfCoup_<tag>_istest`` (int8: 1 = an
+``_qcd``, ``_top``) as float32 and ``nnscore_<analysis>_SlfCoup_<tag>_istest`` (int32: 1 = an
 event of the network's test set, never trained on; 0 = the network may have seen it).
 Files are read, scored and written in chunks, so memory stays flat whatever the file size;
 outputs are written to a temporary name and renamed when complete.
@@ -158,7 +158,7 @@ def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
 
 
 def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: int) -> dict[str, np.ndarray]:
-    """Score branches (float32) and test-set flags (int8) of every network for one chunk of events."""
+    """Score branches (float32) and test-set flags (int32; ROOT reads int8 as char) for one chunk."""
     from hhnb.model import predict
 
     n = len(next(iter(chunk.values()))) if chunk else 0
@@ -170,7 +170,7 @@ def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: 
         for i, b in enumerate(net.score_branches):
             out[b] = probs[:, i].astype(np.float32)
         event = chunk[net.event_branch] if net.event_branch else np.arange(entry_start, entry_start + n)
-        out[net.test_branch] = data.is_test(event).astype(np.int8)
+        out[net.test_branch] = data.is_test(event).astype(np.int32)
     return out
 
 
@@ -202,7 +202,7 @@ def _check_input(path: Path, nets: list[Network], tree: str):
 def _write_copy(src: Path, dst: Path, tree, types: dict[str, np.dtype], nets: list[Network], tree_name: str,
                 step: int, progress: Callable[[int], None] | None) -> int:
     """Write ``dst``: the input tree chunk by chunk plus the new branches, and the input's TObjStrings."""
-    new_types = {b: (np.int8 if b == net.test_branch else np.float32) for net in nets for b in net.branches}
+    new_types = {b: (np.int32 if b == net.test_branch else np.float32) for net in nets for b in net.branches}
     n = 0
     with uproot.open(src) as fin, uproot.recreate(dst) as fout:
         fout.mktree(tree_name, {**types, **new_types})

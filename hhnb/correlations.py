@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import dcor
 import hist
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from hhnb.config import Analysis
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
 MAX_DCOR_EVENTS = 5000  # distance correlation is O(n^2) in memory: subsample
 SCORE_EDGES = np.linspace(0.0, 1.0, 21)
+RANGES = {"h1_M": (50.0, 250.0), "h2_M": (50.0, 250.0)}  # GeV; other masses: from quantiles
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,15 @@ def mass_columns(analysis: Analysis, columns: list[str] | pd.Index | None = None
     return dict(analysis.masses)
 
 
-def mass_edges(values: np.ndarray, bins: int = 30, quantiles: tuple[float, float] = (0.005, 0.995)) -> np.ndarray:
-    """Bin edges spanning the central part of a mass distribution (robust to a long tail).
+def mass_edges(values: np.ndarray, bins: int = 30, quantiles: tuple[float, float] = (0.01, 0.95),
+               name: str | None = None) -> np.ndarray:
+    """Bin edges: a fixed range for known masses (``RANGES``), else the quantiles (robust to a long tail).
 
     >>> mass_edges(np.arange(1001.0), bins=2, quantiles=(0.0, 1.0)).tolist()
     [0.0, 500.0, 1000.0]
     """
+    if name in RANGES:
+        return np.linspace(*RANGES[name], bins + 1)
     lo, hi = np.quantile(np.asarray(values, float), quantiles)
     if hi <= lo:
         hi = lo + 1.0
@@ -89,11 +92,15 @@ def pearson(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> f
 
 def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
                          max_events: int = MAX_DCOR_EVENTS, seed: int = 1) -> float:
-    """Distance correlation (Szekely et al. 2007; 0 iff independent) on a seeded subsample.
+    """Bias-corrected distance correlation (Szekely & Rizzo 2014; ~0 iff independent) on a seeded subsample.
 
-    With weights, events are drawn with probability proportional to |weight|, so the
-    number refers to the weighted distribution.
+    Returns sqrt(max(0, unbiased dCor^2)), so independent variables give ~0 at any
+    sample size. With weights, events are drawn (with replacement) with probability
+    proportional to |weight|, so the number refers to the weighted distribution.
+    dcor is imported here: its import compiles numba code (about 10 s).
     """
+    import dcor  # noqa: PLC0415
+
     x, y = np.asarray(x, float), np.asarray(y, float)
     rng = np.random.default_rng(seed)
     n = len(x)
@@ -104,9 +111,9 @@ def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None
         idx = rng.choice(n, size=max_events, replace=False)
     else:
         idx = np.arange(n)
-    if len(idx) < 2 or np.ptp(x[idx]) == 0 or np.ptp(y[idx]) == 0:
+    if len(idx) < 4 or np.ptp(x[idx]) == 0 or np.ptp(y[idx]) == 0:
         return float("nan")
-    return float(dcor.distance_correlation(x[idx], y[idx]))
+    return float(np.sqrt(max(0.0, dcor.u_distance_correlation_sqr(x[idx], y[idx]))))
 
 
 def histogram2d(mass: np.ndarray, score: np.ndarray, mass_edges_: np.ndarray, weight: np.ndarray | None = None,

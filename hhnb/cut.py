@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import uproot
 
 from hhnb import data, record, stats
 from hhnb import lambdas as _lambdas

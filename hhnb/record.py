@@ -63,7 +63,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 def git_commit(cwd: str | Path | None = None) -> str:
     """The project's current commit (short), or '' outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd or paths.project_dir(),
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd or Path(__file__).resolve().parent,
                              capture_output=True, text=True, timeout=5)
         return out.stdout.strip() if out.returncode == 0 else ""
     except (OSError, subprocess.SubprocessError):

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
                       weight=args.weight, tree=args.tree, test_only=args.test_only)
     table = _cut.summary(result)
     print(f"cut: {args.branch} >= {value:g}" + (" (best cut from the run record)" if args.best else ""))
-    print(text_table(table.drop(columns=["cut"]).fillna(""), ".6g"))
+    print(text_table(table.drop(columns=["cut"]).astype(object).fillna(""), ".6g"))
     if args.csv:
         with atomic_path(args.csv) as tmp:
             table.to_csv(tmp, index=False)

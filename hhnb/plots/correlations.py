@@ -38,7 +38,7 @@ def score_vs_mass(hists: dict[str, hist.Hist], profiles: dict[str, corr.Profile]
     for ax, (name, h) in zip(axes[0], hists.items()):
         total = h.values().sum()
         mplhep.hist2dplot(h.values() / total if total > 0 else h.values(), h.axes[0].edges, h.axes[1].edges,
-                          ax=ax, cmap="viridis", cbarextend=False, cbar=True)
+                          ax=ax, cmap="viridis", cbarextend=False, cbar=True, rasterized=True)
         p = profiles[name]
         centres = 0.5 * (p.edges[1:] + p.edges[:-1])
         ok = np.isfinite(p.mean)
@@ -47,7 +47,7 @@ def score_vs_mass(hists: dict[str, hist.Hist], profiles: dict[str, corr.Profile]
         ax.set_xlabel(axis_label(mass))
         ax.set_ylabel(score_label)
         ax.set_ylim(0, 1)
-        ax.set_title(name, fontsize=13)
+        ax.text(0.04, 0.80, name, transform=ax.transAxes, color="white", fontsize=13)
         ax.legend(loc="upper right", fontsize=10, frameon=True)
     style.label(axes[0][0])
     fig.tight_layout()
@@ -59,13 +59,13 @@ def sculpting(results: dict[str, corr.Sculpting], cut: float, what: str = "all b
     n = len(results)
     style.use_style()
     fig, axes = plt.subplots(2, n, figsize=(5.5 * n, 5.5), squeeze=False, sharex="col",
-                             gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05})
+                             gridspec_kw={"height_ratios": [3, 1], "hspace": 0.05, "wspace": 0.35})
     for i, (mass, s) in enumerate(results.items()):
         top, bottom = axes[0][i], axes[1][i]
         mplhep.histplot(s.before, s.edges, yerr=s.before_error, ax=top, label=f"{what}, before cut")
         mplhep.histplot(s.after, s.edges, yerr=s.after_error, ax=top,
                         label=f"after $p_{{sig}} > {cut:g}$ (eff. {s.efficiency:.2g})")
-        top.set_ylabel("normalised events / GeV")
+        top.set_ylabel("norm. events / GeV")
         top.legend(fontsize=9, loc="upper right")
         mplhep.histplot(np.nan_to_num(s.ratio), s.edges, yerr=np.nan_to_num(s.ratio_error), ax=bottom,
                         color="black", histtype="errorbar", label="after / before")
@@ -104,7 +104,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
     figures: dict[str, plt.Figure] = {}
     samples = [str(s) for s in events["sample"].drop_duplicates()]
     for label, col in masses.items():
-        edges = corr.mass_edges(events[col].to_numpy(float), bins)
+        edges = corr.mass_edges(events[col].to_numpy(float), bins, name=label)
         hists, profiles = {}, {}
         for name in samples:
             g = events[events["sample"].astype(str) == name]
@@ -114,7 +114,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
         figures[f"score_vs_{label}"] = score_vs_mass(hists, profiles, label)
     bkg = events[events["label"].to_numpy() != 0]
     sculpt = {label: corr.sculpting(bkg[col].to_numpy(float), bkg["score_sig"].to_numpy(float),
-                                    corr.mass_edges(bkg[col].to_numpy(float), bins), bkg["weight"].to_numpy(float),
+                                    corr.mass_edges(bkg[col].to_numpy(float), bins, name=label), bkg["weight"].to_numpy(float),
                                     cut)
               for label, col in masses.items()}
     figures["sculpting"] = sculpting(sculpt, cut)

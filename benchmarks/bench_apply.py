@@ -1,0 +1,171 @@
+"""``hhnb apply`` throughput and memory, side by side with a plain uproot copy, Keras in memory and per-event scoring.
+
+Everything runs on synthetic ntuples with the toy ``resolved`` layout (42 flat branches) and
+networks of the default architecture (200, 200), untrained: scoring cost does not depend on the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import uproot
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT_DIR))
+
+from hhnb import apply as A  # noqa: E402
+from hhnb import artifacts, config, lambdas  # noqa: E402
+
+TREE = "preselection"
+EVENTS = 200_000
+SINGLE_CALLS = 300
+RSS_SIZES = (250_000, 1_000_000)
+RSS_NETWORKS = 15
+EXTRA = ["h1_j1_Pt", "h1_j1_Eta", "h1_j1_Phi", "h1_j1_M", "h2_j1_Pt", "h2_j1_Eta", "h2_j1_Phi", "h2_j1_M",
+         "h1_j2_Pt", "h1_j2_Eta", "h1_j2_Phi", "h1_j2_M", "h2_j2_Pt", "h2_j2_Eta", "h2_j2_Phi", "h2_j2_M",
+         "dEta_hh", "nBTags", "nLargeR", "nJets"]
+
+
+def _schema() -> dict[str, np.dtype]:
+    names = list(config.analysis("resolved").features) + EXTRA
+    out = {}
+    for n in names:
+        out[n] = np.dtype(np.int32) if ("BTag" in n or n.startswith("n")) else np.dtype(np.float32)
+    out["eventNumber"], out["weight"] = np.dtype(np.int64), np.dtype(np.float64)
+    return out
+
+
+def make_file(path: Path, events: int, seed: int = 1, step: int = 200_000) -> Path:
+    """A synthetic ntuple in chunks (flat memory), toy-resolved branch names and dtypes."""
+    rng = np.random.default_rng(seed)
+    schema = _schema()
+    with uproot.recreate(path) as f:
+        f.mktree(TREE, schema)
+        for start in range(0, events, step):
+            n = min(step, events - start)
+            chunk = {k: (rng.integers(0, 3, n).astype(t) if t == np.int32 else rng.normal(100, 30, n).astype(t))
+                     for k, t in schema.items()}
+            chunk["eventNumber"] = np.arange(start, start + n, dtype=np.int64)
+            f[TREE].extend(chunk)
+    return path
+
+
+def make_networks(models_dir: Path, count: int) -> list[Path]:
+    """``count`` networks (200, 200) of the resolved analysis at different lambdas, with their cards."""
+    from hhnb.model import HyperParameters, build, save
+
+    ana = config.analysis("resolved")
+    rng = np.random.default_rng(2)
+    x = rng.normal(100, 30, (1000, len(ana.features))).astype(np.float32)
+    model = build(x, 3, HyperParameters())
+    paths = []
+    for kl in lambdas.GRID[:count]:
+        mp = save(model, artifacts.model_path(models_dir, "resolved", kl))
+        artifacts.write_card(artifacts.card_path(models_dir, "resolved", kl), {
+            "analysis": "resolved", "lambda": kl, "features": list(ana.features), "classes": list(ana.classes),
+            "score_branches": artifacts.branch_names("resolved", kl, ana.classes), "tree": TREE,
+            "event_branch": "eventNumber"})
+        paths.append(mp)
+    return paths
+
+
+def plain_copy(src: Path, dst: Path, step: int = A.STEP) -> float:
+    """Seconds for an uproot read + write of every branch, chunk by chunk, no scoring (the reference)."""
+    t0 = time.perf_counter()
+    with uproot.open(src) as fin, uproot.recreate(dst) as fout:
+        tree = fin[TREE]
+        fout.mktree(TREE, {k: tree[k].interpretation.to_dtype for k in tree.keys()})
+        for chunk in tree.iterate(library="np", step_size=step):
+            fout[TREE].extend(chunk)
+    return time.perf_counter() - t0
+
+
+_RSS_SCRIPT = """
+import resource, sys, json
+from hhnb import apply as A
+nets = A.networks("resolved", "all", sys.argv[2])
+r = A.apply_file(sys.argv[1], nets, sys.argv[3], force=True)
+print(json.dumps({"status": r.status, "error": r.error, "seconds": r.seconds, "networks": len(nets),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def peak_rss(src: Path, models_dir: Path, dst: Path) -> dict:
+    """Peak RSS (MB) and time of ``apply_file`` in a fresh process (TensorFlow included)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT_DIR)}
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(src), str(models_dir), str(dst)],
+                         capture_output=True, text=True, env=env, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if res["status"] != "written":
+        raise RuntimeError(f"apply failed in the RSS measurement: {res['error']}")
+    return res
+
+
+def rows() -> list[dict]:
+    from hhnb.model import load, predict
+
+    with tempfile.TemporaryDirectory(prefix="hhnb-bench-apply-") as tmp:
+        tmp = Path(tmp)
+        src = make_file(tmp / "events.root", EVENTS)
+        one = tmp / "one"
+        make_networks(one, 1)
+        nets = A.networks("resolved", "all", one)
+        A.apply_file(make_file(tmp / "warm.root", 1000), nets, tmp / "warm_out.root")  # TF import, model load
+        t_copy = min(plain_copy(src, tmp / "copy.root") for _ in range(2))
+        t_apply = min(A.apply_file(src, nets, tmp / "out.root", force=True).seconds for _ in range(2))
+        model = load(nets[0].model_path)
+        with uproot.open(src) as f:
+            x = np.column_stack([f[TREE][b].array(library="np") for b in nets[0].features]).astype(np.float32)
+        t0 = time.perf_counter()
+        model.predict(x, batch_size=65536, verbose=0)
+        t_keras = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        predict(model, x)
+        t_hhnb_mem = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for i in range(SINGLE_CALLS):
+            model.predict(x[i:i + 1], verbose=0)
+        per_event = (time.perf_counter() - t0) / SINGLE_CALLS
+        many = tmp / "many"
+        make_networks(many, RSS_NETWORKS)
+        rss = {}
+        for n in RSS_SIZES:
+            big = make_file(tmp / f"big_{n}.root", n, seed=3)
+            rss[n] = peak_rss(big, many, tmp / f"big_{n}_out.root")
+            big.unlink()
+            (tmp / f"big_{n}_out.root").unlink()
+
+    r_apply, r_copy = EVENTS / t_apply, EVENTS / t_copy
+    small, large = RSS_SIZES
+    return [
+        {"benchmark": f"apply 1 net vs plain uproot copy ({EVENTS // 1000}k ev, 42 branches)", "hhnb": r_apply,
+         "reference": r_copy, "unit": "events/s", "ratio": r_apply / r_copy, "goal": ">= 0.5"},
+        {"benchmark": "apply 1 net (file to file) vs keras predict in memory", "hhnb": r_apply,
+         "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_apply, "goal": "(for scale)"},
+        {"benchmark": "hhnb.model.predict vs keras predict, in memory", "hhnb": EVENTS / t_hhnb_mem,
+         "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_hhnb_mem, "goal": "(for scale)"},
+        {"benchmark": f"apply 1 net vs one event per predict call ({SINGLE_CALLS} calls, extrapolated)",
+         "hhnb": r_apply, "reference": 1.0 / per_event, "unit": "events/s", "ratio": r_apply * per_event,
+         "goal": ">= 100"},
+        {"benchmark": f"apply peak RSS, {RSS_NETWORKS} nets, {large // 1000}k vs {small // 1000}k events "
+                      f"({rss[large]['seconds']:.0f} s vs {rss[small]['seconds']:.0f} s)",
+         "hhnb": rss[large]["rss_mb"], "reference": rss[small]["rss_mb"], "unit": "MB",
+         "ratio": rss[large]["rss_mb"] / rss[small]["rss_mb"], "goal": "<= 1500 MB; ratio ~1 (flat)"},
+    ]
+
+
+if __name__ == "__main__":
+    import pandas as pd
+
+    from hhnb.tables import text_table
+
+    t0 = time.perf_counter()
+    print(text_table(pd.DataFrame(rows())))
+    print(f"{time.perf_counter() - t0:.0f} s")

@@ -1,0 +1,29 @@
+"""``hhnb roc --file roc.csv``: draw the ROC curve of a saved CSV and print the best significance."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hhnb import evaluation, metrics
+from hhnb.plots import evaluation as evplots
+from hhnb.plots.style import save
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--file", required=True, help="ROC CSV written by the evaluate notebook (runs/<a>/lambda<tag>/roc.csv)")
+    p.add_argument("--out", help="folder for roc.png/.pdf (default: beside the CSV)")
+
+
+def run(args: argparse.Namespace) -> int:
+    df = evaluation.read_roc_csv(args.file)
+    order = df.sort_values("bkg_eff")
+    area = float(((order.sig_eff.to_numpy()[1:] + order.sig_eff.to_numpy()[:-1]) / 2
+                  * abs(order.bkg_eff.diff().to_numpy()[1:])).sum())
+    curve = metrics.Curve(order.bkg_eff.to_numpy(), order.sig_eff.to_numpy(), order.score_cut.to_numpy(), area)
+    out = Path(args.out) if args.out else Path(args.file).parent
+    paths = save(evplots.roc_curve(curve), out, "roc_from_csv")
+    print(evaluation.best_line(df))
+    print(f"AUC = {area:.4f}")
+    print(f"plot: {paths[0]}")
+    return 0

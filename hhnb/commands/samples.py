@@ -1,0 +1,48 @@
+"""``hhnb samples``: the samples of an analysis with events, weighted yield and files."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+import uproot
+
+from hhnb import config as _config
+from hhnb import data, lambdas, paths
+from hhnb.tables import text_table
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--analysis", default="all", help="analysis name or 'all'")
+    p.add_argument("--lambda", dest="kl", default="1", help="kappa_lambda of the signal (default 1)")
+    p.add_argument("--config", help="your analyses YAML (default: the shipped toy analyses)")
+    p.add_argument("--data-dir", help="data folder (default <project>/data)")
+
+
+def sample_rows(analysis, kl: float, data_dir) -> list[dict]:
+    """Per sample: entries in the files, weighted yield before selection, files."""
+    rows = []
+    for s in analysis.samples:
+        files = data.sample_files(s, data_dir, kl if s.is_lambda_dependent else None)
+        n, y = 0, 0.0
+        for f in files:
+            t = data.open_tree(f, s.tree, [analysis.weight] if analysis.weight else [])
+            n += t.num_entries
+            if analysis.weight:
+                y += float(uproot.open(f)[s.tree][analysis.weight].array(library="np").sum())
+        if not analysis.weight:
+            y = (s.cross_section or 0.0) * analysis.luminosity
+        rows.append({"analysis": analysis.name, "sample": s.name, "class": s.klass, "events": n,
+                     f"yield ({analysis.luminosity:g} fb^-1)": y, "files": ", ".join(files)})
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = _config.load(args.config)
+    names = list(cfg.analyses) if args.analysis == "all" else [args.analysis]
+    data_dir = paths.resolve(args.data_dir, "data")
+    rows = []
+    for name in names:
+        rows += sample_rows(cfg.analysis(name), lambdas.parse(args.kl), data_dir)
+    print(text_table(pd.DataFrame(rows), ".6g"))
+    return 0

@@ -1,0 +1,107 @@
+"""``hhnb sweep``: the notebook chain over analyses x lambdas on a local Dask cluster, a scheduler or a batch system."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--analyses", default="resolved,boosted", help="comma list or 'all' (default resolved,boosted)")
+    p.add_argument("--lambdas", default="1,10", help="kappa_lambda list '1,10,m5.0' or 'all' (the physics grid)")
+    p.add_argument("--notebooks", default=",".join(_chain()), help="chain to run per point (default %(default)s)")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                   help="notebook parameter, repeatable (epochs=2, max_events=2000; boosted:epochs=5 for one analysis)")
+    p.add_argument("--force", action="store_true", help="re-run points whose outputs are complete")
+    p.add_argument("--workers", type=int, default=None, help="local workers (default one per core)")
+    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--cluster", choices=("local", "htcondor", "slurm"), default="local", help="where to run")
+    p.add_argument("--jobs", type=int, default=2, help="batch jobs to submit with --cluster (default 2)")
+    p.add_argument("--cores", type=int, default=1, help="cores per batch job (default 1)")
+    p.add_argument("--memory", default="4GB", help="memory per batch job (default 4GB)")
+    p.add_argument("--walltime", default="02:00:00", help="SLURM wall time per job")
+    p.add_argument("--queue", default=None, help="SLURM partition")
+    p.add_argument("--dry-run", action="store_true", help="print the batch job script (or the points) and exit")
+    p.add_argument("--config", default=None, help="analysis YAML (passed to the notebooks too)")
+    p.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _chain() -> tuple[str, ...]:
+    from hhnb.sweep import CHAIN
+
+    return CHAIN
+
+
+def run(args: argparse.Namespace) -> int:
+    from hhnb import lambdas, paths, sweep
+    from hhnb.tables import text_table
+
+    points = sweep.grid(args.analyses, args.lambdas, args.config)
+    params = sweep.parse_params(args.param)
+    if args.config:
+        params.setdefault("config", str(Path(args.config).resolve()))
+    nbdir = Path(sweep.__file__).resolve().parents[1] / "notebooks"
+    wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
+    notebooks, missing = sweep.present_notebooks(wanted, nbdir)
+    for name in missing:
+        print(f"warning: notebooks/{name}.ipynb does not exist: skipped", file=sys.stderr)
+    if not notebooks:
+        raise ValueError(f"none of the notebooks {wanted} exists in {nbdir}")
+    project = paths.project_dir()
+    home = os.environ.get("HHNB_HOME")
+    if args.cluster != "local":
+        cluster = sweep.batch_cluster(args.cluster, args.cores, args.memory, args.walltime, args.queue,
+                                      home or str(project))
+        if args.dry_run:
+            print(cluster.job_script())
+            cluster.close()
+            return 0
+    elif args.dry_run:
+        for pt in points:
+            print(f"{pt.analysis} lambda {pt.tag}: {' -> '.join(notebooks)}")
+        return 0
+    print(f"sweep: {len(points)} points x {' -> '.join(notebooks)}; outputs under {project}", flush=True)
+    if args.scheduler:
+        client = sweep.connect(args.scheduler)
+    elif args.cluster != "local":
+        cluster.scale(jobs=args.jobs)
+        from dask.distributed import Client
+
+        client = Client(cluster)
+    else:
+        client = sweep.local_client(args.workers)
+
+    def report(res) -> None:
+        where = f"{res.point.analysis} lambda {lambdas.tag(res.point.kl)}"
+        if res.status == "failed":
+            print(f"FAILED {where}: {res.error}", file=sys.stderr, flush=True)
+        elif res.status == "done":
+            print(f"done {where} in {res.seconds:.1f} s", flush=True)
+
+    try:
+        results = sweep.sweep(points, notebooks, client, params, force=args.force, nbdir=nbdir, project=project,
+                              on_result=report, progress=not args.no_progress, timeout=args.timeout)
+    finally:
+        cluster_obj = getattr(client, "cluster", None)
+        client.close()
+        if cluster_obj is not None and not args.scheduler:
+            cluster_obj.close()
+    print()
+    print(text_table(sweep.results_table(results)))
+    skipped = sum(r.status == "skipped" for r in results)
+    if skipped:
+        print(f"\n{skipped} point(s) were complete and skipped (--force re-runs them)")
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        print(f"\n{len(failed)} point(s) failed:", file=sys.stderr)
+        for r in failed:
+            rel = r.failed_notebook or "(no executed notebook)"
+            print(f"  {r.point.analysis} lambda {lambdas.tag(r.point.kl)}: {r.error}\n    see {rel}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,31 @@
+"""Shared fixtures: small seeded toy ntuples and a tiny trained network (made once per session)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def toy_dir(tmp_path_factory):
+    """Toy ntuples (1500 events per sample and category) for all analyses at lambda 1."""
+    from hhnb.generate import generate
+
+    d = tmp_path_factory.mktemp("toy") / "data"
+    generate(d, lambdas=[1.0], events=1500, seed=7, progress=False)
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, toy_dir):
+    """A tiny resolved kl=1 network trained on the toy ntuples."""
+    from hhnb.model import HyperParameters
+    from hhnb.training import train
+
+    models = tmp_path_factory.mktemp("models")
+    return train("resolved", 1.0, data_dir=toy_dir, models_dir=models,
+                 hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3)

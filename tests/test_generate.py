@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import uproot
+
+from hhnb import physics
+from hhnb.generate import generate, generate_sample
+
+HH_BRANCHES = ["pT_hh", "m_hh", "nMuon", "nElec", "h1_M", "h1_Pt", "h1_Eta", "h1_Phi", "h1_j1_j2_dR", "h2_M",
+               "h2_Pt", "h2_Eta", "h2_Phi", "h2_j1_j2_dR", "met_Et", "met_Phi", "h1_j1_BTag", "h1_j2_BTag",
+               "h2_j1_BTag", "h2_j2_BTag", "weight", "eventNumber"]
+
+
+def _arrays(path):
+    with uproot.open(path) as f:
+        return f["preselection"].arrays(library="np")
+
+
+def test_files_and_branches(toy_dir):
+    for cat in ("resolved", "intermediate", "boosted"):
+        for name in ("hh_SlfCoup_1.0", "qcd_4b", "qcd_2b2j", "ttbar"):
+            arr = _arrays(toy_dir / cat / f"{name}.root")
+            assert set(HH_BRANCHES) <= set(arr)
+            assert len(arr["weight"]) > 0
+            assert (arr["weight"] > 0).all()
+    arr = _arrays(toy_dir / "tthh" / "tthh.root")
+    assert {"numjet", "numlep", "btag", "srap", "cent", "m_bb", "h_b", "mt1", "dr1", "j8_Pt"} <= set(arr)
+
+
+def test_categories_follow_large_r_count(toy_dir):
+    for cat, n_large in (("resolved", 0), ("intermediate", 1), ("boosted", 2)):
+        arr = _arrays(toy_dir / cat / "hh_SlfCoup_1.0.root")
+        assert (arr["nLargeR"] == n_large).all()
+    boosted = _arrays(toy_dir / "boosted" / "hh_SlfCoup_1.0.root")
+    assert (boosted["h1_Pt"] > 200).mean() > 0.95  # large-R jets are boosted
+    sig = _arrays(toy_dir / "resolved" / "hh_SlfCoup_1.0.root")
+    qcd = _arrays(toy_dir / "resolved" / "qcd_4b.root")
+
+    def window(a):
+        return np.mean((a["h1_M"] > 90) & (a["h1_M"] < 140) & (a["h2_M"] > 90) & (a["h2_M"] < 140))
+
+    assert window(sig) > 0.35
+    assert window(sig) > 2.5 * window(qcd)  # the Higgs-candidate masses are a strong handle
+
+
+def test_deterministic(tmp_path):
+    a = generate_sample(tmp_path / "a", "qcd_4b", events=300, seed=5, progress=False)
+    b = generate_sample(tmp_path / "b", "qcd_4b", events=300, seed=5, progress=False)
+    c = generate_sample(tmp_path / "c", "qcd_4b", events=300, seed=6, progress=False)
+    for wa, wb, wc in zip(a, b, c):
+        xa, xb, xc = _arrays(wa.path), _arrays(wb.path), _arrays(wc.path)
+        for k in xa:
+            np.testing.assert_array_equal(xa[k], xb[k])
+        assert not np.array_equal(xa["m_hh"], xc["m_hh"])
+
+
+def test_signal_yield_is_sigma_times_lumi(tmp_path):
+    """All categories together carry at most sigma x BR x L; resolved carries a realistic share."""
+    written = generate_sample(tmp_path, "hh", 1.0, events=2000, seed=1, progress=False)
+    total = sum(w.yield_ for w in written)
+    full = physics.sigma_hh(1.0) * physics.BR_BB**2 * 3000
+    assert 0.1 * full < total < full
+    res = {w.analysis: w.yield_ for w in written}
+    assert res["resolved"] > res["intermediate"] > 0
+
+
+def test_any_lambda_and_ttHH_only_at_sm(tmp_path):
+    w = generate_sample(tmp_path, "hh", 3.7, events=300, progress=False)
+    assert w[0].path.name == "hh_SlfCoup_3.7.root"
+    with pytest.raises(ValueError, match="1.0 only"):
+        generate_sample(tmp_path, "tthh", 5.0, events=100, progress=False)
+    with pytest.raises(ValueError, match="unknown toy sample"):
+        generate_sample(tmp_path, "wjets", events=100, progress=False)
+    with pytest.raises(ValueError, match="unknown toy analysis"):
+        generate(tmp_path, analyses=["vbf"], progress=False)
+
+
+def test_no_partial_file_on_failure(tmp_path, monkeypatch):
+    import hhnb.generate as g
+
+    def boom(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(g.uproot, "recreate", boom)
+    with pytest.raises(OSError):
+        generate_sample(tmp_path, "ttbar", events=200, progress=False)
+    assert list(tmp_path.rglob("*")) == [] or all(p.is_dir() for p in tmp_path.rglob("*"))

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+from scipy.stats import mannwhitneyu
+
+from hhnb import metrics, stats
+
+
+@pytest.fixture
+def toy_scores():
+    rng = np.random.default_rng(0)
+    sig = rng.beta(5, 2, 4000)
+    bkg = rng.beta(2, 5, 40000)
+    score = np.concatenate([sig, bkg])
+    is_sig = np.r_[np.ones(4000, bool), np.zeros(40000, bool)]
+    weight = np.r_[np.full(4000, 0.05), np.full(40000, 2.0)]
+    return score, is_sig, weight
+
+
+def test_roc_weighted_matches_unweighted_when_uniform(toy_scores):
+    score, is_sig, _ = toy_scores
+    a = metrics.roc(is_sig.astype(int), score).area
+    b = metrics.roc(is_sig.astype(int), score, np.full(len(score), 3.0)).area
+    assert a == pytest.approx(b, abs=1e-12)
+    # AUC = P(score_sig > score_bkg): the Mann-Whitney U statistic over n_sig x n_bkg
+    u = mannwhitneyu(score[is_sig], score[~is_sig]).statistic
+    assert a == pytest.approx(u / (is_sig.sum() * (~is_sig).sum()), abs=1e-9)
+
+
+def test_scan_matches_brute_force(toy_scores):
+    score, is_sig, w = toy_scores
+    scan = metrics.significance_scan(score, is_sig, w, bins=2000, min_bkg=10)
+    best = 0.0
+    for c in scan.cuts:
+        s, b = w[is_sig & (score >= c)].sum(), w[~is_sig & (score >= c)].sum()
+        if b >= 10:
+            best = max(best, float(stats.asimov_z(s, b)))
+    assert scan.best_z == pytest.approx(best, rel=1e-9)
+    assert scan.best_nbkg >= 10
+    sel = score >= scan.best_cut
+    assert scan.best_nsig == pytest.approx(w[is_sig & sel].sum(), rel=1e-9)
+
+
+def test_scan_min_bkg_and_simple(toy_scores):
+    score, is_sig, w = toy_scores
+    strict = metrics.significance_scan(score, is_sig, w, bins=1000, min_bkg=1000)
+    assert strict.best_nbkg >= 1000
+    simple = metrics.significance_scan(score, is_sig, w, bins=1000, method="simple")
+    assert simple.best_z == pytest.approx(simple.best_nsig / np.sqrt(simple.best_nbkg))
+    with pytest.raises(ValueError, match="asimov"):
+        metrics.significance_scan(score, is_sig, w, method="bogus")
+
+
+def test_ks_and_luminosity_weights():
+    rng = np.random.default_rng(1)
+    assert metrics.ks_overtraining(rng.normal(size=2000), rng.normal(size=2000)) > 0.01
+    assert metrics.ks_overtraining(rng.normal(size=2000), rng.normal(0.5, size=2000)) < 1e-6
+    w = np.ones(10)
+    sample = np.array(["a"] * 5 + ["b"] * 5)
+    subset = np.array([True, False, False, False, False, True, True, False, False, False])
+    np.testing.assert_allclose(metrics.luminosity_weights(w, sample, subset), [5.0, 2.5, 2.5])

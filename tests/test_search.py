@@ -1,0 +1,86 @@
+"""Tests for hhnb.search: seeded sampling, the search-space guard, two processes on one study."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+
+from hhnb import record, search
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_space_and_hyper_from_params():
+    params = {"depth": 2, "width_units": 17, "dropout": 0.25, "learning_rate": 1e-3, "batch_size": 256}
+    hyper = search.hyper_from_params(params, epochs=3)
+    assert hyper.widths == (170, 170)
+    assert (hyper.batch_size, hyper.epochs, hyper.dropout) == (256, 3, 0.25)
+    assert search.Space().as_dict()["batch_sizes"] == [64, 128, 256, 512, 1024]
+    assert search.study_name("boosted", -5) == "boosted_lambdam5.0"
+
+
+def test_trial_seeded_sampler_reproducible_and_in_range():
+    def draws(seed):
+        study = optuna.create_study(direction="maximize", sampler=search.TrialSeededRandomSampler(seed))
+        out = []
+        for _ in range(5):
+            trial = study.ask()
+            hyper = search.suggest(trial, search.Space(), epochs=1)
+            study.tell(trial, 0.5)
+            out.append(hyper)
+        return out
+
+    a, b, c = draws(3), draws(3), draws(4)
+    assert a == b and a != c
+    for h in a:
+        assert h.batch_size in (64, 128, 256, 512, 1024)
+        assert 1e-6 <= h.learning_rate <= 1.0 and 0.1 <= h.dropout <= 0.5
+        assert 1 <= len(h.widths) <= 3 and 100 <= h.widths[0] <= 590 and h.widths[0] % 10 == 0
+
+
+def test_study_with_other_space_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'optuna.sqlite'}"
+    fixed = {"analysis": "resolved", "lambda": 1.0, "epochs": 2, "max_events": None, "seed": 1}
+    study = search.open_study("s", url, search.Space(), fixed)
+    assert study.user_attrs["search"]["space"]["depth"] == [1, 3]
+    search.open_study("s", url, search.Space(), fixed)  # same space: loads
+    with pytest.raises(search.SpaceMismatch, match=r"study 's' .*batch_sizes: study has \[64, 128, 256, 512, 1024\]"):
+        search.open_study("s", url, search.Space(batch_sizes=(32,)), fixed)
+    with pytest.raises(search.SpaceMismatch, match="epochs: study has 2, asked 5"):
+        search.open_study("s", url, search.Space(), {**fixed, "epochs": 5})
+
+
+@pytest.fixture(scope="module")
+def toy_project(tmp_path_factory):
+    from hhnb.generate import generate
+
+    home = tmp_path_factory.mktemp("search")
+    generate(home / "data", analyses=["resolved"], lambdas=[1.0], events=1500, progress=False)
+    return home
+
+
+@pytest.mark.slow
+def test_two_processes_share_one_study(toy_project):
+    env = {**os.environ, "HHNB_HOME": str(toy_project), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [sys.executable, "-m", "hhnb.cli", "search", "--analysis", "resolved", "--lambda", "1", "--trials", "4",
+           "--epochs", "1", "--max-events", "500", "--study", "shared"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert "new best validation AUC" in out
+    storage = f"sqlite:///{Path(toy_project) / 'runs' / 'optuna.sqlite'}"
+    study = optuna.load_study(study_name="shared", storage=storage)
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 4
+    assert len({tuple(sorted(t.params.items())) for t in done}) == 4  # trial-seeded: no duplicate draws
+    assert 0.5 < study.best_value <= 1.0
+    rows = record.read(Path(toy_project) / "runs" / "record.sqlite")
+    assert set(rows["source"]) == {"search"} and len(rows) == 2
+    assert rows["auc"].max() == pytest.approx(study.best_value)
