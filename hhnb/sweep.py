@@ -183,10 +183,17 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
     return PointResult(point, "done", time.perf_counter() - t0, tuple(done), None, None, timings)
 
 
+def _quiet_logs() -> None:
+    """Keep Dask's, papermill's and Jupyter's informational chatter out of the sweep's output."""
+    for name in ("distributed", "papermill", "traitlets", "tornado"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def local_client(n_workers: int | None = None):
     """A ``LocalCluster`` client: one single-threaded worker process per core (or ``n_workers``)."""
     from dask.distributed import Client, LocalCluster  # noqa: PLC0415
 
+    _quiet_logs()
     n = n_workers or os.cpu_count() or 1
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR)
@@ -197,6 +204,7 @@ def connect(address: str, timeout: str = "10s"):
     """A client of an existing scheduler; a clear error (not a hang) when nothing answers."""
     from dask.distributed import Client  # noqa: PLC0415
 
+    _quiet_logs()
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:

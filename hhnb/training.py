@@ -106,7 +106,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     probs = predict(result.model, x)
     scores = score_frame(df, probs, classes, analysis, kl)
     te = df["is_test"].to_numpy()
-    roc = metrics.roc((y[te] == 0).astype(int), probs[te, 0], df["weight"].to_numpy()[te])
+    w_te = metrics.luminosity_weights(df["weight"].to_numpy(), df["sample"].astype(str).to_numpy(), te)
+    roc = metrics.roc((y[te] == 0).astype(int), probs[te, 0], w_te)
     card = {
         "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "features": features, "classes": classes,
         "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,

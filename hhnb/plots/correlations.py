@@ -15,8 +15,9 @@ import mplhep
 import numpy as np
 import pandas as pd
 
-from hhnb import artifacts, correlations as corr
+from hhnb import artifacts
 from hhnb import config as _config
+from hhnb import correlations as corr
 from hhnb import lambdas as _lambdas
 from hhnb.fileio import write_text
 from hhnb.plots import style
@@ -114,8 +115,8 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
         figures[f"score_vs_{label}"] = score_vs_mass(hists, profiles, label)
     bkg = events[events["label"].to_numpy() != 0]
     sculpt = {label: corr.sculpting(bkg[col].to_numpy(float), bkg["score_sig"].to_numpy(float),
-                                    corr.mass_edges(bkg[col].to_numpy(float), bins, name=label), bkg["weight"].to_numpy(float),
-                                    cut)
+                                    corr.mass_edges(bkg[col].to_numpy(float), bins, name=label),
+                                    bkg["weight"].to_numpy(float), cut)
               for label, col in masses.items()}
     figures["sculpting"] = sculpting(sculpt, cut)
     coeffs = corr.coefficients(events, masses, seed=seed)

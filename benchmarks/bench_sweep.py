@@ -1,0 +1,72 @@
+"""Sweep overhead: kernel start + imports per notebook vs its compute; 2 Dask workers vs the points one by one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PARAMS = {"epochs": 1, "max_events": 300, "widths": [32]}
+
+
+def _import_only_notebook(path: Path) -> Path:
+    """A notebook whose only work is ``import hhnb`` (what every sweep notebook pays before computing)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import hhnb")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def rows() -> list[dict]:
+    import papermill
+
+    import hhnb.papermill_lambda  # noqa: F401
+    from hhnb import sweep
+    from hhnb.generate import generate
+
+    home = Path(tempfile.mkdtemp(prefix="hhnb-bench-sweep-"))
+    os.environ["HHNB_HOME"] = str(home)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    generate(home / "data", analyses=["resolved", "boosted"], lambdas=[1.0, 10.0], events=1500, progress=False)
+    points = sweep.grid("resolved,boosted", "1,10")
+
+    bare = _import_only_notebook(home / "import_only.ipynb")
+    t0 = time.perf_counter()
+    papermill.execute_notebook(str(bare), str(home / "import_only.out.ipynb"), kernel_name="python3",
+                               progress_bar=False, log_output=False)
+    overhead = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    seq = [sweep.run_point(p, ["train"], str(NOTEBOOKS), str(home), PARAMS, force=True) for p in points]
+    sequential = time.perf_counter() - t0
+    train_compute = sum(r.notebook_seconds["train"] for r in seq) / len(seq) - overhead
+
+    client = sweep.local_client(2)
+    try:
+        client.submit(sum, [1], pure=False).result()  # workers up before timing
+        t0 = time.perf_counter()
+        par = sweep.sweep(points, ["train"], client, PARAMS, force=True, project=home, progress=False)
+        parallel = time.perf_counter() - t0
+    finally:
+        client.cluster.close()
+        client.close()
+    failed = [r.error for r in seq + par if r.status != "done"]
+    if failed:
+        raise RuntimeError(f"benchmark sweep points failed: {failed}")
+    return [
+        {"benchmark": "sweep: per-notebook overhead (kernel start + import hhnb) vs train.ipynb compute (tiny)",
+         "hhnb": round(overhead, 2), "reference": round(train_compute, 2), "unit": "s",
+         "ratio": round(train_compute / overhead, 2), "goal": "informational: compute / overhead"},
+        {"benchmark": "sweep: 4 train points, sum one after another vs 2 Dask workers (wall)",
+         "hhnb": round(parallel, 1), "reference": round(sequential, 1), "unit": "s",
+         "ratio": round(sequential / parallel, 2), "goal": ">= 1.7x on 2 cores"},
+    ]
+
+
+if __name__ == "__main__":
+    for row in rows():
+        print(row)

@@ -1,0 +1,160 @@
+"""Feature importance of a trained network: SHAP values of the signal output and permutation importance.
+
+SHAP (Lundberg & Lee 2017) attributes each event's signal probability to its
+inputs; permutation importance (Breiman 2001) is the drop of the weighted AUC when
+one input is shuffled. Two different questions with usually the same answer,
+hence shown side by side. TensorFlow and shap are imported only when needed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hhnb import metrics
+
+EXPLAINERS = ("gradient", "deep", "permutation")
+
+
+def sample_events(scores: pd.DataFrame, n_explain: int = 1000, n_background: int = 200,
+                  seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seeded samples: test events to explain, and training events as the SHAP background (reference)."""
+    rng = np.random.default_rng(seed)
+    test = np.flatnonzero(scores["is_test"].to_numpy(bool))
+    train = np.flatnonzero(~scores["is_test"].to_numpy(bool))
+    if len(test) == 0 or len(train) == 0:
+        raise ValueError("the scores file needs both test (is_test) and training events to explain the network")
+    explain = np.sort(rng.choice(test, min(n_explain, len(test)), replace=False))
+    background = np.sort(rng.choice(train, min(n_background, len(train)), replace=False))
+    return scores.iloc[explain], scores.iloc[background]
+
+
+def output_model(model: Any, output: int = 0) -> Any:
+    """A Keras model that returns only column ``output`` of ``model`` (the signal probability by default)."""
+    from hhnb.model import keras
+
+    k = keras()
+    inputs = k.Input(shape=tuple(model.input_shape[1:]), name="features")
+    out = k.layers.Lambda(lambda t: t[:, output:output + 1], name=f"output_{output}")(model(inputs))
+    return k.Model(inputs, out, name=f"{model.name}_output_{output}")
+
+
+def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = "gradient", output: int = 0,
+            seed: int = 1, nsamples: int = 200) -> np.ndarray:
+    """SHAP values (n_events, n_features) of one network output.
+
+    ``explainer``: ``gradient`` (shap.GradientExplainer, expected gradients),
+    ``deep`` (shap.DeepExplainer, DeepLIFT) need a Keras model; ``permutation``
+    (shap.PermutationExplainer) takes a Keras model or any function
+    f(x) -> array (n,) or (n, n_outputs).
+    """
+    import shap  # noqa: PLC0415
+
+    if explainer not in EXPLAINERS:
+        raise ValueError(f"unknown explainer {explainer!r}: expected one of {', '.join(EXPLAINERS)}")
+    x = np.asarray(x, np.float32)
+    background = np.asarray(background, np.float32)
+    is_keras = hasattr(model, "input_shape")
+    if explainer == "permutation":
+        fn = _predict_fn(model, output)
+        masker = shap.maskers.Independent(background, max_samples=len(background))
+        expl = shap.PermutationExplainer(fn, masker, seed=seed)
+        return np.asarray(expl(x, max_evals=2 * x.shape[1] + 1, silent=True).values, float)
+    if not is_keras:
+        raise TypeError(f"the {explainer!r} explainer needs a Keras model; for a plain function use 'permutation'")
+    single = output_model(model, output)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*structure of `inputs`.*")
+        warnings.filterwarnings("ignore", message=".*TensorFlow version is newer.*")
+        if explainer == "gradient":
+            values = shap.GradientExplainer(single, background, batch_size=len(x)).shap_values(
+                x, nsamples=nsamples, rseed=seed)
+        else:
+            try:
+                values = shap.DeepExplainer(single, background).shap_values(x)
+            except Exception as exc:  # shap's TF graph surgery breaks with some TF/Keras versions
+                raise RuntimeError(
+                    f"shap.DeepExplainer failed with this TensorFlow/Keras ({exc}); "
+                    "use explainer='gradient' or 'permutation', which work with Keras 3") from exc
+    values = np.asarray(values[0] if isinstance(values, list) else values, float)
+    return values.reshape(len(x), x.shape[1])
+
+
+def _predict_fn(model: Any, output: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A numpy function x -> output column, from a Keras model or a plain function."""
+    if hasattr(model, "input_shape"):
+        from hhnb.model import predict
+
+        return lambda a: predict(model, a)[:, output]
+
+    def fn(a: np.ndarray) -> np.ndarray:
+        out = np.asarray(model(np.asarray(a)), float)
+        return out[:, output] if out.ndim == 2 else out
+
+    return fn
+
+
+def ranking(values: np.ndarray, features: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """Features ranked by mean |SHAP value| (rank 1 = most important).
+
+    >>> ranking(np.array([[0.1, -2.0], [0.3, 1.0]]), ["a", "b"])["feature"].tolist()
+    ['b', 'a']
+    """
+    values = np.asarray(values, float)
+    if values.shape[1] != len(features):
+        raise ValueError(f"SHAP values have {values.shape[1]} columns but {len(features)} features were given")
+    df = pd.DataFrame({"feature": list(features), "mean_abs_shap": np.abs(values).mean(axis=0)})
+    df = df.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df
+
+
+def permutation_importance(predict: Any, x: np.ndarray, is_signal: np.ndarray, weight: np.ndarray | None,
+                           features: list[str] | tuple[str, ...], seed: int = 1, repeats: int = 1,
+                           output: int = 0) -> pd.DataFrame:
+    """AUC drop when one input is shuffled (weighted ROC of the signal output), ranked (1 = largest drop).
+
+    ``predict`` is a Keras model or a function f(x) -> (n,) or (n, n_outputs).
+    """
+    fn = _predict_fn(predict, output)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(is_signal).astype(int)
+    base = metrics.roc(y, fn(x), weight).area
+    rng = np.random.default_rng(seed)
+    drops = np.zeros((repeats, x.shape[1]))
+    for r in range(repeats):
+        for j in range(x.shape[1]):
+            shuffled = x.copy()
+            shuffled[:, j] = x[rng.permutation(len(x)), j]
+            drops[r, j] = base - metrics.roc(y, fn(shuffled), weight).area
+    df = pd.DataFrame({"feature": list(features), "auc_drop": drops.mean(axis=0),
+                       "auc_drop_std": drops.std(axis=0), "auc_base": base})
+    df = df.sort_values("auc_drop", ascending=False, kind="stable").reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df
+
+
+def compare(shap_rank: pd.DataFrame, perm_rank: pd.DataFrame) -> pd.DataFrame:
+    """SHAP and permutation rankings side by side (ordered by the SHAP rank)."""
+    out = shap_rank.rename(columns={"rank": "shap_rank"}).merge(
+        perm_rank[["feature", "auc_drop", "rank"]].rename(columns={"rank": "perm_rank"}), on="feature", how="outer")
+    return out.sort_values("shap_rank", kind="stable").reset_index(drop=True)
+
+
+def rank_correlation(table: pd.DataFrame) -> float:
+    """Spearman correlation of the SHAP and permutation ranks (1 = same order)."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(table["shap_rank"], table["perm_rank"]).statistic)
+
+
+def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
+    """``shap_values/<analysis>/lambda<tag>/`` under the project folder."""
+    from hhnb.paths import project_dir
+
+    return Path(root or project_dir() / "shap_values") / analysis / f"lambda{tag}"

@@ -1,0 +1,24 @@
+"""AUC and maximum significance against kappa_lambda, one line per analysis."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hhnb.plots.style import figure, label
+
+
+def metrics_vs_lambda(evals: pd.DataFrame):
+    """Two panels (AUC, maximum significance) vs the kappa_lambda each network was trained at."""
+    fig, axes = figure(1, 2, figsize=(13, 5.5))
+    for name, grp in evals.sort_values("lambda").groupby("analysis", sort=True):
+        for ax, col in zip(axes, ("auc", "max_significance")):
+            ax.plot(grp["lambda"], grp[col], marker="o", label=name)
+    axes[0].set_ylabel("Test AUC (signal vs all backgrounds)")
+    axes[1].set_ylabel(r"Maximum significance $Z_{A}$ [$\sigma$]")
+    for ax in axes:
+        ax.set_xlabel(r"Training $\kappa_\lambda$")
+        if len(evals):
+            ax.legend(loc="best")
+        label(ax)
+    fig.tight_layout()
+    return fig

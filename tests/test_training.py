@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hhnb import artifacts, evaluation, model
+from hhnb.model import HyperParameters
+
+pytestmark = pytest.mark.slow
+
+
+def test_outputs_and_card(tiny_run):
+    assert tiny_run.model_path.name == "nn_resolved_SlfCoup_1.0.keras"
+    card = json.loads(tiny_run.card_path.read_text())
+    assert card["features"][:2] == ["pT_hh", "m_hh"] and len(card["features"]) == 20
+    assert card["classes"] == ["signal", "qcd", "top"]
+    assert card["score_branches"] == ["nnscore_resolved_SlfCoup_1.0_sig", "nnscore_resolved_SlfCoup_1.0_qcd",
+                                      "nnscore_resolved_SlfCoup_1.0_top"]
+    assert card["hyperparameters"]["widths"] == [32, 32] and card["seed"] == 3
+    assert 0.75 < card["metrics"]["test_auc"] <= 1.0
+    scores = pd.read_parquet(tiny_run.scores_path)
+    np.testing.assert_allclose(scores[["score_signal", "score_qcd", "score_top"]].sum(axis=1), 1.0, rtol=1e-5)
+    assert scores.attrs["analysis"] == "resolved"
+
+
+def test_saved_model_alone_scores_raw_inputs_identically(tiny_run):
+    loaded = model.load(tiny_run.model_path)
+    scores = pd.read_parquet(tiny_run.scores_path)
+    x = scores[tiny_run.card["features"]].to_numpy(np.float32)
+    np.testing.assert_array_equal(model.predict(loaded, x)[:, 0], scores["score_sig"].to_numpy())
+    assert any(layer.name == "scaling" for layer in loaded.layers)
+
+
+def test_deterministic_for_a_seed(tiny_run, toy_dir, tmp_path):
+    from hhnb.training import train
+
+    again = train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path,
+                  hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3)
+    np.testing.assert_array_equal(again.scores["score_sig"], tiny_run.scores["score_sig"])
+
+
+def test_evaluation_and_roc_csv(tiny_run, tmp_path):
+    ev = evaluation.evaluate(tiny_run.scores, min_bkg=10)
+    assert ev.auc == pytest.approx(tiny_run.card["metrics"]["test_auc"], abs=1e-6)
+    assert ev.scan.best_nbkg >= 10 and ev.scan.best_z > 0
+    path = evaluation.write_roc_csv(ev, tmp_path / "roc.csv")
+    df = evaluation.read_roc_csv(path)
+    line = evaluation.best_line(df)
+    assert line.startswith(f"Score = {ev.scan.best_cut:.4f}\nSign. = {ev.scan.best_z:.4f}")
+    row = evaluation.record_row(ev, tiny_run.card)
+    assert row["architecture"] == "32-32" and row["n_inputs"] == 20
+
+
+def test_bad_inputs(toy_dir, tmp_path, tiny_run):
+    from hhnb.training import train
+
+    with pytest.raises(KeyError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
+        train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path)
+    with pytest.raises(ValueError, match="provides lambda 1.0 only"):
+        train("tthh", 5.0, data_dir=toy_dir, models_dir=tmp_path)
+    with pytest.raises(ValueError, match="hyper-parameter epochs='ten': expected an integer"):
+        HyperParameters(epochs="ten")
+    with pytest.raises(ValueError, match="hyper-parameter widths"):
+        HyperParameters(widths=(0,))
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path, hyper=HyperParameters(optimizer="adagrad2"))
+    # a scores file from another analysis
+    models = tiny_run.model_path.parent
+    src = artifacts.scores_path(models, "resolved", 1.0)
+    dst = artifacts.scores_path(models, "boosted", 1.0)
+    dst.write_bytes(src.read_bytes())
+    with pytest.raises(ValueError, match="belongs to analysis 'resolved' lambda 1.0, not 'boosted'"):
+        artifacts.read_scores(models, "boosted", 1.0)
+    dst.unlink()
+    with pytest.raises(FileNotFoundError, match="train the network first.*-p analysis boosted -p lambda 2.0"):
+        artifacts.read_scores(models, "boosted", 2.0)
+
+
+def test_two_class_network(toy_dir, tmp_path):
+    from hhnb.training import train
+
+    run = train("tthh", 1.0, data_dir=toy_dir, models_dir=tmp_path,
+                hyper=HyperParameters(epochs=2, widths=(16,)), seed=1)
+    assert run.card["classes"] == ["signal", "background"]
+    assert run.card["score_branches"] == ["nnscore_tthh_SlfCoup_1.0_sig"]
+    assert set(run.scores["label"]) == {0, 1}
