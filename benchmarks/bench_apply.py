@@ -25,9 +25,10 @@ from hhnb import artifacts, config, lambdas  # noqa: E402
 
 TREE = "preselection"
 EVENTS = 200_000
-SINGLE_CALLS = 300
-RSS_SIZES = (250_000, 1_000_000)
+SINGLE_CALLS = 100
+RSS_SIZES = tuple(int(v) for v in os.environ.get("HHNB_BENCH_RSS_SIZES", "100000,400000").split(","))
 RSS_NETWORKS = 15
+RSS_STEP = 100_000  # chunk size of the RSS runs: the small file is one chunk, the large one several
 EXTRA = ["h1_j1_Pt", "h1_j1_Eta", "h1_j1_Phi", "h1_j1_M", "h2_j1_Pt", "h2_j1_Eta", "h2_j1_Phi", "h2_j1_M",
          "h1_j2_Pt", "h1_j2_Eta", "h1_j2_Phi", "h1_j2_M", "h2_j2_Pt", "h2_j2_Eta", "h2_j2_Phi", "h2_j2_M",
          "dEta_hh", "nBTags", "nLargeR", "nJets"]
@@ -91,7 +92,7 @@ _RSS_SCRIPT = """
 import resource, sys, json
 from hhnb import apply as A
 nets = A.networks("resolved", "all", sys.argv[2])
-r = A.apply_file(sys.argv[1], nets, sys.argv[3], force=True)
+r = A.apply_file(sys.argv[1], nets, sys.argv[3], force=True, step=int(sys.argv[4]))
 print(json.dumps({"status": r.status, "error": r.error, "seconds": r.seconds, "networks": len(nets),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -100,7 +101,7 @@ print(json.dumps({"status": r.status, "error": r.error, "seconds": r.seconds, "n
 def peak_rss(src: Path, models_dir: Path, dst: Path) -> dict:
     """Peak RSS (MB) and time of ``apply_file`` in a fresh process (TensorFlow included)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT_DIR)}
-    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(src), str(models_dir), str(dst)],
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(src), str(models_dir), str(dst), str(RSS_STEP)],
                          capture_output=True, text=True, env=env, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     if res["status"] != "written":
@@ -154,7 +155,7 @@ def rows() -> list[dict]:
         {"benchmark": f"apply 1 net vs one event per predict call ({SINGLE_CALLS} calls, extrapolated)",
          "hhnb": r_apply, "reference": 1.0 / per_event, "unit": "events/s", "ratio": r_apply * per_event,
          "goal": ">= 100"},
-        {"benchmark": f"apply peak RSS, {RSS_NETWORKS} nets, {large // 1000}k vs {small // 1000}k events "
+        {"benchmark": f"apply peak RSS, {RSS_NETWORKS} nets, {large // 1000}k vs {small // 1000}k events, "
                       f"({rss[large]['seconds']:.0f} s vs {rss[small]['seconds']:.0f} s)",
          "hhnb": rss[large]["rss_mb"], "reference": rss[small]["rss_mb"], "unit": "MB",
          "ratio": rss[large]["rss_mb"] / rss[small]["rss_mb"], "goal": "<= 1500 MB; ratio ~1 (flat)"},

@@ -104,14 +104,18 @@ def histogram(values: np.ndarray, edges: np.ndarray, weight: np.ndarray | None =
     >>> h = histogram(np.array([0.5, 1.5, 1.5]), np.array([0.0, 1.0, 2.0]))
     >>> [round(float(v), 3) for v in h.values()]
     [0.333, 0.667]
+    >>> [round(float(v), 3) for v in histogram(np.array([0.5, 1.5]), np.array([0.0, 1.0, 3.0])).values()]
+    [0.5, 0.25]
     """
     h = hist.Hist(hist.axis.Variable(edges, label=label, underflow=False, overflow=False),
                   storage=hist.storage.Weight())
     h.fill(np.asarray(values, float), weight=weight)
-    if normalise:
-        area = float((h.values() * np.diff(edges)).sum())
-        if area > 0:
-            h = h / area
+    total = float(h.values().sum())
+    if normalise and total > 0:
+        scale = 1.0 / (total * np.diff(np.asarray(edges, float)))  # unit area: a density per unit of x
+        view = h.view()
+        view.value *= scale
+        view.variance *= scale**2
     return h
 
 

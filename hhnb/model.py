@@ -139,7 +139,7 @@ def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
     if hyper.optimizer.lower() not in optimizers:
         raise ValueError(f"unknown optimizer {hyper.optimizer!r}: expected one of {', '.join(optimizers)}")
     model.compile(optimizer=optimizers[hyper.optimizer.lower()](learning_rate=hyper.learning_rate),
-                  loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy")
     return model
 
 
@@ -171,7 +171,8 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     t0 = time.perf_counter()
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
                      validation_data=(x_val.astype("float32"), y_val, w_val.astype("float32")),
-                     epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0, callbacks=[stop])
+                     epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0, callbacks=[stop],
+                     validation_batch_size=8192)
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper)

@@ -22,7 +22,7 @@ from hhnb import config as _config
 from hhnb import data, metrics, paths, record
 from hhnb import lambdas as _lambdas
 from hhnb.model import HyperParameters, class_balanced_weights, fit, predict
-from hhnb.training import _subsample, validation_mask
+from hhnb.training import subsample, validation_mask
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def prepare(analysis: str, kl: object, config: str | Path | None = None, data_di
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
     df = data.load(ana, kl, paths.resolve(data_dir, "data"))
-    df = _subsample(df, max_events, seed)
+    df = subsample(df, max_events, seed)
     va = validation_mask(df["event"].to_numpy(), seed)
     tr = ~df["is_test"].to_numpy() & ~va
     x = df[list(ana.features)].to_numpy(np.float32)
@@ -135,7 +135,8 @@ class TrialSeededRandomSampler(optuna.samplers.RandomSampler):
         self.base_seed = int(seed)
 
     def sample_independent(self, study, trial, param_name, param_distribution):
-        key = zlib.crc32(f"{self.base_seed}:{trial.number}:{param_name}".encode())
+        mixed = np.random.SeedSequence([self.base_seed, trial.number, zlib.crc32(param_name.encode())])
+        key = int(mixed.generate_state(1)[0])
         return optuna.samplers.RandomSampler(seed=key).sample_independent(study, trial, param_name, param_distribution)
 
 

@@ -40,7 +40,7 @@ def validation_mask(event: np.ndarray, seed: int) -> np.ndarray:
     return (rng.random(len(event)) < VALIDATION_FRACTION) & ~data.is_test(event)
 
 
-def _subsample(df: pd.DataFrame, max_events: int | None, seed: int) -> pd.DataFrame:
+def subsample(df: pd.DataFrame, max_events: int | None, seed: int) -> pd.DataFrame:
     """Keep at most ``max_events`` training events per sample (test events are all kept)."""
     if not max_events:
         return df
@@ -90,7 +90,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     models_dir = paths.resolve(models_dir, "models")
     hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
     df = data.load(ana, kl, data_dir, n_classes=n_classes)
-    df = _subsample(df, max_events, seed)
+    df = subsample(df, max_events, seed)
     classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
     df["is_val"] = validation_mask(df["event"].to_numpy(), seed)
     features = list(ana.features)

@@ -29,7 +29,7 @@ def test_shipped_config():
     assert set(cfg.analyses) == {"resolved", "intermediate", "boosted", "tthh"}
     res = cfg.analysis("resolved")
     assert len(res.features) == 20 and res.tree == "preselection" and res.classes == ("signal", "qcd", "top")
-    assert cfg.analysis("boosted").learning_rate == 5e-5
+    assert cfg.analysis("boosted").learning_rate == 5e-3
     assert cfg.luminosity == 3000
 
 
