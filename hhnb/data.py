@@ -116,29 +116,27 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
     selection = _selection(analysis, sample)
     needed = list(dict.fromkeys(columns + [b for b in (analysis.weight, analysis.event) if b]))
     total_entries = 0
+    chunks = []
     for path in files:
         t = open_tree(path, sample.tree, needed)
-        total_entries += t.num_entries
-    chunks = []
-    offset = 0
-    for path in files:
         try:
-            for chunk, report in uproot.iterate(
-                {path: sample.tree}, expressions=needed, cut=selection, step_size=step_size,
-                library="pd", report=True,
-            ):
+            # the selection is evaluated as an alias (uproot's expression language) so that
+            # entry numbers stay known: they are the event numbers when there is no event branch
+            expressions = needed + (["_hhnb_pass"] if selection else [])
+            aliases = {"_hhnb_pass": selection} if selection else None
+            for chunk, report in t.iterate(expressions=expressions, aliases=aliases, step_size=step_size,
+                                           library="pd", report=True):
                 if analysis.event is None:
-                    chunk = chunk.assign(_entry=np.arange(report.tree_entry_start, report.tree_entry_start
-                                                          + len(chunk)) + offset)
+                    chunk["_entry"] = np.arange(report.tree_entry_start, report.tree_entry_stop) + total_entries
+                if selection:
+                    chunk = chunk[chunk.pop("_hhnb_pass").to_numpy(bool)]
                 chunks.append(chunk)
         except Exception as exc:
-            if isinstance(exc, InputError):
-                raise
             raise InputError(
                 f"file {path}, tree {sample.tree!r}: reading failed"
                 + (f" with selection {selection!r}" if selection else "") + f": {exc}"
             ) from None
-        offset += uproot.open(path)[sample.tree].num_entries
+        total_entries += t.num_entries
     df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=needed)
     if len(df) == 0:
         raise InputError(

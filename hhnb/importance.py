@@ -53,8 +53,7 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
     (shap.PermutationExplainer) takes a Keras model or any function
     f(x) -> array (n,) or (n, n_outputs).
     """
-    import shap  # noqa: PLC0415
-
+    shap = _shap()
     if explainer not in EXPLAINERS:
         raise ValueError(f"unknown explainer {explainer!r}: expected one of {', '.join(EXPLAINERS)}")
     x = np.asarray(x, np.float32)
@@ -83,6 +82,14 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
                     "use explainer='gradient' or 'permutation', which work with Keras 3") from exc
     values = np.asarray(values[0] if isinstance(values, list) else values, float)
     return values.reshape(len(x), x.shape[1])
+
+
+def _shap() -> Any:
+    """Import shap without tqdm's 'IProgress not found' warning (it would land in notebook outputs)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*IProgress not found.*")
+        import shap  # noqa: PLC0415
+    return shap
 
 
 def _predict_fn(model: Any, output: int) -> Callable[[np.ndarray], np.ndarray]:

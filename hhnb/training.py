@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhnb import artifacts, config as _config, data, metrics, paths
+from hhnb import artifacts, data, metrics, paths
+from hhnb import config as _config
 from hhnb import lambdas as _lambdas
 from hhnb.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
 

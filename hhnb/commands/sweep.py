@@ -32,6 +32,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def build_namespace(**overrides) -> argparse.Namespace:
+    """The sweep's arguments with their defaults, for callers such as ``hhnb demo``."""
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    args = p.parse_args([])
+    progress = overrides.pop("progress", True)
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    args.no_progress = not progress
+    return args
+
+
 def _chain() -> tuple[str, ...]:
     from hhnb.sweep import CHAIN
 

@@ -1,0 +1,50 @@
+import matplotlib
+import pytest
+
+from hhnb import record, summary
+from hhnb.plots.summary import metrics_vs_lambda
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def rec(tmp_path):
+    path = tmp_path / "r.sqlite"
+    rows = [
+        ("resolved", 1.0, 0.95, 2.0, "evaluate"), ("resolved", 10.0, 0.97, 3.5, "evaluate"),
+        ("resolved", 1.0, 0.96, 2.4, "evaluate"),  # a re-run: the latest row counts
+        ("boosted", 1.0, 0.90, 1.2, "evaluate"), ("resolved", 1.0, 0.99, None, "search"),
+    ]
+    for a, kl, auc, z, src in rows:
+        record.add({"analysis": a, "lambda": kl, "auc": auc, "max_significance": z, "source": src}, path)
+    return record.read(path)
+
+
+def test_latest_evaluation_per_point(rec):
+    ev = summary.evaluations(rec)
+    assert list(zip(ev["analysis"], ev["lambda"], ev["auc"])) == [
+        ("boosted", 1.0, 0.90), ("resolved", 1.0, 0.96), ("resolved", 10.0, 0.97)]
+
+
+def test_best_per_analysis(rec):
+    best = summary.best_per_analysis(summary.evaluations(rec))
+    assert dict(zip(best["analysis"], best["lambda"])) == {"boosted": 1.0, "resolved": 10.0}
+    best_auc = summary.best_per_analysis(summary.evaluations(rec), metric="auc")
+    assert dict(zip(best_auc["analysis"], best_auc["auc"])) == {"boosted": 0.90, "resolved": 0.97}
+    with pytest.raises(KeyError, match="cannot rank by 'colour'"):
+        summary.best_per_analysis(summary.evaluations(rec), metric="colour")
+
+
+def test_table_and_figure(rec):
+    ev = summary.evaluations(rec)
+    tab = summary.table(ev, digits=1)
+    assert "time" not in tab and "git_commit" not in tab
+    assert list(tab["auc"]) == [0.9, 1.0, 1.0]
+    fig = metrics_vs_lambda(ev)
+    assert len(fig.axes) >= 2
+    assert all(ax.get_xlabel() for ax in fig.axes[:2])
+
+
+def test_empty_record(tmp_path):
+    ev = summary.evaluations(record.read(tmp_path / "none.sqlite"))
+    assert ev.empty and summary.best_per_analysis(ev).empty
