@@ -2,18 +2,18 @@
 
 ``lambda`` is a Python keyword, so papermill's injected ``lambda = 10`` would be a
 SyntaxError (and black, when installed, refuses it before the notebook runs).
-hhnb declares a papermill engine entry point; papermill imports every engine
-entry point when it starts, and importing this module registers a Python
+hhnb declares a papermill engine entry point (``hhnb.papermill_engine``); papermill
+imports every engine entry point when it starts, and that registers a Python
 translator that writes ``lambda_ = 10`` instead. The parameter dict itself is
 unchanged, so papermill's ``{lambda}`` output-path templating keeps working.
+
+papermill is imported inside ``register`` only: importing any part of papermill runs
+its entry points, which import this module again.
 """
 
 from __future__ import annotations
 
 import keyword
-
-from papermill.engines import NBClientEngine
-from papermill.translators import PythonTranslator, papermill_translators
 
 
 def safe_name(name: str) -> str:
@@ -25,27 +25,30 @@ def safe_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-class KeywordSafePythonTranslator(PythonTranslator):
-    """papermill's Python translator, with keyword parameter names made assignable."""
-
-    @classmethod
-    def codify(cls, parameters, comment="Parameters"):
-        return super().codify({safe_name(k): v for k, v in parameters.items()}, comment)
-
-    @classmethod
-    def inspect(cls, parameters_cell):
-        params = super().inspect(parameters_cell)
-        return [p._replace(name=p.name[:-1]) if p.name.endswith("_") and keyword.iskeyword(p.name[:-1]) else p
-                for p in params]
-
-
 def register() -> None:
-    """Make papermill use the keyword-safe translator for Python kernels."""
+    """Make papermill use the keyword-safe translator for Python kernels (idempotent)."""
+    from papermill.translators import PythonTranslator, papermill_translators  # noqa: PLC0415
+
+    current = papermill_translators._translators.get("python")
+    if getattr(current, "hhnb_keyword_safe", False):
+        return
+
+    class KeywordSafePythonTranslator(PythonTranslator):
+        """papermill's Python translator, with keyword parameter names made assignable."""
+
+        hhnb_keyword_safe = True
+
+        @classmethod
+        def codify(cls, parameters, comment="Parameters"):
+            return super().codify({safe_name(k): v for k, v in parameters.items()}, comment)
+
+        @classmethod
+        def inspect(cls, parameters_cell):
+            params = super().inspect(parameters_cell)
+            return [p._replace(name=p.name[:-1]) if p.name.endswith("_") and keyword.iskeyword(p.name[:-1]) else p
+                    for p in params]
+
     papermill_translators.register("python", KeywordSafePythonTranslator)
-
-
-class HHNBEngine(NBClientEngine):
-    """papermill's default engine; declaring it as an entry point is what loads this module."""
 
 
 register()
