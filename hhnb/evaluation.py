@@ -29,6 +29,7 @@ class Evaluation:
     cut: float
     confusion: np.ndarray
     scan: metrics.Scan
+    scan_simple: metrics.Scan
     roc: metrics.Curve
     pr: metrics.Curve
 
@@ -48,11 +49,12 @@ def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, 
     pr = metrics.precision_recall(y, s[test], w)
     scan = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, rel_unc=rel_unc,
                                      method=method)
+    simple = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, method="simple")
     return Evaluation(
         score=score, auc=roc.area, average_precision=pr.area,
         ks_signal=metrics.ks_overtraining(s[train & sig], s[test & sig]),
         ks_background=metrics.ks_overtraining(s[train & ~sig], s[test & ~sig]),
-        cut=cut, confusion=metrics.confusion(y, s[test], cut), scan=scan, roc=roc, pr=pr,
+        cut=cut, confusion=metrics.confusion(y, s[test], cut), scan=scan, scan_simple=simple, roc=roc, pr=pr,
     )
 
 
@@ -63,6 +65,7 @@ def summary(ev: Evaluation, digits: int = 4) -> pd.DataFrame:
         "KS p-value signal (train vs test)": ev.ks_signal, "KS p-value background": ev.ks_background,
         "best cut": ev.scan.best_cut, f"max significance ({ev.scan.method})": ev.scan.best_z,
         "nsig": ev.scan.best_nsig, "nbkg": ev.scan.best_nbkg,
+        "max s/sqrt(b)": ev.scan_simple.best_z,
     }
     return pd.DataFrame({"value": {k: float(np.format_float_positional(v, precision=digits, fractional=False))
                                    for k, v in rows.items()}})

@@ -80,14 +80,15 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
     return fig
 
 
-def significance_curve(scan: metrics.Scan, xlabel: str = "Cut on signal probability"):
-    """Significance versus score cut with the maximum marked."""
+def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability"):
+    """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked."""
     fig, ax = figure()
-    ok = scan.nbkg > 0
-    ax.plot(scan.cuts[ok], scan.z[ok], label=f"{scan.method} Z")
-    ax.axvline(scan.best_cut, ls="--", color="grey",
-               label=f"max Z = {scan.best_z:.3f} at {scan.best_cut:.3f}\n"
-                     f"nsig = {scan.best_nsig:.1f}, nbkg = {scan.best_nbkg:.1f}")
+    names = {"asimov": "Asimov Z", "simple": r"$s/\sqrt{b}$"}
+    for sc, color in zip((scan, *others), ("tab:blue", "tab:orange", "tab:green")):
+        ok = sc.nbkg > 0
+        ax.plot(sc.cuts[ok], sc.z[ok], color=color, label=names.get(sc.method, sc.method))
+        ax.axvline(sc.best_cut, ls="--", color=color, alpha=0.7,
+                   label=f"max {sc.best_z:.3f} at {sc.best_cut:.3f} (nsig {sc.best_nsig:.1f}, nbkg {sc.best_nbkg:.1f})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Significance Z")
     ax.legend(fontsize=11)
