@@ -144,7 +144,7 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
     if home:
         os.environ["HHNB_HOME"] = home
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # executed notebooks keep their plots
     import papermill  # noqa: PLC0415
 
     import hhnb.papermill_lambda  # noqa: F401, PLC0415
@@ -220,7 +220,7 @@ def batch_cluster(kind: str, cores: int = 1, memory: str = "4GB", walltime: str 
     import dask_jobqueue  # noqa: PLC0415
 
     prologue = [f"export HHNB_HOME={home}"] if home else []
-    prologue += ["export TF_CPP_MIN_LOG_LEVEL=3", "export MPLBACKEND=Agg"]
+    prologue += ["export TF_CPP_MIN_LOG_LEVEL=3"]
     common = {"cores": cores, "memory": memory, "processes": 1, "job_script_prologue": prologue,
               "silence_logs": logging.ERROR, "scheduler_options": {"dashboard_address": None}}
     if kind == "htcondor":
