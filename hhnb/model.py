@@ -46,6 +46,10 @@ def keras():
         import keras as _keras  # noqa: PLC0415
         import tensorflow as tf  # noqa: PLC0415
 
+        for var, setter in (("TF_NUM_INTRAOP_THREADS", tf.config.threading.set_intra_op_parallelism_threads),
+                            ("TF_NUM_INTEROP_THREADS", tf.config.threading.set_inter_op_parallelism_threads)):
+            if os.environ.get(var, "").isdigit():  # e.g. set per Dask worker by hhnb sweep
+                setter(int(os.environ[var]))
         tf.config.list_physical_devices()
         tf.get_logger().setLevel("ERROR")
     _keras.utils.disable_interactive_logging()

@@ -195,8 +195,13 @@ def local_client(n_workers: int | None = None):
 
     _quiet_logs()
     n = n_workers or os.cpu_count() or 1
+    # each worker's notebooks get their share of the cores: TensorFlow and BLAS would otherwise
+    # start one thread per core in every kernel and the workers would fight over them
+    threads = str(max(1, (os.cpu_count() or 1) // n))
+    env = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.ERROR, env=env)
     return Client(cluster)
 
 
