@@ -35,7 +35,7 @@ class Evaluation:
 
 
 def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0,
-             min_bkg: float = 10.0, bins: int = 100_000, method: str = "asimov") -> Evaluation:
+             min_bkg: float = 10.0, bins: int = 100_000, method: str = "asimov", min_bkg_mc: int = 0) -> Evaluation:
     """Evaluate ``score`` on the test events (weights scaled to the full luminosity)."""
     if score not in scores:
         raise KeyError(f"scores table has no column {score!r}: columns are {', '.join(scores.columns)}")
@@ -48,8 +48,9 @@ def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, 
     roc = metrics.roc(y, s[test], w)
     pr = metrics.precision_recall(y, s[test], w)
     scan = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, rel_unc=rel_unc,
-                                     method=method)
-    simple = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, method="simple")
+                                     method=method, min_bkg_mc=min_bkg_mc)
+    simple = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, method="simple",
+                                       min_bkg_mc=min_bkg_mc)
     return Evaluation(
         score=score, auc=roc.area, average_precision=pr.area,
         ks_signal=metrics.ks_overtraining(s[train & sig], s[test & sig]),
@@ -65,6 +66,7 @@ def summary(ev: Evaluation, digits: int = 4) -> pd.DataFrame:
         "KS p-value signal (train vs test)": ev.ks_signal, "KS p-value background": ev.ks_background,
         "best cut": ev.scan.best_cut, f"max significance ({ev.scan.method})": ev.scan.best_z,
         "nsig": ev.scan.best_nsig, "nbkg": ev.scan.best_nbkg,
+        "background MC events at the best cut": ev.scan.best_nbkg_mc,
         "max s/sqrt(b)": ev.scan_simple.best_z,
     }
     return pd.DataFrame({"value": {k: float(np.format_float_positional(v, precision=digits, fractional=False))

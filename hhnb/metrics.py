@@ -37,6 +37,7 @@ class Scan:
     best_nsig: float
     best_nbkg: float
     method: str
+    best_nbkg_mc: int = 0  # unweighted background events passing the best cut (MC statistics)
 
 
 def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> Curve:
@@ -63,11 +64,14 @@ def confusion(y_true: np.ndarray, score: np.ndarray, cut: float, weight: np.ndar
 
 
 def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarray, bins: int = 100_000,
-                      min_bkg: float = 10.0, rel_unc: float = 0.0, method: str = "asimov") -> Scan:
+                      min_bkg: float = 10.0, rel_unc: float = 0.0, method: str = "asimov",
+                      min_bkg_mc: int = 0) -> Scan:
     """Maximum significance over a cut ``score > cut``, as the older scripts did it.
 
     Scores are histogrammed finely (``bins``), s and b cumulated from the top, cuts
-    with fewer than ``min_bkg`` weighted background events are not allowed.
+    with fewer than ``min_bkg`` weighted background events are not allowed (nor, if
+    ``min_bkg_mc`` > 0, with fewer unweighted background events: with large MC weights
+    the maximum otherwise sits where one or two simulated events are left).
     ``method`` is ``asimov`` (Cowan et al., with ``rel_unc`` x b as background
     uncertainty) or ``simple`` (s / sqrt(b)).
     """
@@ -80,6 +84,7 @@ def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarr
     edges = np.linspace(lo, hi, bins + 1)
     hs, _ = np.histogram(score[sig], edges, weights=weight[sig])
     hb, _ = np.histogram(score[~sig], edges, weights=weight[~sig])
+    nb_mc = np.cumsum(np.histogram(score[~sig], edges)[0][::-1])[::-1]
     s = np.cumsum(hs[::-1])[::-1]
     b = np.cumsum(hb[::-1])[::-1]
     if method == "simple":
@@ -88,9 +93,9 @@ def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarr
         z = asimov_z(s, b, rel_unc * b)
     else:
         raise ValueError(f"unknown significance method {method!r}: expected 'asimov' or 'simple'")
-    z = np.where(b >= min_bkg, z, 0.0)
+    z = np.where((b >= min_bkg) & (nb_mc >= min_bkg_mc), z, 0.0)
     i = int(np.argmax(z))
-    return Scan(edges[:-1], s, b, z, float(edges[i]), float(z[i]), float(s[i]), float(b[i]), method)
+    return Scan(edges[:-1], s, b, z, float(edges[i]), float(z[i]), float(s[i]), float(b[i]), method, int(nb_mc[i]))
 
 
 def ks_overtraining(train: np.ndarray, test: np.ndarray) -> float:

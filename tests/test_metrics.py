@@ -38,12 +38,15 @@ def test_scan_matches_brute_force(toy_scores):
     assert scan.best_nbkg >= 10
     sel = score >= scan.best_cut
     assert scan.best_nsig == pytest.approx(w[is_sig & sel].sum(), rel=1e-9)
+    assert scan.best_nbkg_mc == int((~is_sig & sel).sum())
 
 
 def test_scan_min_bkg_and_simple(toy_scores):
     score, is_sig, w = toy_scores
     strict = metrics.significance_scan(score, is_sig, w, bins=1000, min_bkg=1000)
     assert strict.best_nbkg >= 1000
+    mc = metrics.significance_scan(score, is_sig, w, bins=1000, min_bkg_mc=500)
+    assert mc.best_nbkg_mc >= 500
     simple = metrics.significance_scan(score, is_sig, w, bins=1000, method="simple")
     assert simple.best_z == pytest.approx(simple.best_nsig / np.sqrt(simple.best_nbkg))
     with pytest.raises(ValueError, match="asimov"):
