@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check hhnb tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests hhnb
+	$(BIN)/python -m pytest -n 2 --dist load tests hhnb
 	$(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
 
 test-fast: $(STAMP)

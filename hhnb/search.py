@@ -7,6 +7,8 @@ trains a network and is scored by the weighted validation AUC (signal vs the res
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import warnings
 import zlib
@@ -148,9 +150,30 @@ def _sampler(kind: str, seed: int):
     raise ValueError(f"unknown sampler {kind!r}: expected 'random' or 'tpe'")
 
 
+@contextlib.contextmanager
+def _sqlite_lock(storage: str | None):
+    """Serialise creating a SQLite study across processes (Optuna's schema set-up races otherwise)."""
+    if not (storage and storage.startswith("sqlite:///")):
+        yield
+        return
+    lock = Path(storage.removeprefix("sqlite:///") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def open_study(name: str, storage: str | None, space: Space, fixed: dict[str, Any], sampler: str = "random",
                seed: int = 1):
     """Create or load the study; refuse one created with another search space or other fixed settings."""
+    with _sqlite_lock(storage):
+        return _open_study(name, storage, space, fixed, sampler, seed)
+
+
+def _open_study(name, storage, space, fixed, sampler, seed):
     if storage and storage.startswith("sqlite:///"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -101,6 +101,7 @@ def _nets(trained):
 @pytest.mark.root
 def test_output_opens_in_root_equal_to_input_and_network(trained, inputs, tmp_path):
     ROOT = pytest.importorskip("ROOT")
+    ROOT.gSystem.ResetSignals()  # leave signals (SIGCHLD, SIGPIPE, SIGSEGV) to Python and pytest
     from hhnb.model import load, predict
 
     nets = _nets(trained)

@@ -7,6 +7,8 @@ import pytest
 
 ROOT = pytest.importorskip("ROOT")
 
+ROOT.gSystem.ResetSignals()  # leave signals (SIGCHLD, SIGPIPE, SIGSEGV) to Python and pytest
+
 from hhnb import config, data  # noqa: E402
 
 pytestmark = pytest.mark.root
