@@ -58,13 +58,6 @@ def sample_files(sample: Sample, data_dir: str | Path, kl: float | None = None) 
     return out
 
 
-def signal_provides(sample: Sample, kl: float) -> bool:
-    """Whether a signal sample can provide kappa_lambda ``kl`` (explicit list or a {tag} pattern)."""
-    if sample.lambdas is not None:
-        return any(abs(kl - v) < 1e-9 for v in sample.lambdas)
-    return any("{tag}" in f for f in sample.files) or True
-
-
 def open_tree(path: str, tree: str, branches: list[str]):
     """Open ``path`` and return its tree after checking that every branch exists (clear errors)."""
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sklearn.metrics import auc
+
 from hhnb import evaluation, metrics
 from hhnb.plots import evaluation as evplots
 from hhnb.plots.style import save
@@ -17,9 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     df = evaluation.read_roc_csv(args.file)
-    order = df.sort_values("bkg_eff")
-    area = float(((order.sig_eff.to_numpy()[1:] + order.sig_eff.to_numpy()[:-1]) / 2
-                  * abs(order.bkg_eff.diff().to_numpy()[1:])).sum())
+    order = df.sort_values(["bkg_eff", "sig_eff"])
+    area = float(auc(order.bkg_eff.to_numpy(), order.sig_eff.to_numpy()))
     curve = metrics.Curve(order.bkg_eff.to_numpy(), order.sig_eff.to_numpy(), order.score_cut.to_numpy(), area)
     out = Path(args.out) if args.out else Path(args.file).parent
     paths = save(evplots.roc_curve(curve), out, "roc_from_csv")
