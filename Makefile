@@ -37,4 +37,4 @@ bench: $(STAMP)
 
 # Re-execute the notebooks with their default parameters (what git keeps as outputs).
 notebooks: $(STAMP)
-	$(BIN)/python -m hhnb.notebooks_refresh
+	$(BIN)/python -m hhnb.workflow.refresh

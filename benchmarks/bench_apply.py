@@ -20,8 +20,10 @@ import uproot
 ROOT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT_DIR))
 
-from hhnb import apply as A  # noqa: E402
-from hhnb import artifacts, config, lambdas  # noqa: E402
+from hhnb.config import analyses as config  # noqa: E402
+from hhnb.config import lambdas  # noqa: E402
+from hhnb.io import artifacts  # noqa: E402
+from hhnb.nn import apply as A  # noqa: E402
 
 TREE = "preselection"
 EVENTS = 200_000
@@ -60,7 +62,7 @@ def make_file(path: Path, events: int, seed: int = 1, step: int = 200_000) -> Pa
 
 def make_networks(models_dir: Path, count: int) -> list[Path]:
     """``count`` networks (200, 200) of the resolved analysis at different lambdas, with their cards."""
-    from hhnb.model import HyperParameters, build, save
+    from hhnb.nn.model import HyperParameters, build, save
 
     ana = config.analysis("resolved")
     rng = np.random.default_rng(2)
@@ -90,7 +92,7 @@ def plain_copy(src: Path, dst: Path, step: int = A.STEP) -> float:
 
 _RSS_SCRIPT = """
 import resource, sys, json
-from hhnb import apply as A
+from hhnb.nn import apply as A
 nets = A.networks("resolved", "all", sys.argv[2])
 r = A.apply_file(sys.argv[1], nets, sys.argv[3], force=True, step=int(sys.argv[4]))
 print(json.dumps({"status": r.status, "error": r.error, "seconds": r.seconds, "networks": len(nets),
@@ -110,7 +112,7 @@ def peak_rss(src: Path, models_dir: Path, dst: Path) -> dict:
 
 
 def rows() -> list[dict]:
-    from hhnb.model import load, predict
+    from hhnb.nn.model import load, predict
 
     with tempfile.TemporaryDirectory(prefix="hhnb-bench-apply-") as tmp:
         tmp = Path(tmp)
@@ -150,7 +152,7 @@ def rows() -> list[dict]:
          "reference": r_copy, "unit": "events/s", "ratio": r_apply / r_copy, "goal": ">= 0.5"},
         {"benchmark": "apply 1 net (file to file) vs keras predict in memory", "hhnb": r_apply,
          "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_apply, "goal": "(for scale)"},
-        {"benchmark": "hhnb.model.predict vs keras predict, in memory", "hhnb": EVENTS / t_hhnb_mem,
+        {"benchmark": "hhnb.nn.model.predict vs keras predict, in memory", "hhnb": EVENTS / t_hhnb_mem,
          "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_hhnb_mem, "goal": "(for scale)"},
         {"benchmark": f"apply 1 net vs one event per predict call ({SINGLE_CALLS} calls, extrapolated)",
          "hhnb": r_apply, "reference": 1.0 / per_event, "unit": "events/s", "ratio": r_apply * per_event,
@@ -165,7 +167,7 @@ def rows() -> list[dict]:
 if __name__ == "__main__":
     import pandas as pd
 
-    from hhnb.tables import text_table
+    from hhnb.io.tables import text_table
 
     t0 = time.perf_counter()
     print(text_table(pd.DataFrame(rows())))

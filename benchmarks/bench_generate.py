@@ -12,8 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import uproot  # noqa: E402
 from common import data_dir  # noqa: E402
 
-from hhnb import config, data  # noqa: E402
-from hhnb.generate import generate_sample  # noqa: E402
+from hhnb.config import analyses as config
+from hhnb.io import ntuples as data  # noqa: E402
+from hhnb.toy.generate import generate_sample  # noqa: E402
 
 
 def _best_of(fn, n=3):

@@ -24,9 +24,9 @@ def _import_only_notebook(path: Path) -> Path:
 def rows() -> list[dict]:
     import papermill
 
-    import hhnb.papermill_lambda  # noqa: F401
-    from hhnb import sweep
-    from hhnb.generate import generate
+    import hhnb.workflow.papermill_lambda  # noqa: F401
+    from hhnb.toy.generate import generate
+    from hhnb.workflow import sweep
 
     home = Path(tempfile.mkdtemp(prefix="hhnb-bench-sweep-"))
     os.environ["HHNB_HOME"] = str(home)

@@ -11,9 +11,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from common import data_dir  # noqa: E402
 
-from hhnb import config, data, metrics  # noqa: E402
-from hhnb.model import HyperParameters, class_balanced_weights, fit, keras, predict  # noqa: E402
-from hhnb.training import validation_mask  # noqa: E402
+from hhnb.config import analyses as config
+from hhnb.io import ntuples as data
+from hhnb.nn.model import HyperParameters, class_balanced_weights, fit, keras, predict  # noqa: E402
+from hhnb.nn.training import validation_mask  # noqa: E402
+from hhnb.studies import metrics  # noqa: E402
 
 
 def _arrays(analysis: str, kl: float, d):

@@ -14,7 +14,7 @@ EVENTS = 20000
 
 def data_dir(lambdas=(1.0, 10.0), analyses=("resolved", "boosted")) -> Path:
     """Toy ntuples for the benchmarks (20000 events per sample and category), made once."""
-    from hhnb.generate import generate
+    from hhnb.toy.generate import generate
 
     d = RESULTS / "data"
     generate(d, analyses=list(analyses), lambdas=list(lambdas), events=EVENTS, seed=42, progress=False,

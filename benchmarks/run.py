@@ -17,7 +17,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from hhnb.tables import text_table  # noqa: E402
+from hhnb.io.tables import text_table  # noqa: E402
 
 
 def main(names: list[str]) -> int:

@@ -9,6 +9,6 @@ os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # plots 
 
 
 def pytest_sessionstart(session):
-    from hhnb.nbsetup import prepare
+    from hhnb.workflow.nbsetup import prepare
 
     prepare()

@@ -13,7 +13,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(scope="session")
 def toy_dir(tmp_path_factory):
     """Toy ntuples (1500 events per sample and category) for all analyses at lambda 1."""
-    from hhnb.generate import generate
+    from hhnb.toy.generate import generate
 
     d = tmp_path_factory.mktemp("toy") / "data"
     generate(d, lambdas=[1.0], events=1500, seed=7, progress=False)
@@ -23,8 +23,8 @@ def toy_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, toy_dir):
     """A tiny resolved kl=1 network trained on the toy ntuples."""
-    from hhnb.model import HyperParameters
-    from hhnb.training import train
+    from hhnb.nn.model import HyperParameters
+    from hhnb.nn.training import train
 
     models = tmp_path_factory.mktemp("models")
     return train("resolved", 1.0, data_dir=toy_dir, models_dir=models,

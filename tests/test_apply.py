@@ -1,4 +1,4 @@
-"""hhnb.apply and ``hhnb apply``: outputs ROOT reads back, atomic writes, resume, bad inputs."""
+"""hhnb.nn.apply and ``hhnb apply``: outputs ROOT reads back, atomic writes, resume, bad inputs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import uproot
 
-from hhnb import apply as A
 from hhnb.cli import main
+from hhnb.nn import apply as A
 
 SIG = "nnscore_resolved_SlfCoup_1.0_sig"
 TREE = "preselection"
@@ -72,9 +72,9 @@ def test_network_needs_card(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from hhnb.generate import generate
-    from hhnb.model import HyperParameters
-    from hhnb.training import train
+    from hhnb.nn.model import HyperParameters
+    from hhnb.nn.training import train
+    from hhnb.toy.generate import generate
 
     root = tmp_path_factory.mktemp("apply")
     generate(root / "data", analyses=["resolved"], lambdas=[1.0], events=1500, progress=False)
@@ -102,7 +102,7 @@ def _nets(trained):
 def test_output_opens_in_root_equal_to_input_and_network(trained, inputs, tmp_path):
     ROOT = pytest.importorskip("ROOT")
     ROOT.gSystem.ResetSignals()  # leave signals (SIGCHLD, SIGPIPE, SIGSEGV) to Python and pytest
-    from hhnb.model import load, predict
+    from hhnb.nn.model import load, predict
 
     nets = _nets(trained)
     src = inputs / "hh_SlfCoup_1.0.root"

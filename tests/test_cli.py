@@ -1,6 +1,8 @@
 import pytest
 
-from hhnb import cli, evaluation, record
+from hhnb import cli
+from hhnb.io import record
+from hhnb.studies import evaluation
 
 
 def test_generate_and_samples(tmp_path, capsys):

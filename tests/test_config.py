@@ -2,7 +2,7 @@ import textwrap
 
 import pytest
 
-from hhnb import config
+from hhnb.config import analyses as config
 
 
 def _write(tmp_path, text):

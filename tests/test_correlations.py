@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb import config as _config
-from hhnb import correlations as corr
+from hhnb.config import analyses as _config
+from hhnb.studies import correlations as corr
 
 
 @pytest.fixture

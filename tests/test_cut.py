@@ -1,4 +1,4 @@
-"""hhnb.cut and ``hhnb cut``: yields after a score cut against a hand computation."""
+"""hhnb.studies.cut and ``hhnb cut``: yields after a score cut against a hand computation."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import uproot
 
-from hhnb import cut as C
-from hhnb import record
 from hhnb.cli import main
+from hhnb.io import record
+from hhnb.studies import cut as C
 
 B = "nnscore_resolved_SlfCoup_1.0_sig"
 T = "nnscore_resolved_SlfCoup_1.0_istest"

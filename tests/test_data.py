@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import uproot
 
-from hhnb import config, data
+from hhnb.config import analyses as config
+from hhnb.io import ntuples as data
 
 
 def _user_files(tmp_path, n_files=3, n=400, tree="Events", nan_in=None):

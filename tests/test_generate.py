@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import uproot
 
-from hhnb import physics
-from hhnb.generate import generate, generate_sample
+from hhnb.toy import physics
+from hhnb.toy.generate import generate, generate_sample
 
 HH_BRANCHES = ["pT_hh", "m_hh", "nMuon", "nElec", "h1_M", "h1_Pt", "h1_Eta", "h1_Phi", "h1_j1_j2_dR", "h2_M",
                "h2_Pt", "h2_Eta", "h2_Phi", "h2_j1_j2_dR", "met_Et", "met_Phi", "h1_j1_BTag", "h1_j2_BTag",
@@ -75,7 +75,7 @@ def test_any_lambda_and_ttHH_only_at_sm(tmp_path):
 
 
 def test_no_partial_file_on_failure(tmp_path, monkeypatch):
-    import hhnb.generate as g
+    import hhnb.toy.generate as g
 
     def boom(*a, **k):
         raise OSError(28, "No space left on device")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb import importance as imp
+from hhnb.studies import importance as imp
 
 FEATURES = ["a", "b", "key", "d"]
 
@@ -73,7 +73,7 @@ def test_sample_events_is_seeded_and_split():
 @pytest.fixture(scope="module")
 def one_input_keras():
     """A tiny Keras softmax model whose output depends on input 2 only (fixed weights, no training)."""
-    from hhnb.model import keras
+    from hhnb.nn.model import keras
 
     k = keras()
     inputs = k.Input(shape=(4,))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hhnb import config as _config
-from hhnb import kinematics as kin
+from hhnb.config import analyses as _config
+from hhnb.studies import kinematics as kin
 
 
 def test_histogram_weighted_and_normalised():

@@ -1,6 +1,6 @@
 import pytest
 
-from hhnb import lambdas
+from hhnb.config import lambdas
 
 
 @pytest.mark.parametrize("value,kl,tag", [

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from hhnb import metrics, stats
+from hhnb.studies import metrics, stats
 
 
 @pytest.fixture

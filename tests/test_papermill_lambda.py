@@ -56,7 +56,7 @@ def test_lambda_parameter(tmp_path, black, cwd, value, expected):
 def test_translator_renames_keywords_only():
     from papermill.translators import papermill_translators
 
-    import hhnb.papermill_lambda  # noqa: F401
+    import hhnb.workflow.papermill_lambda  # noqa: F401
 
     code = papermill_translators.find_translator("python3", "python").codify({"lambda": -5, "analysis": "tthh"})
     assert "lambda_ = -5" in code and "analysis = 'tthh'" in code.replace('"', "'")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hhnb import physics
+from hhnb.toy import physics
 
 
 @pytest.mark.parametrize("kl", np.linspace(-20, 20, 41))

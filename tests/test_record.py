@@ -2,7 +2,7 @@ import multiprocessing as mp
 
 import pytest
 
-from hhnb import record
+from hhnb.io import record
 
 
 def _writer(args):

@@ -9,7 +9,8 @@ ROOT = pytest.importorskip("ROOT")
 
 ROOT.gSystem.ResetSignals()  # leave signals (SIGCHLD, SIGPIPE, SIGSEGV) to Python and pytest
 
-from hhnb import config, data  # noqa: E402
+from hhnb.config import analyses as config  # noqa: E402
+from hhnb.io import ntuples as data  # noqa: E402
 
 pytestmark = pytest.mark.root
 

@@ -1,4 +1,4 @@
-"""Tests for hhnb.search: seeded sampling, the search-space guard, two processes on one study."""
+"""Tests for hhnb.nn.search: seeded sampling, the search-space guard, two processes on one study."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from hhnb import record, search
+from hhnb.io import record
+from hhnb.nn import search
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -57,7 +58,7 @@ def test_study_with_other_space_is_refused(tmp_path):
 
 @pytest.fixture(scope="module")
 def toy_project(tmp_path_factory):
-    from hhnb.generate import generate
+    from hhnb.toy.generate import generate
 
     home = tmp_path_factory.mktemp("search")
     generate(home / "data", analyses=["resolved"], lambdas=[1.0], events=1500, progress=False)

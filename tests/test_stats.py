@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hhnb import stats
+from hhnb.studies import stats
 
 
 def test_asimov_check_value():

@@ -1,8 +1,9 @@
 import matplotlib
 import pytest
 
-from hhnb import record, summary
+from hhnb.io import record
 from hhnb.plots.summary import metrics_vs_lambda
+from hhnb.studies import summary
 
 matplotlib.use("Agg")
 

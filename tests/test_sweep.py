@@ -1,4 +1,4 @@
-"""Tests for hhnb.sweep: grid, parameters, batch job scripts, a dead scheduler, and a real 2-worker sweep."""
+"""Tests for hhnb.workflow.sweep: grid, parameters, batch job scripts, a dead scheduler, and a real 2-worker sweep."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hhnb import record, sweep
-from hhnb.sweep import Point
+from hhnb.io import record
+from hhnb.workflow import sweep
+from hhnb.workflow.sweep import Point
 
 
 def test_grid_and_names(tmp_path):
@@ -66,7 +67,7 @@ def test_dead_scheduler_fails_fast():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    from hhnb.generate import generate
+    from hhnb.toy.generate import generate
 
     home = tmp_path_factory.mktemp("sweep")
     generate(home / "data", analyses=["resolved", "boosted"], lambdas=[1.0, 10.0], events=1500, progress=False)

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb import artifacts, evaluation, model
-from hhnb.model import HyperParameters
+from hhnb.io import artifacts
+from hhnb.nn import model
+from hhnb.nn.model import HyperParameters
+from hhnb.studies import evaluation
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +35,7 @@ def test_saved_model_alone_scores_raw_inputs_identically(tiny_run):
 
 
 def test_deterministic_for_a_seed(tiny_run, toy_dir, tmp_path):
-    from hhnb.training import train
+    from hhnb.nn.training import train
 
     again = train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path,
                   hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3)
@@ -53,7 +55,7 @@ def test_evaluation_and_roc_csv(tiny_run, tmp_path):
 
 
 def test_bad_inputs(toy_dir, tmp_path, tiny_run):
-    from hhnb.training import train
+    from hhnb.nn.training import train
 
     with pytest.raises(KeyError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
         train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path)
@@ -78,7 +80,7 @@ def test_bad_inputs(toy_dir, tmp_path, tiny_run):
 
 
 def test_two_class_network(toy_dir, tmp_path):
-    from hhnb.training import train
+    from hhnb.nn.training import train
 
     run = train("tthh", 1.0, data_dir=toy_dir, models_dir=tmp_path,
                 hyper=HyperParameters(epochs=2, widths=(16,)), seed=1)

@@ -7,9 +7,9 @@ import sys
 
 import pandas as pd
 
-from hhnb import apply as _apply
-from hhnb import paths
-from hhnb.tables import text_table
+from hhnb import layout as paths
+from hhnb.io.tables import text_table
+from hhnb.nn import apply as _apply
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

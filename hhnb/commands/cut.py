@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hhnb import cut as _cut
-from hhnb.fileio import atomic_path
-from hhnb.tables import text_table
+from hhnb.io.atomic import atomic_path
+from hhnb.io.tables import text_table
+from hhnb.studies import cut as _cut
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

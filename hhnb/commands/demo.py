@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from hhnb import defaults, lambdas, paths
+from hhnb import layout as paths
+from hhnb.config import defaults, lambdas
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hhnb.commands import sweep as sweep_cmd
-    from hhnb.generate import generate
-    from hhnb.tables import samples_table
+    from hhnb.io.tables import samples_table
+    from hhnb.toy.generate import generate
 
     t0 = time.perf_counter()
     project = paths.project_dir()
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_summary(project: Path) -> Path:
     import papermill
 
-    import hhnb.papermill_lambda  # noqa: F401
+    import hhnb.workflow.papermill_lambda  # noqa: F401
 
     nb = Path(__file__).resolve().parents[2] / "notebooks" / "summary.ipynb"
     out = project / "runs" / "summary.ipynb"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from hhnb import lambdas, paths
-from hhnb.generate import generate
-from hhnb.tables import samples_table
+from hhnb import layout as paths
+from hhnb.config import lambdas
+from hhnb.io.tables import samples_table
+from hhnb.toy.generate import generate
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

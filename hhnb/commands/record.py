@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hhnb import lambdas, record
-from hhnb.tables import text_table
+from hhnb.config import lambdas
+from hhnb.io import record
+from hhnb.io.tables import text_table
 
 LAYOUT = {  # record column -> printed header
     "id": "Run", "time": "Date", "analysis": "Analysis", "tag": "Lambda", "architecture": "Layers",

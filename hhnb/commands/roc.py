@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sklearn.metrics import auc
 
-from hhnb import evaluation, metrics
 from hhnb.plots import evaluation as evplots
 from hhnb.plots.style import save
+from hhnb.studies import evaluation, metrics
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

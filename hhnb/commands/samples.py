@@ -7,9 +7,11 @@ import argparse
 import pandas as pd
 import uproot
 
-from hhnb import config as _config
-from hhnb import data, lambdas, paths
-from hhnb.tables import text_table
+from hhnb import layout as paths
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas
+from hhnb.io import ntuples as data
+from hhnb.io.tables import text_table
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hhnb import lambdas
+from hhnb.config import lambdas
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import optuna
 
-    from hhnb import search
+    from hhnb.nn import search
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = search.Space()

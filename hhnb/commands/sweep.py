@@ -45,20 +45,22 @@ def build_namespace(**overrides) -> argparse.Namespace:
 
 
 def _chain() -> tuple[str, ...]:
-    from hhnb.sweep import CHAIN
+    from hhnb.workflow.sweep import CHAIN
 
     return CHAIN
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb import lambdas, paths, sweep
-    from hhnb.tables import text_table
+    from hhnb import layout as paths
+    from hhnb.config import lambdas
+    from hhnb.io.tables import text_table
+    from hhnb.workflow import sweep
 
     points = sweep.grid(args.analyses, args.lambdas, args.config)
     params = sweep.parse_params(args.param)
     if args.config:
         params.setdefault("config", str(Path(args.config).resolve()))
-    nbdir = Path(sweep.__file__).resolve().parents[1] / "notebooks"
+    nbdir = Path(sweep.__file__).resolve().parents[2] / "notebooks"
     wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     notebooks, missing = sweep.present_notebooks(wanted, nbdir)
     for name in missing:

@@ -15,12 +15,12 @@ import mplhep
 import numpy as np
 import pandas as pd
 
-from hhnb import artifacts
-from hhnb import config as _config
-from hhnb import correlations as corr
-from hhnb import lambdas as _lambdas
-from hhnb.fileio import write_text
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import artifacts
+from hhnb.io.atomic import write_text
 from hhnb.plots import style
+from hhnb.studies import correlations as corr
 
 MASS_LABELS = {"m_hh": r"$m_{hh}$", "h1_M": r"$m_{h1}$", "h2_M": r"$m_{h2}$", "m_bb": r"$m_{bb}$",
                "h_b": r"$H_{T}^{b}$"}
@@ -94,7 +94,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
          outdir: str | Path | None = None, cut: float = corr.DEFAULT_CUT, subset: str = "test", bins: int = 30,
          seed: int = 1, save: bool = True) -> CorrelationReport:
     """Read a network's saved scores, compute the correlations and sculpting, draw and save everything."""
-    from hhnb import paths
+    from hhnb import layout as paths
 
     ana = _config.load(config).analysis(analysis)
     tag = _lambdas.tag(kl)

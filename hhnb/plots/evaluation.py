@@ -8,8 +8,8 @@ import mplhep
 import numpy as np
 import pandas as pd
 
-from hhnb import metrics
 from hhnb.plots.style import figure, label
+from hhnb.studies import metrics
 
 
 def learning_curve(history: dict[str, list[float]]):

@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hhnb import artifacts
-from hhnb import importance as imp
-from hhnb import lambdas as _lambdas
-from hhnb.fileio import write_text
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import artifacts
+from hhnb.io.atomic import write_text
 from hhnb.plots import style
+from hhnb.studies import importance as imp
 
 SHAP_LABEL = r"mean |SHAP value| (change of $p_{sig}$)"
 
@@ -79,8 +79,8 @@ def make(analysis: str, kl: object, models_dir: str | Path | None = None, outdir
          explainer: str = "gradient", n_explain: int = 1000, n_background: int = 200, seed: int = 1,
          save: bool = True) -> ImportanceReport:
     """Load a network and its saved scores, compute SHAP and permutation importance, draw and save."""
-    from hhnb import paths
-    from hhnb.model import load
+    from hhnb import layout as paths
+    from hhnb.nn.model import load
 
     models = paths.resolve(models_dir, "models")
     card = artifacts.read_card(models, analysis, kl)

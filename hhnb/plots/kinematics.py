@@ -10,10 +10,10 @@ import hist
 import matplotlib.pyplot as plt
 import mplhep
 
-from hhnb import config as _config
-from hhnb import kinematics as kin
-from hhnb import lambdas as _lambdas
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas as _lambdas
 from hhnb.plots import style
+from hhnb.studies import kinematics as kin
 
 
 def grid(hists: dict[str, dict[str, hist.Hist]], labels: dict[str, str], ncols: int = 4) -> plt.Figure:
@@ -69,7 +69,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
     fast), ``reco`` (selected signal ntuples, generated on demand for toy analyses)
     or ``none``. ttHH analyses have no lambda overlay.
     """
-    from hhnb import paths
+    from hhnb import layout as paths
 
     ana = _config.load(config).analysis(analysis)
     data_dir = paths.resolve(data_dir, "data")

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import mplhep
 
-from hhnb.fileio import atomic_path
+from hhnb.io.atomic import atomic_path
 
 ENERGY_TEV = 14
 LUMI_FB = 3000

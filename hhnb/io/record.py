@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from hhnb import paths
+from hhnb import layout as paths
 
 COLUMNS: dict[str, str] = {
     "id": "INTEGER PRIMARY KEY AUTOINCREMENT",

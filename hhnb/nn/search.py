@@ -20,11 +20,14 @@ from typing import Any
 import numpy as np
 import optuna
 
-from hhnb import config as _config
-from hhnb import data, metrics, paths, record
-from hhnb import lambdas as _lambdas
-from hhnb.model import HyperParameters, class_balanced_weights, fit, predict
-from hhnb.training import subsample, validation_mask
+from hhnb import layout as paths
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import ntuples as data
+from hhnb.io import record
+from hhnb.nn.model import HyperParameters, class_balanced_weights, fit, predict
+from hhnb.nn.training import subsample, validation_mask
+from hhnb.studies import metrics
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from hhnb import lambdas as _lambdas
+from hhnb.config import lambdas as _lambdas
 
 DEFAULT_CONFIG = Path(__file__).with_name("analyses.yaml")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import vector
 
-from hhnb.toy_hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
+from hhnb.toy.hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
 
 JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 MAX_JETS = 8  # four-vectors written for the leading jets

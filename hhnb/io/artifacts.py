@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from hhnb import lambdas as _lambdas
-from hhnb.fileio import atomic_path, write_text
+from hhnb.config import lambdas as _lambdas
+from hhnb.io.atomic import atomic_path, write_text
 
 
 def stem(analysis: str, kl: object) -> str:

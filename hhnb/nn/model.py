@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hhnb.fileio import atomic_path
+from hhnb.io.atomic import atomic_path
 
 
 @contextlib.contextmanager

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import uproot
 
-from hhnb import artifacts, data
-from hhnb import lambdas as _lambdas
-from hhnb.fileio import atomic_path
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import artifacts
+from hhnb.io import ntuples as data
+from hhnb.io.atomic import atomic_path
 
 SUFFIX = "_withNNs"
 STEP = 200_000  # events per chunk: about 8 MB per float64 branch
@@ -144,7 +145,7 @@ _MODELS: dict[str, Any] = {}
 
 def _model(path: Path):
     """Each model is loaded once per process."""
-    from hhnb import model as _m
+    from hhnb.nn import model as _m
 
     key = str(path.resolve())
     if key not in _MODELS:
@@ -159,7 +160,7 @@ def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
 
 def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: int) -> dict[str, np.ndarray]:
     """Score branches (float32) and test-set flags (int32; ROOT reads int8 as char) for one chunk."""
-    from hhnb.model import predict
+    from hhnb.nn.model import predict
 
     n = len(next(iter(chunk.values()))) if chunk else 0
     out: dict[str, np.ndarray] = {}

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import uproot
 
-from hhnb import lambdas as _lambdas
-from hhnb.config import Analysis, Sample
+from hhnb.config import lambdas as _lambdas
+from hhnb.config.analyses import Analysis, Sample
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class InputError(ValueError):
 
 def default_data_dir() -> Path:
     """The project's ``data/`` folder (found from the current directory upwards)."""
-    from hhnb.paths import project_dir
+    from hhnb.layout import project_dir
 
     return project_dir() / "data"
 
@@ -155,7 +155,7 @@ def columns_for(analysis: Analysis) -> list[str]:
 def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
                   seed: int | None = None) -> None:
     """Check that the signal at ``kl`` exists; for toy analyses generate whatever toy file is missing."""
-    from hhnb import defaults
+    from hhnb.config import defaults
 
     events = events or defaults.EVENTS
     seed = defaults.SEED if seed is None else seed
@@ -166,7 +166,7 @@ def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: i
             try:
                 sample_files(sample, data_dir)
             except FileNotFoundError:
-                from hhnb.generate import generate_sample
+                from hhnb.toy.generate import generate_sample
 
                 log.info("generating the toy sample %s in %s", sample.name, data_dir)
                 generate_sample(data_dir, sample.name, 1.0, events=events, seed=seed, progress=False)
@@ -184,7 +184,7 @@ def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: i
                     f"analysis {analysis.name!r}: no signal sample for lambda {_lambdas.tag(kl)} ({exc}); "
                     f"config {analysis.source}"
                 ) from None
-            from hhnb.generate import generate_sample
+            from hhnb.toy.generate import generate_sample
 
             log.info("generating the toy signal at lambda %s in %s", _lambdas.tag(kl), data_dir)
             generate_sample(data_dir, "hh", kl, events=events, seed=seed, progress=False)

@@ -17,6 +17,6 @@ class HHNBEngine:
         return NBClientEngine.execute_notebook(*args, **kwargs)
 
 
-from hhnb import papermill_lambda  # noqa: E402
+from hhnb.workflow import papermill_lambda  # noqa: E402
 
 papermill_lambda.register()

@@ -2,7 +2,7 @@
 
 ``lambda`` is a Python keyword, so papermill's injected ``lambda = 10`` would be a
 SyntaxError (and black, when installed, refuses it before the notebook runs).
-hhnb declares a papermill engine entry point (``hhnb.papermill_engine``); papermill
+hhnb declares a papermill engine entry point (``hhnb.workflow.papermill_engine``); papermill
 imports every engine entry point when it starts, and that registers a Python
 translator that writes ``lambda_ = 10`` instead. The parameter dict itself is
 unchanged, so papermill's ``{lambda}`` output-path templating keeps working.

@@ -18,9 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from hhnb import artifacts, paths, record
-from hhnb import config as _config
-from hhnb import lambdas as _lambdas
+from hhnb import layout as paths
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import artifacts, record
 
 CHAIN: tuple[str, ...] = ("train", "evaluate", "correlations", "shap")
 TRAINS = "train"  # the notebook that writes the network files
@@ -115,7 +116,7 @@ def notebook_parameters(path: Path) -> set[str]:
     """The names a notebook's parameters cell declares (``lambda_`` reported as ``lambda``)."""
     import papermill  # noqa: PLC0415
 
-    import hhnb.papermill_lambda  # noqa: F401, PLC0415
+    import hhnb.workflow.papermill_lambda  # noqa: F401, PLC0415
 
     return set(papermill.inspect_notebook(str(path)))
 
@@ -147,7 +148,7 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # executed notebooks keep their plots
     import papermill  # noqa: PLC0415
 
-    import hhnb.papermill_lambda  # noqa: F401, PLC0415
+    import hhnb.workflow.papermill_lambda  # noqa: F401, PLC0415
 
     nbdir_p, project_p = Path(nbdir), Path(project)
     models_dir = paths.resolve(params.get("models_dir"), "models") if params.get("models_dir") else project_p / "models"
@@ -243,7 +244,7 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
     from dask.distributed import as_completed  # noqa: PLC0415
 
     project = Path(project or paths.project_dir())
-    nbdir = Path(nbdir or Path(__file__).resolve().parents[1] / "notebooks")
+    nbdir = Path(nbdir or Path(__file__).resolve().parents[2] / "notebooks")
     home = os.environ.get("HHNB_HOME")
     futures = {client.submit(run_point, p, list(notebooks), str(nbdir), str(project), dict(params or {}), force,
                              home, timeout, key=f"point-{p.analysis}-{p.tag}-{time.time_ns()}", pure=False): p

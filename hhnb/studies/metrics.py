@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats as _sps
 from sklearn import metrics as _skm
 
-from hhnb.stats import asimov_z, s_over_sqrt_b
+from hhnb.studies.stats import asimov_z, s_over_sqrt_b
 
 
 @dataclass(frozen=True)

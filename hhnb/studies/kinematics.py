@@ -12,10 +12,10 @@ import hist
 import numpy as np
 import pandas as pd
 
-from hhnb import data as _data
-from hhnb import lambdas as _lambdas
-from hhnb import physics
-from hhnb.config import Analysis
+from hhnb.config import lambdas as _lambdas
+from hhnb.config.analyses import Analysis
+from hhnb.io import ntuples as _data
+from hhnb.toy import physics
 
 OVERLAY_LAMBDAS = (-5.0, 1.0, 2.4, 5.0, 10.0)
 
@@ -154,6 +154,6 @@ def mhh_reco(analysis: Analysis, kls: tuple[float, ...] | list[float], data_dir:
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """``runs/<analysis>/lambda<tag>/kinematics/`` under the project folder."""
-    from hhnb.paths import project_dir
+    from hhnb.layout import project_dir
 
     return Path(root or project_dir() / "runs") / analysis / f"lambda{tag}" / "kinematics"

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hhnb import defaults
+from hhnb.config import defaults
 
 
 def prepare(home: str | Path | None = None) -> Path:
@@ -18,16 +18,16 @@ def prepare(home: str | Path | None = None) -> Path:
     home = Path(home or Path(tempfile.gettempdir()) / f"hhnb-notebooks-{os.getuid()}")
     (home / "notebooks").mkdir(parents=True, exist_ok=True)
     os.environ["HHNB_HOME"] = str(home)
-    from hhnb import artifacts
-    from hhnb.generate import generate
+    from hhnb.io import artifacts
+    from hhnb.toy.generate import generate
 
     generate(home / "data", lambdas=[1.0], events=defaults.EVENTS, seed=defaults.SEED, progress=False,
              skip_existing=True)
     record = home / "runs" / "record.sqlite"
     record.unlink(missing_ok=True)
     if not artifacts.scores_path(home / "models", "resolved", 1.0).exists():
-        from hhnb.model import HyperParameters
-        from hhnb.training import train
+        from hhnb.nn.model import HyperParameters
+        from hhnb.nn.training import train
 
         train("resolved", 1.0, data_dir=home / "data", models_dir=home / "models",
               hyper=HyperParameters(epochs=defaults.EPOCHS, batch_size=defaults.BATCH_SIZE, learning_rate=5e-3),

@@ -1,6 +1,6 @@
 """Cut on a score branch and count weighted yields per sample (what the older loadNN.py did).
 
-Events pass when ``score >= cut`` (the convention of ``hhnb.metrics.significance_scan``,
+Events pass when ``score >= cut`` (the convention of ``hhnb.studies.metrics.significance_scan``,
 whose best cut is the low edge of the first kept bin).
 """
 
@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hhnb import data, record, stats
-from hhnb import lambdas as _lambdas
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import ntuples as data
+from hhnb.io import record
+from hhnb.studies import stats
 
 DEFAULT_SIGNAL = ("hh_*", "tthh*")
 _BRANCH = re.compile(r"^nnscore_(?P<analysis>.+)_SlfCoup_(?P<tag>[^_]+)_(?P<output>[A-Za-z0-9]+)$")
@@ -95,7 +97,7 @@ def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iter
         weight: str = "weight", tree: str = "preselection", test_only: bool = False,
         step: int = 500_000) -> CutResult:
     """Weighted yields per file (sample) before and after ``branch >= cut_value``, nsig, nbkg and Z."""
-    from hhnb.apply import expand
+    from hhnb.nn.apply import expand
 
     patterns = list(signal)
     rows = []

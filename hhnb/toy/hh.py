@@ -2,7 +2,7 @@
 
 Each event has two Higgs candidates, each made of two jets. Signal candidates are
 real Higgs bosons from a 2->2 system whose m_hh follows the calibrated spectrum of
-``hhnb.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar pairs
+``hhnb.toy.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar pairs
 W and b jets into candidates. Jets are smeared, b-tagged and sorted into the
 resolved/intermediate/boosted categories by the number of large-R (merged) candidates.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import vector
 
-from hhnb import physics
+from hhnb.toy import physics
 
 # Detector: b-jet energy response (neutrinos in b decays) and resolution, b-tagging.
 B_RESPONSE = 0.94

@@ -13,10 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhnb import artifacts, data, metrics, paths
-from hhnb import config as _config
-from hhnb import lambdas as _lambdas
-from hhnb.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
+from hhnb import layout as paths
+from hhnb.config import analyses as _config
+from hhnb.config import lambdas as _lambdas
+from hhnb.io import artifacts
+from hhnb.io import ntuples as data
+from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
+from hhnb.studies import metrics
 
 VALIDATION_FRACTION = 0.1
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhnb import metrics
-from hhnb.fileio import atomic_path
+from hhnb.io.atomic import atomic_path
+from hhnb.studies import metrics
 
 
 @dataclass(frozen=True)

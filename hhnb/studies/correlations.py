@@ -14,7 +14,7 @@ import hist
 import numpy as np
 import pandas as pd
 
-from hhnb.config import Analysis
+from hhnb.config.analyses import Analysis
 
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
 MAX_DCOR_EVENTS = 5000  # distance correlation is O(n^2) in memory: subsample
@@ -203,6 +203,6 @@ def coefficients(scores: pd.DataFrame, masses: dict[str, str], score_column: str
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """``correlation_plots/<analysis>/lambda<tag>/`` under the project folder."""
-    from hhnb.paths import project_dir
+    from hhnb.layout import project_dir
 
     return Path(root or project_dir() / "correlation_plots") / analysis / f"lambda{tag}"

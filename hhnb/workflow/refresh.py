@@ -18,9 +18,9 @@ ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_sear
 
 
 def refresh(names: list[str] | None = None, root: Path | None = None) -> None:
-    from hhnb.nbsetup import prepare
+    from hhnb.workflow.nbsetup import prepare
 
-    root = root or Path(__file__).resolve().parents[1]
+    root = root or Path(__file__).resolve().parents[2]
     nbdir = root / "notebooks"
     home = prepare()
     os.environ["HHNB_HOME"] = str(home)

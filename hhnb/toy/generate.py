@@ -16,9 +16,11 @@ import numpy as np
 import uproot
 from tqdm.auto import tqdm
 
-from hhnb import lambdas as _lambdas
-from hhnb import physics, toy_hh, toy_tthh
-from hhnb.fileio import atomic_path
+from hhnb.config import lambdas as _lambdas
+from hhnb.io.atomic import atomic_path
+from hhnb.toy import hh as toy_hh
+from hhnb.toy import physics
+from hhnb.toy import tthh as toy_tthh
 
 TREE = "preselection"
 LUMINOSITY = 3000.0  # fb^-1

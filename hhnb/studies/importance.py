@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhnb import metrics
+from hhnb.studies import metrics
 
 EXPLAINERS = ("gradient", "deep", "permutation")
 
@@ -36,7 +36,7 @@ def sample_events(scores: pd.DataFrame, n_explain: int = 1000, n_background: int
 
 def output_model(model: Any, output: int = 0) -> Any:
     """A Keras model that returns only column ``output`` of ``model`` (the signal probability by default)."""
-    from hhnb.model import keras
+    from hhnb.nn.model import keras
 
     k = keras()
     inputs = k.Input(shape=tuple(model.input_shape[1:]), name="features")
@@ -95,7 +95,7 @@ def _shap() -> Any:
 def _predict_fn(model: Any, output: int) -> Callable[[np.ndarray], np.ndarray]:
     """A numpy function x -> output column, from a Keras model or a plain function."""
     if hasattr(model, "input_shape"):
-        from hhnb.model import predict
+        from hhnb.nn.model import predict
 
         return lambda a: predict(model, a)[:, output]
 
@@ -162,6 +162,6 @@ def rank_correlation(table: pd.DataFrame) -> float:
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """``shap_values/<analysis>/lambda<tag>/`` under the project folder."""
-    from hhnb.paths import project_dir
+    from hhnb.layout import project_dir
 
     return Path(root or project_dir() / "shap_values") / analysis / f"lambda{tag}"
