@@ -20,12 +20,13 @@ import uproot
 ROOT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT_DIR))
 
+from hhnb import layout  # noqa: E402
 from hhnb.config import analyses as config  # noqa: E402
 from hhnb.config import lambdas  # noqa: E402
 from hhnb.io import artifacts  # noqa: E402
 from hhnb.nn import apply as A  # noqa: E402
 
-TREE = "preselection"
+TREE = layout.DEFAULT_TREE
 EVENTS = 200_000
 SINGLE_CALLS = 100
 RSS_SIZES = tuple(int(v) for v in os.environ.get("HHNB_BENCH_RSS_SIZES", "100000,400000").split(","))

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import uproot  # noqa: E402
 from common import data_dir  # noqa: E402
 
+from hhnb import layout  # noqa: E402
 from hhnb.config import analyses as config
 from hhnb.io import ntuples as data  # noqa: E402
 from hhnb.toy.generate import generate_sample  # noqa: E402
@@ -39,15 +40,15 @@ def rows() -> list[dict]:
     d = data_dir()
     ana = config.analysis("resolved")
     columns = data.columns_for(ana) + ["weight", "eventNumber"]
-    files = {str(f): "preselection" for s in ana.samples for f in data.sample_files(s, d, 1.0)}
-    n_events = sum(uproot.open(f)["preselection"].num_entries for f in files)
+    files = {str(f): layout.DEFAULT_TREE for s in ana.samples for f in data.sample_files(s, d, 1.0)}
+    n_events = sum(uproot.open(f)[layout.DEFAULT_TREE].num_entries for f in files)
 
     def plain():
         return sum(len(c) for c in uproot.iterate(files, expressions=columns, cut=ana.selection, library="pd",
                                                   step_size="200 MB"))
 
     def hhnb_load():
-        return len(data.load(ana, 1.0, d, generate_missing=False))
+        return len(data.load(ana, 1.0, d))
 
     t_plain, n_plain = _best_of(plain)
     t_hhnb, n_hhnb = _best_of(hhnb_load)

@@ -8,28 +8,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
 from common import data_dir  # noqa: E402
 
 from hhnb.config import analyses as config
-from hhnb.io import ntuples as data
-from hhnb.nn.model import HyperParameters, class_balanced_weights, fit, keras, predict  # noqa: E402
-from hhnb.nn.training import validation_mask  # noqa: E402
+from hhnb.nn.model import HyperParameters, fit, keras, predict  # noqa: E402
+from hhnb.nn.training import training_arrays  # noqa: E402
 from hhnb.studies import metrics  # noqa: E402
 
 
 def _arrays(analysis: str, kl: float, d):
     ana = config.analysis(analysis)
-    df = data.load(ana, kl, d, generate_missing=False)
-    df["is_val"] = validation_mask(df["event"].to_numpy(), 1)
-    x = df[list(ana.features)].to_numpy(np.float32)
-    y = df["label"].to_numpy(np.int32)
-    sw = class_balanced_weights(y, df["weight"].to_numpy())
-    te = df["is_test"].to_numpy()
-    va = df["is_val"].to_numpy()
-    tr = ~te & ~va
-    w_te = metrics.luminosity_weights(df["weight"].to_numpy(), df["sample"].astype(str).to_numpy(), te)
-    return ana, x, y, sw, tr, va, te, w_te
+    a = training_arrays(ana, kl, d)
+    w_te = metrics.luminosity_weights(a.weight, a.frame["sample"].astype(str).to_numpy(), a.test)
+    return ana, a.x, a.y, a.sample_weight, a.train, a.val, a.test, w_te
 
 
 def _auc_rows(analysis: str, kl: float, d) -> dict:

@@ -1,6 +1,8 @@
 """The ``hhnb`` command: one entry point, one module per subcommand in ``hhnb/commands``.
 
 Subcommand modules are imported only when used, so ``hhnb record`` starts without TensorFlow.
+A user error (:class:`hhnb.errors.HHNBError`) is printed as one line on stderr with exit
+status 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import importlib
 import logging
 import sys
 
+from hhnb.errors import HHNBError, message
+
 COMMANDS = {
     "generate": "Generate the toy ROOT ntuples (any kappa_lambda)",
     "samples": "Print the samples of an analysis: events, weighted yield, file",
+    "check": "Check a configuration: every file, tree, branch, selection and lambda, up front",
     "sweep": "Run the notebooks over a grid of analyses x lambdas on Dask",
     "apply": "Write network scores as new branches into copies of ntuples",
     "cut": "Cut on a score branch and print yields and significance",
@@ -49,9 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return int(_module(args.command).run(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError, PermissionError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"hhnb {args.command}: error: {msg}", file=sys.stderr)
+    except HHNBError as exc:
+        print(f"hhnb {args.command}: error: {message(exc)}", file=sys.stderr)
         return 2
 
 

@@ -3,6 +3,7 @@ import textwrap
 import pytest
 
 from hhnb.config import analyses as config
+from hhnb.errors import ConfigError
 
 
 def _write(tmp_path, text):
@@ -64,7 +65,7 @@ def test_missing_cross_section_without_weight_branch(tmp_path):
 
 
 def test_unknown_analysis_and_missing_file(tmp_path):
-    with pytest.raises(KeyError, match="did you mean 'boosted'"):
+    with pytest.raises(ConfigError, match="did you mean 'boosted'"):
         config.analysis("bosted")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         config.load(tmp_path / "nope.yaml")

@@ -10,6 +10,7 @@ import pytest
 import uproot
 
 from hhnb.cli import main
+from hhnb.errors import MissingArtifactError
 from hhnb.io import record
 from hhnb.studies import cut as C
 
@@ -60,7 +61,7 @@ def test_test_only_scales_test_events_to_the_sample(files):
 
 def test_best_cut_from_record(files, tmp_path):
     db = tmp_path / "record.sqlite"
-    with pytest.raises(ValueError, match="no best cut recorded for analysis 'resolved' lambda 1.0"):
+    with pytest.raises(MissingArtifactError, match="no best cut recorded for analysis 'resolved' lambda 1.0"):
         C.best_cut(B, db)
     record.add({"analysis": "resolved", "lambda": 1.0, "best_cut": 0.5, "git_commit": ""}, db)
     record.add({"analysis": "resolved", "lambda": 10.0, "best_cut": 0.1, "git_commit": ""}, db)

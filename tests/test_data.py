@@ -5,6 +5,7 @@ import pytest
 import uproot
 
 from hhnb.config import analyses as config
+from hhnb.errors import ConfigError
 from hhnb.io import ntuples as data
 
 
@@ -43,7 +44,7 @@ def test_user_ntuples_with_globs(tmp_path):
     assert len(sig) == pytest.approx(3 * 400 * 5 / 6, rel=0.1)  # nj >= 1
     # weight = sigma x L / N(all entries of the sample, before selection)
     assert sig["weight"].iloc[0] == pytest.approx(2.0 * 3000 / 1200)
-    assert df["event"].is_unique is False or True
+    assert all(e.is_unique for _, e in df.groupby("sample", observed=True)["event"])  # entry numbers across files
     assert df["is_test"].mean() == pytest.approx(0.2, abs=0.03)
     assert (df.loc[df["sample"] == "sig", "label"] == 0).all() and (df.loc[df["sample"] == "bkg", "label"] == 1).all()
 
@@ -104,7 +105,7 @@ def test_empty_after_selection(tmp_path):
 
 
 def test_lambda_a_sample_cannot_provide(toy_dir, tmp_path):
-    with pytest.raises(data.InputError, match=r"provides lambda 1.0 only, not 5.0"):
+    with pytest.raises(ConfigError, match=r"no signal sample for lambda 5.0: available lambdas 1.0"):
         data.load(config.analysis("tthh"), 5.0, toy_dir)
     user = tmp_path / "u.yaml"
     user.write_text(textwrap.dedent(f"""
@@ -122,7 +123,11 @@ def test_lambda_a_sample_cannot_provide(toy_dir, tmp_path):
         data.load(config.analysis("hh", user), 7.0, toy_dir)
 
 
-def test_toy_signal_generated_on_demand(toy_dir):
-    df = data.load(config.analysis("boosted"), -0.5, toy_dir)
+def test_toy_signal_generated_only_when_asked(toy_dir, capsys):
+    with pytest.raises(data.InputError, match=r"hh_SlfCoup_m0.5.root.*hhnb generate --analyses boosted --lambdas m0.5"):
+        data.load(config.analysis("boosted"), -0.5, toy_dir)
+    assert not (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
+    df = data.load(config.analysis("boosted"), -0.5, toy_dir, generate=True)
+    assert "generating the toy sample hh (lambda m0.5)" in capsys.readouterr().out
     assert (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
     assert (df["sample"] == "hh").sum() > 0

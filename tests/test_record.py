@@ -2,6 +2,7 @@ import multiprocessing as mp
 
 import pytest
 
+from hhnb.errors import UserArgumentError
 from hhnb.io import record
 
 
@@ -24,9 +25,9 @@ def test_add_read_filter_sort(tmp_path):
     assert list(record.read(path, analysis="resolved")["lambda"]) == [1.0, 10.0]
     assert list(record.read(path, kl=-5)["analysis"]) == ["boosted"]
     assert list(record.read(path, sort="max_significance", descending=True)["lambda"]) == [10.0, 1.0, -5.0]
-    with pytest.raises(KeyError, match="cannot sort"):
+    with pytest.raises(UserArgumentError, match="cannot sort"):
         record.read(path, sort="colour")
-    with pytest.raises(KeyError, match="unknown run-record column"):
+    with pytest.raises(UserArgumentError, match="unknown run-record column"):
         record.add({"analysis": "x", "colour": 1}, path)
     assert len(record.read(path)) == 3  # the refused row was not written
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hhnb.errors import ConfigError
 from hhnb.io import record
 from hhnb.workflow import sweep
 from hhnb.workflow.sweep import Point
@@ -17,7 +18,7 @@ def test_grid_and_names(tmp_path):
     pts = sweep.grid("resolved,boosted", "1,m5.0")
     assert pts == [Point("resolved", 1.0), Point("resolved", -5.0), Point("boosted", 1.0), Point("boosted", -5.0)]
     assert len(sweep.grid("resolved", "all")) == 15
-    with pytest.raises(KeyError, match="nope"):
+    with pytest.raises(ConfigError, match="nope"):
         sweep.grid("resolved,nope", "1")
     with pytest.raises(ValueError, match="not a number or a tag"):
         sweep.grid("resolved", "1,abc")

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hhnb.errors import ConfigError
 from hhnb.io import artifacts
 from hhnb.nn import model
 from hhnb.nn.model import HyperParameters
@@ -57,7 +58,7 @@ def test_evaluation_and_roc_csv(tiny_run, tmp_path):
 def test_bad_inputs(toy_dir, tmp_path, tiny_run):
     from hhnb.nn.training import train
 
-    with pytest.raises(KeyError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
+    with pytest.raises(ConfigError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
         train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path)
     with pytest.raises(ValueError, match="provides lambda 1.0 only"):
         train("tthh", 5.0, data_dir=toy_dir, models_dir=tmp_path)

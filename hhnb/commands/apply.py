@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     nets = [_apply.network(m) for m in args.model]
     if args.analysis:
-        nets += _apply.networks(args.analysis, args.lambdas, paths.resolve(args.models_dir, "models"))
+        nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir))
     results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
                            in_place=args.in_place, step=args.step, progress=not args.no_progress)
     table = pd.DataFrame([{"input": str(r.input), "output": str(r.output), "status": r.status, "events": r.events,

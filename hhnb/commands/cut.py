@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from hhnb import layout
 from hhnb.io.atomic import atomic_path
 from hhnb.io.tables import text_table
 from hhnb.studies import cut as _cut
@@ -11,8 +12,8 @@ from hhnb.studies import cut as _cut
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--file", action="append", required=True, metavar="PATH",
-                   help="a *_withNNs.root file or glob; repeatable (one sample per file)")
-    p.add_argument("--branch", required=True, help="score branch, e.g. nnscore_resolved_SlfCoup_1.0_sig")
+                   help=f"a *{layout.APPLIED_SUFFIX}.root file or glob; repeatable (one sample per file)")
+    p.add_argument("--branch", required=True, help=f"score branch, e.g. {layout.score_branches('resolved', 1, [])[0]}")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--cut", type=float, help="keep events with score >= CUT")
     which.add_argument("--best", action="store_true", help="the best cut recorded for this network (run record)")
@@ -20,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--signal", default=",".join(_cut.DEFAULT_SIGNAL),
                    help="comma list of file-name globs that are signal (default 'hh_*,tthh*')")
     p.add_argument("--weight", default="weight", help="event weight branch (default weight; '' = unweighted)")
-    p.add_argument("--tree", default="preselection")
+    p.add_argument("--tree", default=layout.DEFAULT_TREE, help="tree name (default %(default)s)")
     p.add_argument("--test-only", action="store_true",
                    help="count only events the network never trained on (the _istest branch), scaled per sample")
     p.add_argument("--csv", default=None, metavar="PATH", help="also write the table as CSV")

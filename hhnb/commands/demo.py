@@ -23,16 +23,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from hhnb.commands import sweep as sweep_cmd
     from hhnb.io.tables import samples_table
-    from hhnb.toy.generate import generate
+    from hhnb.toy.generate import LUMINOSITY, generate
 
     t0 = time.perf_counter()
     project = paths.project_dir()
     kls = lambdas.parse_list(args.lambdas)
     analyses = [a.strip() for a in args.analyses.split(",") if a.strip()]
-    print(f"== 1. toy ntuples in {project / 'data'} (lambda {', '.join(lambdas.tag(k) for k in kls)})", flush=True)
-    written = generate(project / "data", analyses=analyses, lambdas=kls, events=args.events, seed=defaults.SEED,
+    print(f"== 1. toy ntuples in {paths.data_dir()} (lambda {', '.join(lambdas.tag(k) for k in kls)})", flush=True)
+    written = generate(paths.data_dir(), analyses=analyses, lambdas=kls, events=args.events, seed=defaults.SEED,
                        progress=sys.stderr.isatty(), skip_existing=True)
-    print(samples_table(written), flush=True)
+    print(samples_table(written, LUMINOSITY), flush=True)
 
     print(f"\n== 2. notebooks train -> evaluate -> correlations -> shap for {', '.join(analyses)} x "
           f"lambda {', '.join(lambdas.tag(k) for k in kls)} (Dask)", flush=True)
@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
     print("\n== 3. summary across lambdas", flush=True)
     summary = _run_summary(project)
     print(f"\nplots and tables:\n  summary notebook    {summary}\n"
-          f"  per network         {project / 'runs'}/<analysis>/lambda<tag>/ (ROC, PR, significance, executed notebooks)\n"
+          f"  per network         {paths.run_dir(analyses[0], kls[0])}/ and the like "
+          "(ROC, PR, significance, executed notebooks)\n"
           f"  score vs mass       {project / 'correlation_plots'}/\n"
           f"  SHAP importance     {project / 'shap_values'}/\n"
           f"  models              {project / 'models'}/\n"
-          f"  run record          hhnb record   ({project / 'runs' / 'record.sqlite'})\n"
+          f"  run record          hhnb record   ({paths.record_path()})\n"
           f"\ndemo finished in {time.perf_counter() - t0:.0f} s", flush=True)
     return status
 
@@ -57,8 +58,8 @@ def _run_summary(project: Path) -> Path:
 
     import hhnb.workflow.papermill_lambda  # noqa: F401
 
-    nb = Path(__file__).resolve().parents[2] / "notebooks" / "summary.ipynb"
-    out = project / "runs" / "summary.ipynb"
+    nb = paths.notebook("summary")
+    out = paths.summary_notebook(project)
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(str(nb), str(out), kernel_name="python3", progress_bar=False, log_output=False)
     return out

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 from hhnb import layout as paths
+from hhnb.config import analyses as _config
 from hhnb.config import lambdas
+from hhnb.errors import UserArgumentError
 from hhnb.io.tables import samples_table
-from hhnb.toy.generate import generate
+from hhnb.toy.generate import LUMINOSITY, generate
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,8 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     analyses = None if args.analyses == "all" else [a.strip() for a in args.analyses.split(",")]
-    written = generate(paths.resolve(args.data_dir, "data"), analyses=analyses, lambdas=lambdas.parse_list(args.lambdas),
+    toys = [name for name, ana in _config.load().analyses.items() if ana.toy]
+    unknown = sorted(set(analyses or ()) - set(toys))
+    if unknown:
+        raise UserArgumentError(f"--analyses: unknown toy analysis {', '.join(unknown)}: expected {', '.join(toys)}")
+    written = generate(paths.data_dir(args.data_dir), analyses=analyses, lambdas=lambdas.parse_list(args.lambdas),
                        events=args.events, seed=args.seed, progress=not args.no_progress,
                        skip_existing=args.skip_existing)
-    print(samples_table(written))
+    print(samples_table(written, LUMINOSITY))
     return 0

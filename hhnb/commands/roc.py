@@ -13,7 +13,7 @@ from hhnb.studies import evaluation, metrics
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--file", required=True, help="ROC CSV written by the evaluate notebook (runs/<a>/lambda<tag>/roc.csv)")
+    p.add_argument("--file", required=True, help="ROC CSV written by the evaluate notebook (roc.csv in the network's run folder)")
     p.add_argument("--out", help="folder for roc.png/.pdf (default: beside the CSV)")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
-import uproot
 
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
@@ -24,14 +23,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def sample_rows(analysis, kl: float, data_dir) -> list[dict]:
     """Per sample: entries in the files, weighted yield before selection, files."""
     rows = []
-    for s in analysis.samples:
+    needed = data.columns_for(analysis) + [b for b in (analysis.weight, analysis.event) if b]
+    for s in analysis.samples_at(kl):
         files = data.sample_files(s, data_dir, kl if s.is_lambda_dependent else None)
         n, y = 0, 0.0
         for f in files:
-            t = data.open_tree(f, s.tree, [analysis.weight] if analysis.weight else [])
+            t = data.open_tree(f, s.tree, needed)
             n += t.num_entries
             if analysis.weight:
-                y += float(uproot.open(f)[s.tree][analysis.weight].array(library="np").sum())
+                y += float(t[analysis.weight].array(library="np").sum())
         if not analysis.weight:
             y = (s.cross_section or 0.0) * analysis.luminosity
         rows.append({"analysis": analysis.name, "sample": s.name, "class": s.klass, "events": n,
@@ -42,7 +42,7 @@ def sample_rows(analysis, kl: float, data_dir) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     cfg = _config.load(args.config)
     names = list(cfg.analyses) if args.analysis == "all" else [args.analysis]
-    data_dir = paths.resolve(args.data_dir, "data")
+    data_dir = paths.data_dir(args.data_dir)
     rows = []
     for name in names:
         rows += sample_rows(cfg.analysis(name), lambdas.parse(args.kl), data_dir)

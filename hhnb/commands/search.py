@@ -1,10 +1,12 @@
-"""``hhnb search``: Optuna hyper-parameter search for one analysis and lambda (study in runs/optuna.sqlite)."""
+"""``hhnb search``: Optuna hyper-parameter search for one analysis and lambda (study in the project's runs/)."""
 
 from __future__ import annotations
 
 import argparse
 
+from hhnb import layout
 from hhnb.config import lambdas
+from hhnb.errors import UserArgumentError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=10, help="epochs per trial (early stopping, default 10)")
     p.add_argument("--sampler", choices=("random", "tpe"), default="random", help="random (default) or tpe")
     p.add_argument("--seed", type=int, default=1, help="sampler and training seed (default 1)")
-    p.add_argument("--study", default=None, help="study name (default <analysis>_lambda<tag>)")
+    p.add_argument("--study", default=None, help=f"study name (default e.g. {layout.study_name('resolved', 1)})")
     p.add_argument("--storage", default="default",
                    help="Optuna storage URL (default sqlite:///<project>/runs/optuna.sqlite)")
     p.add_argument("--max-events", type=int, default=None, help="at most this many training events per sample")
@@ -35,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             sizes = tuple(int(v) for v in args.batch_sizes.split(",") if v.strip())
         except ValueError:
-            raise ValueError(f"--batch-sizes {args.batch_sizes!r}: expected integers like 64,128,256") from None
+            raise UserArgumentError(f"--batch-sizes {args.batch_sizes!r}: expected integers like 64,128,256") from None
         space = search.Space(batch_sizes=sizes)
     if args.trials < 1:
-        raise ValueError(f"--trials must be at least 1, got {args.trials}")
+        raise UserArgumentError(f"--trials must be at least 1, got {args.trials}")
     kl = lambdas.parse(args.kl)
     name = args.study or search.study_name(args.analysis, kl)
     print(f"study {name}: {args.analysis} lambda {lambdas.tag(kl)}, {args.trials} trials, {args.sampler} sampler")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -53,6 +52,7 @@ def _chain() -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     from hhnb import layout as paths
     from hhnb.config import lambdas
+    from hhnb.errors import UserArgumentError
     from hhnb.io.tables import text_table
     from hhnb.workflow import sweep
 
@@ -60,18 +60,17 @@ def run(args: argparse.Namespace) -> int:
     params = sweep.parse_params(args.param)
     if args.config:
         params.setdefault("config", str(Path(args.config).resolve()))
-    nbdir = Path(sweep.__file__).resolve().parents[2] / "notebooks"
+    nbdir = paths.notebooks_dir()
     wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     notebooks, missing = sweep.present_notebooks(wanted, nbdir)
     for name in missing:
         print(f"warning: notebooks/{name}.ipynb does not exist: skipped", file=sys.stderr)
     if not notebooks:
-        raise ValueError(f"none of the notebooks {wanted} exists in {nbdir}")
+        raise UserArgumentError(f"none of the notebooks {wanted} exists in {nbdir}")
     project = paths.project_dir()
-    home = os.environ.get("HHNB_HOME")
     if args.cluster != "local":
         cluster = sweep.batch_cluster(args.cluster, args.cores, args.memory, args.walltime, args.queue,
-                                      home or str(project))
+                                      str(project))
         if args.dry_run:
             print(cluster.job_script())
             cluster.close()
@@ -80,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         for pt in points:
             print(f"{pt.analysis} lambda {pt.tag}: {' -> '.join(notebooks)}")
         return 0
+    sweep.preflight(points, args.config, params.get("data_dir"))
     print(f"sweep: {len(points)} points x {' -> '.join(notebooks)}; outputs under {project}", flush=True)
     if args.scheduler:
         client = sweep.connect(args.scheduler)

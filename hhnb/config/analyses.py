@@ -15,12 +15,24 @@ from typing import Any
 import jsonschema
 import yaml
 
+from hhnb import errors as _errors
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
+from hhnb.layout import DEFAULT_TREE
 
-DEFAULT_CONFIG = Path(__file__).with_name("analyses.yaml")
+DEFAULT_CONFIG = layout.default_config()
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_TAG_FORMAT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "point": {"type": "string"},
+        "minus": {"type": "string", "minLength": 1},
+        "decimals": {"type": ["integer", "null"], "minimum": 0},
+    },
+}
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -35,11 +47,12 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["tree", "features", "samples", "classes"],
+                "required": ["features", "samples", "classes"],
                 "properties": {
                     "description": {"type": "string"},
                     "toy": {"type": "boolean"},
                     "tree": {"type": "string"},
+                    "tag_format": _TAG_FORMAT,
                     "weight": {"type": ["string", "null"]},
                     "event": {"type": ["string", "null"]},
                     "features": _STRINGS,
@@ -64,7 +77,8 @@ SCHEMA: dict[str, Any] = {
                                 },
                                 "tree": {"type": "string"},
                                 "cross_section": {"type": "number", "exclusiveMinimum": 0},
-                                "lambdas": {"type": "array", "items": {"type": ["number", "string"]}},
+                                "lambdas": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+                                "tag_format": _TAG_FORMAT,
                                 "selection": {"type": "string"},
                             },
                         },
@@ -76,8 +90,27 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-class ConfigError(ValueError):
-    """A configuration file that does not follow the schema."""
+ConfigError = _errors.ConfigError  # kept importable from here
+
+@dataclass(frozen=True)
+class TagFormat:
+    """How the ``{tag}`` of a sample's file names spells a kappa_lambda value.
+
+    The default is hhnb's own (``1.0``, ``m5.0``); a production named ``kl_1p00``,
+    ``kl_m5p00`` has ``point="p"``, ``decimals=2``; ``klminus5p0`` has ``minus="minus"``.
+
+    >>> TagFormat().format(-5), TagFormat(point="p", decimals=2).format(1), TagFormat("p", "minus", 1).format(-5)
+    ('m5.0', '1p00', 'minus5p0')
+    """
+
+    point: str = "."
+    minus: str = "m"
+    decimals: int | None = None
+
+    def format(self, kl: object) -> str:
+        value = _lambdas.parse(kl)
+        text = repr(abs(value)) if self.decimals is None else f"{abs(value):.{self.decimals}f}"
+        return (self.minus if value < 0 else "") + text.replace(".", self.point)
 
 
 @dataclass(frozen=True)
@@ -91,10 +124,17 @@ class Sample:
     cross_section: float | None = None
     lambdas: tuple[float, ...] | None = None  # signal: the lambdas it provides (None = any via {tag})
     selection: str | None = None
+    tag_format: TagFormat = TagFormat()
 
     @property
     def is_lambda_dependent(self) -> bool:
         return self.lambdas is not None or any("{tag}" in f for f in self.files)
+
+    def provides(self, kl: float) -> bool:
+        """True if the sample holds events at kappa_lambda ``kl`` (declared lambdas, or any via ``{tag}``)."""
+        if self.lambdas is not None:
+            return any(abs(kl - v) < 1e-9 for v in self.lambdas)
+        return True
 
 
 @dataclass(frozen=True)
@@ -124,6 +164,19 @@ class Analysis:
     def samples_of(self, klass: str) -> list[Sample]:
         return [s for s in self.samples if s.klass == klass]
 
+    def samples_at(self, kl: float) -> list[Sample]:
+        """The samples a network for kappa_lambda ``kl`` reads: every background, and the signal
+        sample(s) that provide ``kl``; an error lists the lambdas the signal samples provide."""
+        signal = [s for s in self.samples_of(self.signal_class) if s.provides(kl)]
+        if not signal:
+            offered = sorted({v for s in self.samples_of(self.signal_class) for v in (s.lambdas or ())})
+            raise ConfigError(
+                f"analysis {self.name!r} has no signal sample for lambda {_lambdas.tag(kl)}: available lambdas "
+                f"{', '.join(_lambdas.tag(v) for v in offered)} (config {self.source}; declare it under a "
+                "signal sample's 'lambdas')"
+            )
+        return [s for s in self.samples if s.klass != self.signal_class or s in signal]
+
 
 @dataclass(frozen=True)
 class Config:
@@ -134,11 +187,11 @@ class Config:
     analyses: dict[str, Analysis]
 
     def analysis(self, name: str) -> Analysis:
-        """Return one analysis, or raise a KeyError that lists the known ones."""
+        """Return one analysis, or raise a ConfigError that lists the known ones."""
         if name not in self.analyses:
             close = difflib.get_close_matches(str(name), list(self.analyses), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise KeyError(
+            raise ConfigError(
                 f"unknown analysis {name!r} in {self.path}{hint}: "
                 f"expected one of {', '.join(sorted(self.analyses))}"
             )
@@ -177,6 +230,8 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
     analyses: dict[str, Analysis] = {}
     for name, spec in raw["analyses"].items():
         classes = tuple(spec["classes"])
+        tree = spec.get("tree", DEFAULT_TREE)
+        tag_format = TagFormat(**spec.get("tag_format", {}))
         samples = []
         for i, s in enumerate(spec["samples"]):
             if s["class"] not in classes:
@@ -198,10 +253,11 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
                     name=s["name"],
                     klass=s["class"],
                     files=_resolve_files(s["files"], path.parent),
-                    tree=s.get("tree", spec["tree"]),
+                    tree=s.get("tree", tree),
                     cross_section=s.get("cross_section"),
                     lambdas=lams,
                     selection=s.get("selection"),
+                    tag_format=TagFormat(**s["tag_format"]) if "tag_format" in s else tag_format,
                 )
             )
         signal = [s for s in samples if s.klass == classes[0]]
@@ -217,7 +273,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             )
         analyses[name] = Analysis(
             name=name,
-            tree=spec["tree"],
+            tree=tree,
             features=tuple(spec["features"]),
             classes=classes,
             samples=tuple(samples),
@@ -239,7 +295,7 @@ def load(path: str | Path | None = None) -> Config:
     """Load and validate a configuration file (None = the shipped ``analyses.yaml``)."""
     p = Path(path).expanduser().resolve() if path is not None else DEFAULT_CONFIG
     if not p.is_file():
-        raise FileNotFoundError(f"configuration file {p} does not exist")
+        raise _errors.MissingInputFile(f"configuration file {p} does not exist")
     try:
         raw = yaml.safe_load(p.read_text())
     except yaml.YAMLError as exc:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-#: The kappa_lambda grid of arXiv:2004.04240 (physics.md section 2).
+from hhnb.errors import UserArgumentError
+
+#: The kappa_lambda grid of arXiv:2004.04240 (docs/physics.md section 2).
 GRID: tuple[float, ...] = (
     -20.0, -10.0, -7.0, -5.0, -2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 20.0,
 )
@@ -22,7 +24,7 @@ def parse(value: object) -> float:
     (-5.0, -5.0, 10.0, 0.5)
     """
     if isinstance(value, bool):
-        raise ValueError(f"lambda must be a number or a tag like 'm5.0', got {value!r}")
+        raise UserArgumentError(f"lambda must be a number or a tag like 'm5.0', got {value!r}")
     if isinstance(value, (int, float)):
         kl = float(value)
     elif isinstance(value, str):
@@ -34,16 +36,16 @@ def parse(value: object) -> float:
         try:
             kl = -float(body) if negative else float(body)
         except ValueError:
-            raise ValueError(
+            raise UserArgumentError(
                 f"lambda {value!r} is not a number or a tag: expected e.g. 10, -5, 0.5, "
                 "'m5.0' (m = minus) or '2.4'"
             ) from None
     else:
-        raise ValueError(
+        raise UserArgumentError(
             f"lambda must be a number or a tag like 'm5.0', got {type(value).__name__} {value!r}"
         )
     if not math.isfinite(kl):
-        raise ValueError(f"lambda must be finite, got {value!r}")
+        raise UserArgumentError(f"lambda must be finite, got {value!r}")
     return kl + 0.0  # turn -0.0 into 0.0
 
 
@@ -74,5 +76,5 @@ def parse_list(spec: str | Iterable[object]) -> list[float]:
         items = spec
     values = [parse(item) for item in items]
     if not values:
-        raise ValueError(f"empty lambda list {spec!r}: expected 'all' or values like '1,5,m5.0'")
+        raise UserArgumentError(f"empty lambda list {spec!r}: expected 'all' or values like '1,5,m5.0'")
     return values

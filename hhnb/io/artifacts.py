@@ -1,8 +1,7 @@
-"""Names and formats of what a training run leaves behind: model, card, scores.
+"""Reading and writing what a training run leaves behind: the network's JSON card and its scores.
 
-``models/nn_<analysis>_SlfCoup_<tag>.keras`` (the network, scaling included), its
-JSON card beside it, and ``..._scores.parquet`` (every event's network outputs with
-label, weight, masses and features) for the notebooks downstream.
+The scores table holds every event's network outputs with label, weight, masses and
+features, for the notebooks downstream. File names come from :mod:`hhnb.layout`.
 """
 
 from __future__ import annotations
@@ -13,35 +12,21 @@ from typing import Any
 
 import pandas as pd
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import InputFileError, MissingArtifactError
 from hhnb.io.atomic import atomic_path, write_text
 
-
-def stem(analysis: str, kl: object) -> str:
-    """``nn_<analysis>_SlfCoup_<tag>``, the older scripts' name for one network."""
-    return f"nn_{analysis}_SlfCoup_{_lambdas.tag(kl)}"
-
-
-def model_path(models_dir: str | Path, analysis: str, kl: object) -> Path:
-    return Path(models_dir) / f"{stem(analysis, kl)}.keras"
+# the names themselves belong to hhnb.layout; these aliases keep the artifacts' readers and writers together
+stem = layout.network_stem
+model_path = layout.model_path
+card_path = layout.card_path
+scores_path = layout.scores_path
+branch_names = layout.score_branches
 
 
-def card_path(models_dir: str | Path, analysis: str, kl: object) -> Path:
-    return Path(models_dir) / f"{stem(analysis, kl)}.json"
-
-
-def scores_path(models_dir: str | Path, analysis: str, kl: object) -> Path:
-    return Path(models_dir) / f"{stem(analysis, kl)}_scores.parquet"
-
-
-def branch_names(analysis: str, kl: object, classes: list[str] | tuple[str, ...]) -> list[str]:
-    """Score branch names: ``nnscore_<analysis>_SlfCoup_<tag>_sig`` (+ ``_qcd``, ``_top``)."""
-    base = f"nnscore_{analysis}_SlfCoup_{_lambdas.tag(kl)}"
-    return [f"{base}_sig"] + [f"{base}_{c}" for c in classes[1:]] if len(classes) > 2 else [f"{base}_sig"]
-
-
-def _missing(path: Path, what: str, analysis: str, kl: object) -> FileNotFoundError:
-    return FileNotFoundError(
+def _missing(path: Path, what: str, analysis: str, kl: object) -> MissingArtifactError:
+    return MissingArtifactError(
         f"{what} {path} does not exist: train the network first "
         f"(papermill notebooks/train.ipynb out.ipynb -p analysis {analysis} -p lambda {_lambdas.tag(kl)}, "
         f"or hhnb sweep --analyses {analysis} --lambdas {_lambdas.tag(kl)})"
@@ -75,7 +60,7 @@ def read_scores(models_dir: str | Path, analysis: str, kl: object) -> pd.DataFra
     meta = df.attrs or {}
     got_a, got_l = meta.get("analysis"), meta.get("lambda")
     if got_a is not None and (got_a != analysis or _lambdas.tag(got_l) != _lambdas.tag(kl)):
-        raise ValueError(
+        raise InputFileError(
             f"scores file {path} belongs to analysis {got_a!r} lambda {_lambdas.tag(got_l)}, "
             f"not {analysis!r} lambda {_lambdas.tag(kl)}"
         )

@@ -17,6 +17,7 @@ import uproot
 
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis, Sample
+from hhnb.errors import InputFileError, MissingInputFile, UserArgumentError
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +25,13 @@ TEST_MODULUS = 5  # event % 5 == 0 -> test set (20 %)
 META = ("sample", "label", "weight", "event", "is_test")
 
 
-class InputError(ValueError):
-    """An input file, tree, branch or value that hhnb cannot use as it is."""
-
+InputError = InputFileError  # kept importable from here
 
 def default_data_dir() -> Path:
-    """The project's ``data/`` folder (found from the current directory upwards)."""
-    from hhnb.layout import project_dir
+    """The project's ``data/`` folder."""
+    from hhnb import layout
 
-    return project_dir() / "data"
+    return layout.data_dir()
 
 
 def is_test(event: np.ndarray) -> np.ndarray:
@@ -41,16 +40,16 @@ def is_test(event: np.ndarray) -> np.ndarray:
 
 
 def sample_files(sample: Sample, data_dir: str | Path, kl: float | None = None) -> list[str]:
-    """Expand a sample's file patterns ({data_dir}, {tag}, globs) into existing files, or raise."""
-    tag = _lambdas.tag(kl) if kl is not None else None
+    """Expand a sample's file patterns ({data_dir}, {tag} in the sample's tag format, globs) into files, or raise."""
+    tag = sample.tag_format.format(kl) if kl is not None else None
     out: list[str] = []
     for pattern in sample.files:
         if "{tag}" in pattern and tag is None:
-            raise InputError(f"sample {sample.name!r}: files {pattern!r} need a lambda value")
+            raise InputFileError(f"sample {sample.name!r}: files {pattern!r} need a lambda value")
         text = pattern.replace("{data_dir}", str(data_dir)).replace("{tag}", tag or "")
         matches = sorted(glob.glob(text)) if glob.has_magic(text) else ([text] if Path(text).exists() else [])
         if not matches:
-            raise FileNotFoundError(
+            raise MissingInputFile(
                 f"sample {sample.name!r}: no file matches {text!r}"
                 + (" (glob)" if glob.has_magic(text) else "")
             )
@@ -58,38 +57,57 @@ def sample_files(sample: Sample, data_dir: str | Path, kl: float | None = None) 
     return out
 
 
-def open_tree(path: str, tree: str, branches: list[str]):
-    """Open ``path`` and return its tree after checking that every branch exists (clear errors)."""
+def open_file(path: str):
+    """Open a ROOT file with uproot; a missing, truncated or corrupt file is a one-line error naming it."""
     try:
         f = uproot.open(path)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"file {path} does not exist") from None
-    except Exception as exc:  # uproot raises many kinds on bad bytes
-        raise InputError(f"file {path} is not a readable ROOT file (corrupt or truncated?): {exc}") from None
-    try:
         trees = [k.split(";")[0] for k, c in f.classnames().items() if c in ("TTree", "TNtuple")]
-    except Exception as exc:
-        raise InputError(f"file {path} is not a readable ROOT file (corrupt or truncated?): {exc}") from None
+    except FileNotFoundError:
+        raise MissingInputFile(f"file {path} does not exist") from None
+    except Exception as exc:  # uproot raises many kinds on bad bytes
+        raise InputFileError(f"file {path} is not a readable ROOT file (corrupt or truncated?): {_short(exc)}") from None
+    return f, sorted(set(trees))
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def get_tree(f, path: str, tree: str, trees: list[str]):
+    """The tree ``tree`` of an open file, or an error listing the trees that are there."""
     if tree not in trees:
-        raise InputError(
-            f"file {path} has no tree {tree!r}; trees in the file: {', '.join(sorted(set(trees))) or 'none'}"
-        )
+        raise InputFileError(f"file {path} has no tree {tree!r}; trees in the file: {', '.join(trees) or 'none'}")
     try:
         t = f[tree]
-        keys = set(t.keys())
+        t.keys()
     except Exception as exc:
-        raise InputError(f"file {path}, tree {tree!r} cannot be read (corrupt or truncated?): {exc}") from None
-    missing = [b for b in branches if b not in keys]
-    if missing:
-        hints = []
-        for b in missing:
-            close = difflib.get_close_matches(b, sorted(keys), n=3, cutoff=0.6)
-            hints.append(f"{b!r}" + (f" (close: {', '.join(close)})" if close else ""))
-        raise InputError(f"file {path}, tree {tree!r}: missing branch(es) {'; '.join(hints)}")
+        raise InputFileError(f"file {path}, tree {tree!r} cannot be read (corrupt or truncated?): {_short(exc)}") from None
     return t
 
 
-def _selection(analysis: Analysis, sample: Sample) -> str | None:
+def missing_branches(t, branches: list[str]) -> list[str]:
+    """The wanted branches a tree lacks, each with the closest names it has (for the error message)."""
+    keys = set(t.keys())
+    out = []
+    for b in branches:
+        if b not in keys:
+            close = difflib.get_close_matches(b, sorted(keys), n=3, cutoff=0.6)
+            out.append(f"{b!r}" + (f" (close: {', '.join(close)})" if close else ""))
+    return out
+
+
+def open_tree(path: str, tree: str, branches: list[str]):
+    """Open ``path`` and return its tree after checking that every branch exists (clear errors)."""
+    f, trees = open_file(path)
+    t = get_tree(f, path, tree, trees)
+    missing = missing_branches(t, branches)
+    if missing:
+        raise InputFileError(f"file {path}, tree {tree!r}: missing branch(es) {'; '.join(missing)}")
+    return t
+
+
+def selection(analysis: Analysis, sample: Sample) -> str | None:
+    """The analysis and sample selections combined (uproot expression), or None."""
     parts = [s for s in (analysis.selection, sample.selection) if s]
     return " & ".join(f"({p})" for p in parts) if parts else None
 
@@ -106,7 +124,7 @@ def _check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
 def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: list[str],
                 step_size: str | int = "200 MB") -> pd.DataFrame:
     """Read one sample's columns in chunks, apply the selection, attach weight and event number."""
-    selection = _selection(analysis, sample)
+    cut = selection(analysis, sample)
     needed = list(dict.fromkeys(columns + [b for b in (analysis.weight, analysis.event) if b]))
     total_entries = 0
     chunks = []
@@ -115,25 +133,25 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
         try:
             # the selection is evaluated as an alias (uproot's expression language) so that
             # entry numbers stay known: they are the event numbers when there is no event branch
-            expressions = needed + (["_hhnb_pass"] if selection else [])
-            aliases = {"_hhnb_pass": selection} if selection else None
+            expressions = needed + (["_hhnb_pass"] if cut else [])
+            aliases = {"_hhnb_pass": cut} if cut else None
             for chunk, report in t.iterate(expressions=expressions, aliases=aliases, step_size=step_size,
                                            library="pd", report=True):
                 if analysis.event is None:
                     chunk["_entry"] = np.arange(report.tree_entry_start, report.tree_entry_stop) + total_entries
-                if selection:
+                if cut:
                     chunk = chunk[chunk.pop("_hhnb_pass").to_numpy(bool)]
                 chunks.append(chunk)
         except Exception as exc:
             raise InputError(
                 f"file {path}, tree {sample.tree!r}: reading failed"
-                + (f" with selection {selection!r}" if selection else "") + f": {exc}"
+                + (f" with selection {cut!r}" if cut else "") + f": {exc}"
             ) from None
         total_entries += t.num_entries
     df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=needed)
     if len(df) == 0:
         raise InputError(
-            f"sample {sample.name!r} is empty after the selection {selection!r} (files: {', '.join(files)})"
+            f"sample {sample.name!r} is empty after the selection {cut!r} (files: {', '.join(files)})"
         )
     _check_finite(df, columns, f"sample {sample.name!r} ({', '.join(files)})")
     if analysis.weight:
@@ -152,65 +170,72 @@ def columns_for(analysis: Analysis) -> list[str]:
     return list(dict.fromkeys(list(analysis.features) + list(analysis.masses.values())))
 
 
-def ensure_signal(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
-                  seed: int | None = None) -> None:
-    """Check that the signal at ``kl`` exists; for toy analyses generate whatever toy file is missing."""
-    from hhnb.config import defaults
-
-    events = events or defaults.EVENTS
-    seed = defaults.SEED if seed is None else seed
-    if analysis.toy:
-        for sample in analysis.samples:
-            if sample.klass == analysis.signal_class:
-                continue
-            try:
-                sample_files(sample, data_dir)
-            except FileNotFoundError:
-                from hhnb.toy.generate import generate_sample
-
-                log.info("generating the toy sample %s in %s", sample.name, data_dir)
-                generate_sample(data_dir, sample.name, 1.0, events=events, seed=seed, progress=False)
-    for sample in analysis.samples_of(analysis.signal_class):
-        if sample.lambdas is not None and not any(abs(kl - v) < 1e-9 for v in sample.lambdas):
-            raise InputError(
-                f"analysis {analysis.name!r}: sample {sample.name!r} provides lambda "
-                f"{', '.join(_lambdas.tag(v) for v in sample.lambdas)} only, not {_lambdas.tag(kl)}"
-            )
+def missing_toy_files(analysis: Analysis, kl: float, data_dir: str | Path) -> list[tuple[str, float]]:
+    """(sample, lambda) of every toy file a network for ``kl`` needs that is not in ``data_dir`` yet."""
+    if not analysis.toy:
+        return []
+    out = []
+    for sample in analysis.samples_at(kl):
+        sample_kl = kl if sample.is_lambda_dependent else 1.0
         try:
-            sample_files(sample, data_dir, kl)
-        except FileNotFoundError as exc:
-            if not analysis.toy:
-                raise InputError(
-                    f"analysis {analysis.name!r}: no signal sample for lambda {_lambdas.tag(kl)} ({exc}); "
-                    f"config {analysis.source}"
-                ) from None
-            from hhnb.toy.generate import generate_sample
+            sample_files(sample, data_dir, sample_kl)
+        except MissingInputFile:
+            out.append((sample.name, sample_kl))
+    return out
 
-            log.info("generating the toy signal at lambda %s in %s", _lambdas.tag(kl), data_dir)
-            generate_sample(data_dir, "hh", kl, events=events, seed=seed, progress=False)
+
+def generate_missing_toys(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
+                          seed: int | None = None) -> list[tuple[str, float]]:
+    """Generate the toy files a network for ``kl`` needs and that are missing; says so on stdout."""
+    from hhnb.config import defaults
+    from hhnb.toy.generate import generate_sample
+
+    missing = missing_toy_files(analysis, kl, data_dir)
+    for name, sample_kl in missing:
+        print(f"generating the toy sample {name} (lambda {_lambdas.tag(sample_kl)}) in {data_dir}", flush=True)
+        generate_sample(data_dir, name, sample_kl, events=events or defaults.EVENTS,
+                        seed=defaults.SEED if seed is None else seed, progress=False)
+    return missing
+
+
+def _missing_hint(analysis: Analysis, kl: float, sample: Sample, exc: Exception) -> InputFileError:
+    if analysis.toy:
+        return MissingInputFile(
+            f"{exc}: generate the toy ntuples first (hhnb generate --analyses {analysis.name} --lambdas "
+            f"{_lambdas.tag(kl)}), or pass generate=True to generate missing toy files"
+        )
+    what = "no signal sample" if sample.klass == analysis.signal_class else "a background sample is missing"
+    return MissingInputFile(f"analysis {analysis.name!r}: {what} for lambda {_lambdas.tag(kl)} ({exc}); "
+                            f"config {analysis.source}")
 
 
 def load(analysis: Analysis, kl: float | str, data_dir: str | Path | None = None, n_classes: int | None = None,
-         step_size: str | int = "200 MB", generate_missing: bool = True) -> pd.DataFrame:
+         step_size: str | int = "200 MB", generate: bool = False) -> pd.DataFrame:
     """Read every sample of an analysis at one lambda: features, masses, sample, label, weight, event, is_test.
 
-    ``label`` is the class index: the analysis classes in order, or signal = 0 /
-    background = 1 when ``n_classes == 2``.
+    Only the signal sample(s) that provide ``kl`` are read. ``label`` is the class index:
+    the analysis classes in order, or signal = 0 / background = 1 when ``n_classes == 2``.
+    ``generate=True`` first writes missing toy files (toy analyses only, said on stdout);
+    otherwise a missing file is an error naming it and the command that makes it.
     """
     kl = _lambdas.parse(kl)
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     n_classes = n_classes or len(analysis.classes)
     if n_classes not in (2, len(analysis.classes)):
-        raise ValueError(
+        raise UserArgumentError(
             f"analysis {analysis.name!r} has classes {list(analysis.classes)}: n_classes must be 2 or "
             f"{len(analysis.classes)}, got {n_classes}"
         )
-    if generate_missing:
-        ensure_signal(analysis, kl, data_dir)
+    samples = analysis.samples_at(kl)
+    if generate:
+        generate_missing_toys(analysis, kl, data_dir)
     columns = columns_for(analysis)
     frames = []
-    for sample in analysis.samples:
-        files = sample_files(sample, data_dir, kl if sample.is_lambda_dependent else None)
+    for sample in samples:
+        try:
+            files = sample_files(sample, data_dir, kl if sample.is_lambda_dependent else None)
+        except MissingInputFile as exc:
+            raise _missing_hint(analysis, kl, sample, exc) from None
         df = read_sample(analysis, sample, files, columns, step_size=step_size)
         k = analysis.classes.index(sample.klass)
         df["label"] = np.int32(k if n_classes == len(analysis.classes) else min(k, 1))

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from hhnb import layout as paths
+from hhnb.errors import UserArgumentError
 
 COLUMNS: dict[str, str] = {
     "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -47,8 +48,17 @@ COLUMNS: dict[str, str] = {
 }
 
 
+def architecture(widths) -> str:
+    """The record's text for a network's hidden layers, the same from every path that writes a row.
+
+    >>> architecture([200, 200]), architecture((120,))
+    ('200-200', '120')
+    """
+    return "-".join(str(int(w)) for w in widths)
+
+
 def default_path() -> Path:
-    return paths.project_dir() / "runs" / "record.sqlite"
+    return paths.record_path()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -74,7 +84,7 @@ def add(row: Mapping[str, Any], path: str | Path | None = None) -> int:
     """Append one row (unknown keys are refused) and return its id."""
     unknown = set(row) - set(COLUMNS)
     if unknown:
-        raise KeyError(f"unknown run-record column(s) {sorted(unknown)}: expected {', '.join(COLUMNS)}")
+        raise UserArgumentError(f"unknown run-record column(s) {sorted(unknown)}: expected {', '.join(COLUMNS)}")
     values = dict(row)
     values.setdefault("time", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     if "git_commit" not in values:
@@ -116,6 +126,6 @@ def read(path: str | Path | None = None, analysis: str | None = None, kl: float 
         df = df[(df["lambda"] - float(kl)).abs() < 1e-9]
     if sort:
         if sort not in df.columns:
-            raise KeyError(f"cannot sort the run record by {sort!r}: columns are {', '.join(df.columns)}")
+            raise UserArgumentError(f"cannot sort the run record by {sort!r}: columns are {', '.join(df.columns)}")
         df = df.sort_values(sort, ascending=not descending, kind="stable")
     return df.reset_index(drop=True)

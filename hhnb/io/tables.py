@@ -34,11 +34,11 @@ def _fmt(v: object, floatfmt: str) -> str:
     return str(v)
 
 
-def samples_table(written: Iterable[object], columns: Sequence[str] = ("analysis", "sample", "events", "yield_", "path")
-                  ) -> str:
-    """Per-sample table: events, weighted yield at the luminosity, file."""
+def samples_table(written: Iterable[object], luminosity: float,
+                  columns: Sequence[str] = ("analysis", "sample", "events", "yield_", "path")) -> str:
+    """Per-sample table: events, weighted yield at ``luminosity`` (fb^-1), file."""
     rows = [{c: getattr(w, c) for c in columns} for w in written]
-    df = pd.DataFrame(rows).rename(columns={"yield_": "yield (3000 fb^-1)", "path": "file"})
+    df = pd.DataFrame(rows).rename(columns={"yield_": f"yield ({luminosity:g} fb^-1)", "path": "file"})
     if "file" in df:
         df["file"] = df["file"].astype(str)
     return text_table(df, ".6g")

@@ -1,9 +1,9 @@
 """Apply trained networks to ntuples: score branches written into copies of the ROOT files.
 
-For every input ``<stem>.root`` the output ``<stem>_withNNs.root`` holds every original
-branch unchanged plus, for each network, ``nnscore_<analysis>_SlfCoup_<tag>_sig`` (and
-``_qcd``, ``_top``) as float32 and ``nnscore_<analysis>_SlfCoup_<tag>_istest`` (int32: 1 = an
-event of the network's test set, never trained on; 0 = the network may have seen it).
+For every input ``<stem>.root`` the output ``layout.applied_path`` holds every original
+branch unchanged plus, for each network, its score branches (``layout.score_branches``) as
+float32 and its test-set flag (``layout.istest_branch``, int32: 1 = an event of the network's
+test set, never trained on; 0 = the network may have seen it).
 Files are read, scored and written in chunks, so memory stays flat whatever the file size;
 outputs are written to a temporary name and renamed when complete.
 """
@@ -11,6 +11,7 @@ outputs are written to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import errno
+import functools
 import glob
 import json
 import queue
@@ -24,12 +25,13 @@ from typing import Any
 import numpy as np
 import uproot
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
-from hhnb.io import artifacts
+from hhnb.errors import InputFileError, MissingArtifactError, MissingInputFile, UnwritableOutput, UserArgumentError
 from hhnb.io import ntuples as data
 from hhnb.io.atomic import atomic_path
 
-SUFFIX = "_withNNs"
+SUFFIX = layout.APPLIED_SUFFIX
 STEP = 200_000  # events per chunk: about 8 MB per float64 branch
 
 
@@ -74,18 +76,18 @@ def network(model_path: str | Path) -> Network:
     model_path = Path(model_path)
     card_file = model_path.with_suffix(".json")
     if not model_path.exists():
-        raise FileNotFoundError(f"model file {model_path} does not exist")
+        raise MissingArtifactError(f"model file {model_path} does not exist")
     if not card_file.exists():
-        raise FileNotFoundError(f"model card {card_file} (beside {model_path.name}) does not exist")
+        raise MissingArtifactError(f"model card {card_file} (beside {model_path.name}) does not exist")
     card = json.loads(card_file.read_text())
     missing = [k for k in ("analysis", "lambda", "features", "classes") if k not in card]
     if missing:
-        raise KeyError(f"model card {card_file} lacks key(s) {', '.join(missing)}")
-    branches = tuple(card.get("score_branches") or artifacts.branch_names(card["analysis"], card["lambda"],
-                                                                           card["classes"]))
-    base = f"nnscore_{card['analysis']}_SlfCoup_{_lambdas.tag(card['lambda'])}"
+        raise InputFileError(f"model card {card_file} lacks key(s) {', '.join(missing)}")
+    branches = tuple(card.get("score_branches") or layout.score_branches(card["analysis"], card["lambda"],
+                                                                          card["classes"]))
     return Network(card["analysis"], _lambdas.parse(card["lambda"]), model_path, tuple(card["features"]),
-                   tuple(card["classes"]), branches, f"{base}_istest", card.get("tree", "preselection"),
+                   tuple(card["classes"]), branches, layout.istest_branch(card["analysis"], card["lambda"]),
+                   card.get("tree", layout.DEFAULT_TREE),
                    card.get("event_branch"))
 
 
@@ -95,13 +97,14 @@ def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | P
     out = []
     for ana in [a.strip() for a in analysis.split(",") if a.strip()]:
         if isinstance(lambdas, str) and lambdas.strip().lower() == "all":
-            paths = sorted(p.with_suffix(".keras") for p in models_dir.glob(f"nn_{ana}_SlfCoup_*.json")
-                           if p.with_suffix(".keras").exists())
+            paths = [p.with_suffix(".keras") for p in layout.card_paths(models_dir, ana)
+                     if p.with_suffix(".keras").exists()]
             if not paths:
-                raise FileNotFoundError(f"no trained network of analysis {ana!r} in {models_dir} "
-                                        f"(expected nn_{ana}_SlfCoup_<tag>.keras with its .json card)")
+                raise MissingArtifactError(f"no trained network of analysis {ana!r} in {models_dir} "
+                                           f"(expected {layout.model_path('', ana, 1).name} or another "
+                                           "lambda, with its .json card)")
         else:
-            paths = [artifacts.model_path(models_dir, ana, kl) for kl in _lambdas.parse_list(lambdas)]
+            paths = [layout.model_path(models_dir, ana, kl) for kl in _lambdas.parse_list(lambdas)]
         out += [network(p) for p in paths]
     return out
 
@@ -109,23 +112,22 @@ def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | P
 def check_networks(nets: list[Network]) -> None:
     """Refuse an empty set, two networks writing the same branch, or networks reading different trees."""
     if not nets:
-        raise ValueError("no network to apply: give --analysis/--lambdas or --model")
+        raise UserArgumentError("no network to apply: give --analysis/--lambdas or --model")
     owner: dict[str, Network] = {}
     for net in nets:
         for b in net.branches:
             if b in owner:
-                raise ValueError(f"networks {owner[b].model_path} and {net.model_path} would both write "
+                raise UserArgumentError(f"networks {owner[b].model_path} and {net.model_path} would both write "
                                  f"branch {b!r}: apply them in separate runs (or to separate copies)")
             owner[b] = net
     trees = {n.tree for n in nets}
     if len(trees) > 1:
-        raise ValueError(f"the networks read different trees ({', '.join(sorted(trees))}): apply them separately")
+        raise UserArgumentError(f"the networks read different trees ({', '.join(sorted(trees))}): apply them separately")
 
 
 def output_path(path: str | Path, outdir: str | Path | None = None) -> Path:
-    """``<outdir>/<stem>_withNNs.root`` (default: beside the input)."""
-    path = Path(path)
-    return (Path(outdir) if outdir is not None else path.parent) / f"{path.stem}{SUFFIX}.root"
+    """Where the scored copy of ``path`` goes (``layout.applied_path``; default beside the input)."""
+    return layout.applied_path(path, outdir)
 
 
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
@@ -135,22 +137,21 @@ def expand(patterns: Iterable[str | Path]) -> list[Path]:
         text = str(pattern)
         matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
         if not matches:
-            raise FileNotFoundError(f"no input file matches {text!r}")
+            raise MissingInputFile(f"no input file matches {text!r}")
         out += [Path(m) for m in matches if Path(m) not in out]
     return out
 
 
-_MODELS: dict[str, Any] = {}
-
-
 def _model(path: Path):
-    """Each model is loaded once per process."""
+    """Each model is loaded once per process while it is among the last few used (bounded cache)."""
+    return _load_model(str(path.resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_model(path: str):
     from hhnb.nn import model as _m
 
-    key = str(path.resolve())
-    if key not in _MODELS:
-        _MODELS[key] = _m.load(path)
-    return _MODELS[key]
+    return _m.load(path)
 
 
 def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
@@ -290,23 +291,23 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
     check_networks(nets)
     paths = expand(files)
     if in_place and outdir is not None:
-        raise ValueError("--in-place writes into the input files: it takes no output directory")
+        raise UserArgumentError("--in-place writes into the input files: it takes no output directory")
     outputs = [p if in_place else output_path(p, outdir) for p in paths]
     seen: dict[Path, Path] = {}
     for p, o in zip(paths, outputs):
         if not in_place and o.resolve() in seen:
-            raise ValueError(f"inputs {seen[o.resolve()]} and {p} would both write {o}")
+            raise UserArgumentError(f"inputs {seen[o.resolve()]} and {p} would both write {o}")
         seen[o.resolve()] = p
     if outdir is not None:
         outdir = Path(outdir)
         try:
             outdir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise PermissionError(f"output directory {outdir} cannot be created: {exc}") from None
+            raise UnwritableOutput(f"output directory {outdir} cannot be created: {exc}") from None
         import os
 
         if not os.access(outdir, os.W_OK):
-            raise PermissionError(f"output directory {outdir} is not writable")
+            raise UnwritableOutput(f"output directory {outdir} is not writable")
     total = sum(_entries(p, nets[0].tree) for p in paths)
     bar = tqdm(total=total, desc="apply", unit=" ev", unit_scale=True, disable=not progress, leave=False)
     try:

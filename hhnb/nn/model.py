@@ -11,7 +11,7 @@ import functools
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,11 @@ class HyperParameters:
     epochs: int = 20
     batch_size: int = 100
     patience: int = 5
-    class_target: float = 100_000.0  # each class weighted to this many effective events
 
     def __post_init__(self) -> None:
         checks = {
             "epochs": (int, 1, None), "batch_size": (int, 1, None), "patience": (int, 0, None),
-            "dropout": (float, 0.0, 0.95), "learning_rate": (float, 1e-12, 10.0), "class_target": (float, 1.0, None),
+            "dropout": (float, 0.0, 0.95), "learning_rate": (float, 1e-12, 10.0),
         }
         for name, (kind, lo, hi) in checks.items():
             v = getattr(self, name)
@@ -110,7 +109,6 @@ class TrainResult:
     train_time_s: float
     epochs_run: int
     hyper: HyperParameters
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def set_seed(seed: int) -> None:
@@ -147,8 +145,8 @@ def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
     return model
 
 
-def class_balanced_weights(labels: np.ndarray, weights: np.ndarray, target: float = 100_000.0) -> np.ndarray:
-    """Per-event training weights: each class summed to ``target``, then scaled to mean 1.
+def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per-event training weights: every class with the same total, scaled to mean 1.
 
     (Adam-type optimisers are invariant to the overall scale; mean 1 keeps the loss readable.)
 
@@ -161,7 +159,7 @@ def class_balanced_weights(labels: np.ndarray, weights: np.ndarray, target: floa
     out = np.zeros_like(weights)
     for c in np.unique(labels):
         m = labels == c
-        out[m] = weights[m] * target / weights[m].sum()
+        out[m] = weights[m] / weights[m].sum()
     return out / out.mean()
 
 
@@ -196,16 +194,15 @@ def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
     return np.concatenate(out)
 
 
-_CACHE: dict[int, Any] = {}
-
-
 def _compiled(model):
+    """The model's graph-compiled forward pass, kept on the model itself (it dies with the model)."""
     import tensorflow as tf  # noqa: PLC0415
 
-    key = id(model)
-    if key not in _CACHE:
-        _CACHE[key] = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
-    return _CACHE[key]
+    fn = getattr(model, "_hhnb_predict", None)
+    if fn is None:
+        fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+        model._hhnb_predict = fn
+    return fn
 
 
 def save(model, path: str | Path) -> Path:

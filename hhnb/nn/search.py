@@ -23,10 +23,10 @@ import optuna
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.io import ntuples as data
+from hhnb.errors import HHNBError, UserArgumentError
 from hhnb.io import record
-from hhnb.nn.model import HyperParameters, class_balanced_weights, fit, predict
-from hhnb.nn.training import subsample, validation_mask
+from hhnb.nn.model import HyperParameters, fit, predict
+from hhnb.nn.training import training_arrays
 from hhnb.studies import metrics
 
 
@@ -70,20 +70,19 @@ class SearchResult:
     record_id: int | None
 
 
-class SpaceMismatch(ValueError):
+class SpaceMismatch(UserArgumentError):
     """A study of that name exists with another search space or other fixed settings."""
 
 
 def default_storage() -> str:
     """``sqlite:///<project>/runs/optuna.sqlite``."""
-    path = paths.resolve(None, "runs") / "optuna.sqlite"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+    paths.optuna_path().parent.mkdir(parents=True, exist_ok=True)
+    return paths.optuna_url()
 
 
 def study_name(analysis: str, kl: object) -> str:
     """Default study name, e.g. ``resolved_lambda1.0``."""
-    return f"{analysis}_lambda{_lambdas.tag(kl)}"
+    return paths.study_name(analysis, kl)
 
 
 def prepare(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
@@ -91,15 +90,10 @@ def prepare(analysis: str, kl: object, config: str | Path | None = None, data_di
     """Read the ntuples and build the arrays exactly as ``training.train`` does."""
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    df = data.load(ana, kl, paths.resolve(data_dir, "data"))
-    df = subsample(df, max_events, seed)
-    va = validation_mask(df["event"].to_numpy(), seed)
-    tr = ~df["is_test"].to_numpy() & ~va
-    x = df[list(ana.features)].to_numpy(np.float32)
-    y = df["label"].to_numpy(np.int32)
-    w = df["weight"].to_numpy(float)
-    sw = class_balanced_weights(y, w)
-    return Arrays(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], w[va], len(ana.classes), x.shape[1])
+    a = training_arrays(ana, kl, paths.data_dir(data_dir), max_events=max_events, seed=seed)
+    tr, va = a.train, a.val
+    return Arrays(a.x[tr], a.y[tr], a.sample_weight[tr], a.x[va], a.y[va], a.sample_weight[va], a.weight[va],
+                  len(a.classes), a.x.shape[1])
 
 
 def suggest(trial, space: Space, epochs: int) -> HyperParameters:
@@ -236,13 +230,13 @@ def search(analysis: str, kl: object, trials: int = 15, epochs: int = 10, sample
         study.optimize(objective, n_trials=todo, callbacks=[announce, optuna.study.MaxTrialsCallback(trials, counted)])
     done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not done:
-        raise RuntimeError(f"study {name!r}: no trial finished")
+        raise HHNBError(f"study {name!r}: no trial finished (see the warnings above for why each failed)")
     best = study.best_trial
     row_id = None
     if write_record and todo > 0:
         hyper = hyper_from_params(best.params, epochs)
         row_id = record.add({
-            "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "architecture": list(hyper.widths),
+            "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "architecture": record.architecture(hyper.widths),
             "n_inputs": arrays.n_inputs, "n_classes": arrays.n_classes, "learning_rate": hyper.learning_rate,
             "batch_size": hyper.batch_size, "dropout": hyper.dropout, "epochs": epochs,
             "optimizer": hyper.optimizer, "auc": float(best.value), "seed": seed, "source": "search",

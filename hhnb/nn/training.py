@@ -16,6 +16,7 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
+from hhnb.config.analyses import Analysis
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
@@ -65,6 +66,42 @@ def subsample(df: pd.DataFrame, max_events: int | None, seed: int) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class TrainingArrays:
+    """The events of one analysis and lambda as a network sees them, and the three disjoint sets.
+
+    ``weight`` is the physical (luminosity) weight; ``sample_weight`` the class-balanced
+    training weight; ``train``, ``val``, ``test`` are boolean masks over ``frame``'s rows.
+    """
+
+    frame: pd.DataFrame
+    features: list[str]
+    classes: list[str]
+    x: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    sample_weight: np.ndarray
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def training_arrays(ana: Analysis, kl: float, data_dir: str | Path, n_classes: int | None = None,
+                    max_events: int | None = None, seed: int = 1, generate: bool = False) -> TrainingArrays:
+    """Read the ntuples and build the arrays every training uses (train, search and the benchmarks)."""
+    df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate)
+    df = subsample(df, max_events, seed)
+    classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
+    df["is_val"] = validation_mask(df["event"].to_numpy(), seed)
+    features = list(ana.features)
+    y = df["label"].to_numpy(np.int32)
+    weight = df["weight"].to_numpy(np.float64)
+    test = df["is_test"].to_numpy()
+    val = df["is_val"].to_numpy()
+    return TrainingArrays(df, features, classes, df[features].to_numpy(np.float32), y, weight,
+                          class_balanced_weights(y, weight), ~test & ~val, val, test)
+
+
 def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysis: str, kl: float) -> pd.DataFrame:
     """The scores table downstream notebooks read: outputs, discriminant, meta columns, masses, features."""
     out = pd.DataFrame({f"score_{c}": probs[:, i].astype(np.float32) for i, c in enumerate(classes)})
@@ -80,41 +117,38 @@ def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysi
 
 
 def output_dir(analysis: str, kl: object) -> Path:
-    """``runs/<analysis>/lambda<tag>/``: plots and tables of one network."""
-    return paths.project_dir() / "runs" / analysis / f"lambda{_lambdas.tag(kl)}"
+    """The run folder of one network (``layout.run_dir``): its plots and tables."""
+    return paths.run_dir(analysis, kl)
 
 
 def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
           models_dir: str | Path | None = None, n_classes: int | None = None,
-          hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None) -> TrainingRun:
-    """Train one network for ``analysis`` at kappa_lambda ``kl`` and write model, card and scores."""
+          hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
+          generate: bool = False) -> TrainingRun:
+    """Train one network for ``analysis`` at kappa_lambda ``kl`` and write model, card and scores.
+
+    ``generate=True`` first writes the toy files it needs that are missing (said on stdout).
+    """
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    data_dir = paths.resolve(data_dir, "data")
-    models_dir = paths.resolve(models_dir, "models")
+    data_dir = paths.data_dir(data_dir)
+    models_dir = paths.models_dir(models_dir)
     hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
-    df = data.load(ana, kl, data_dir, n_classes=n_classes)
-    df = subsample(df, max_events, seed)
-    classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
-    df["is_val"] = validation_mask(df["event"].to_numpy(), seed)
-    features = list(ana.features)
-    x = df[features].to_numpy(np.float32)
-    y = df["label"].to_numpy(np.int32)
-    sw = class_balanced_weights(y, df["weight"].to_numpy(), hyper.class_target)
-    tr = (~df["is_test"] & ~df["is_val"]).to_numpy()
-    va = df["is_val"].to_numpy()
+    arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate)
+    df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
+                                       arrays.sample_weight)
+    tr, va, te = arrays.train, arrays.val, arrays.test
     for k, name in enumerate(classes):
         if not (tr & (y == k)).any():
             raise data.InputError(f"analysis {analysis!r} lambda {_lambdas.tag(kl)}: no training events of class {name!r}")
     result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=seed)
     probs = predict(result.model, x)
     scores = score_frame(df, probs, classes, analysis, kl)
-    te = df["is_test"].to_numpy()
     w_te = metrics.luminosity_weights(df["weight"].to_numpy(), df["sample"].astype(str).to_numpy(), te)
     roc = metrics.roc((y[te] == 0).astype(int), probs[te, 0], w_te)
     card = {
         "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "features": features, "classes": classes,
-        "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
+        "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), "epochs_run": result.epochs_run,
         "training_time_s": round(result.train_time_s, 3),
         "events": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},

@@ -98,7 +98,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
 
     ana = _config.load(config).analysis(analysis)
     tag = _lambdas.tag(kl)
-    scores = artifacts.read_scores(paths.resolve(models_dir, "models"), analysis, kl)
+    scores = artifacts.read_scores(paths.models_dir(models_dir), analysis, kl)
     masses = corr.mass_columns(ana, scores.columns)
     events = corr.select(scores, subset)
     outdir = Path(outdir) if outdir is not None else corr.output_dir(analysis, tag)

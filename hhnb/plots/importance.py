@@ -82,7 +82,7 @@ def make(analysis: str, kl: object, models_dir: str | Path | None = None, outdir
     from hhnb import layout as paths
     from hhnb.nn.model import load
 
-    models = paths.resolve(models_dir, "models")
+    models = paths.models_dir(models_dir)
     card = artifacts.read_card(models, analysis, kl)
     scores = artifacts.read_scores(models, analysis, kl)
     features = list(card["features"])

@@ -7,10 +7,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import mplhep
 
+from hhnb import layout
 from hhnb.io.atomic import atomic_path
-
-ENERGY_TEV = 14
-LUMI_FB = 3000
 
 
 def use_style() -> None:
@@ -19,9 +17,9 @@ def use_style() -> None:
     plt.rcParams.update({"figure.figsize": (7, 5.5), "savefig.bbox": "tight", "font.size": 14})
 
 
-def label(ax, lumi: float | None = LUMI_FB, text: str = "Simulation") -> None:
-    """Experiment-style label: 'Simulation', sqrt(s) = 14 TeV, luminosity."""
-    mplhep.label.exp_label(exp="hhnb", llabel=text, data=False, lumi=lumi, com=ENERGY_TEV, ax=ax, loc=0)
+def label(ax, lumi: float | None = None, text: str = "Simulation") -> None:
+    """Experiment-style label: 'Simulation', then ``layout.lumi_label`` (energy, and the analysis' luminosity if given)."""
+    mplhep.label.exp_label(exp="hhnb", llabel=text, data=False, rlabel=layout.lumi_label(lumi), ax=ax, loc=0)
 
 
 def figure(nrows: int = 1, ncols: int = 1, **kw):

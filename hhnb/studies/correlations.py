@@ -202,7 +202,7 @@ def coefficients(scores: pd.DataFrame, masses: dict[str, str], score_column: str
 
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
-    """``correlation_plots/<analysis>/lambda<tag>/`` under the project folder."""
-    from hhnb.layout import project_dir
+    """The score-vs-mass output folder of one network (``layout.correlations_dir``)."""
+    from hhnb import layout
 
-    return Path(root or project_dir() / "correlation_plots") / analysis / f"lambda{tag}"
+    return layout.correlations_dir(analysis, tag, root)

@@ -7,7 +7,6 @@ whose best cut is the low edge of the first kept bin).
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import MissingArtifactError, UserArgumentError
 from hhnb.io import ntuples as data
 from hhnb.io import record
 from hhnb.studies import stats
 
 DEFAULT_SIGNAL = ("hh_*", "tthh*")
-_BRANCH = re.compile(r"^nnscore_(?P<analysis>.+)_SlfCoup_(?P<tag>[^_]+)_(?P<output>[A-Za-z0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,9 @@ class CutResult:
 
 
 def parse_branch(branch: str) -> tuple[str, float]:
-    """(analysis, lambda) of a score branch ``nnscore_<analysis>_SlfCoup_<tag>_<output>``."""
-    m = _BRANCH.match(branch)
-    if not m:
-        raise ValueError(f"branch {branch!r} is not a score branch: expected nnscore_<analysis>_SlfCoup_<tag>_sig")
-    return m["analysis"], _lambdas.parse(m["tag"])
+    """(analysis, lambda) of a score branch (the name is parsed by ``hhnb.layout``)."""
+    parsed = layout.parse_score_branch(branch)
+    return parsed.analysis, parsed.kl
 
 
 def best_cut(branch: str, record_path: str | Path | None = None) -> float:
@@ -52,7 +50,7 @@ def best_cut(branch: str, record_path: str | Path | None = None) -> float:
     df = df[df["best_cut"].notna()] if "best_cut" in df else df.iloc[0:0]
     if df.empty:
         where = record_path or record.default_path()
-        raise ValueError(f"no best cut recorded for analysis {analysis!r} lambda {_lambdas.tag(kl)} in {where}: "
+        raise MissingArtifactError(f"no best cut recorded for analysis {analysis!r} lambda {_lambdas.tag(kl)} in {where}: "
                          "evaluate the network first (notebooks/evaluate.ipynb), or give --cut")
     return float(df.iloc[-1]["best_cut"])
 
@@ -64,13 +62,13 @@ def is_signal(path: str | Path, patterns: Iterable[str] = DEFAULT_SIGNAL) -> boo
 
 
 def sample_name(path: str | Path) -> str:
-    """The sample of a file: its stem without the ``_withNNs`` suffix."""
-    return Path(path).stem.removesuffix("_withNNs")
+    """The sample of a file: its stem without the suffix ``hhnb apply`` adds."""
+    return layout.applied_sample(path)
 
 
 def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, test_only: bool,
                  step: int) -> dict[str, float]:
-    test_branch = branch.rsplit("_", 1)[0] + "_istest"
+    test_branch = layout.istest_branch(*parse_branch(branch))
     needed = [branch] + ([weight] if weight else []) + ([test_branch] if test_only else [])
     t = data.open_tree(str(path), tree, needed)
     events = passed = 0
@@ -94,7 +92,7 @@ def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, te
 
 
 def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iterable[str] = DEFAULT_SIGNAL,
-        weight: str = "weight", tree: str = "preselection", test_only: bool = False,
+        weight: str = "weight", tree: str = layout.DEFAULT_TREE, test_only: bool = False,
         step: int = 500_000) -> CutResult:
     """Weighted yields per file (sample) before and after ``branch >= cut_value``, nsig, nbkg and Z."""
     from hhnb.nn.apply import expand
@@ -106,9 +104,9 @@ def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iter
         rows.append({"sample": sample_name(path), "signal": is_signal(path, patterns), "file": path.name, **y})
     table = pd.DataFrame(rows)
     if not table["signal"].any():
-        raise ValueError(f"no input file is a signal sample (patterns {', '.join(patterns)}): use --signal")
+        raise UserArgumentError(f"no input file is a signal sample (patterns {', '.join(patterns)}): use --signal")
     if table["signal"].all():
-        raise ValueError(f"every input file matches the signal patterns {', '.join(patterns)}: give backgrounds too")
+        raise UserArgumentError(f"every input file matches the signal patterns {', '.join(patterns)}: give backgrounds too")
     s = float(table.loc[table["signal"], "yield_passed"].sum())
     b = float(table.loc[~table["signal"], "yield_passed"].sum())
     return CutResult(branch, float(cut_value), table, s, b, float(stats.s_over_sqrt_b(s, b)),

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hhnb.errors import InputFileError, MissingArtifactError
+from hhnb.io import record
 from hhnb.io.atomic import atomic_path
 from hhnb.studies import metrics
 
@@ -78,7 +80,7 @@ def record_row(ev: Evaluation, card: dict[str, Any], source: str = "evaluate") -
     hp = card.get("hyperparameters", {})
     return {
         "analysis": card["analysis"], "lambda": float(card["lambda"]), "tag": card.get("tag"),
-        "architecture": "-".join(str(w) for w in hp.get("widths", [])), "n_inputs": len(card["features"]),
+        "architecture": record.architecture(hp.get("widths", [])), "n_inputs": len(card["features"]),
         "n_classes": len(card["classes"]), "learning_rate": hp.get("learning_rate"),
         "batch_size": hp.get("batch_size"), "dropout": hp.get("dropout"), "epochs": card.get("epochs_run"),
         "optimizer": hp.get("optimizer"), "auc": round(ev.auc, 6), "average_precision": round(ev.average_precision, 6),
@@ -111,11 +113,14 @@ def read_roc_csv(path: str | Path) -> pd.DataFrame:
     """Read a ROC CSV written by ``write_roc_csv``; names the file and missing columns on error."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"ROC file {path} does not exist (the evaluate notebook writes it)")
-    df = pd.read_csv(path)
+        raise MissingArtifactError(f"ROC file {path} does not exist (the evaluate notebook writes it)")
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+        raise InputFileError(f"ROC file {path} is not a readable CSV table: {type(exc).__name__}") from None
     need = {"score_cut", "sig_eff", "bkg_eff", "nsig", "nbkg", "significance"}
     if need - set(df.columns):
-        raise ValueError(f"{path}: missing column(s) {sorted(need - set(df.columns))}; expected {sorted(need)}")
+        raise InputFileError(f"{path}: missing column(s) {sorted(need - set(df.columns))}; expected {sorted(need)}")
     return df
 
 

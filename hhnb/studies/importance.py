@@ -161,7 +161,7 @@ def rank_correlation(table: pd.DataFrame) -> float:
 
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
-    """``shap_values/<analysis>/lambda<tag>/`` under the project folder."""
-    from hhnb.layout import project_dir
+    """The SHAP output folder of one network (``layout.shap_dir``)."""
+    from hhnb import layout
 
-    return Path(root or project_dir() / "shap_values") / analysis / f"lambda{tag}"
+    return layout.shap_dir(analysis, tag, root)

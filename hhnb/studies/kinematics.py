@@ -81,9 +81,9 @@ def read(analysis: Analysis, kl: object, data_dir: str | Path, variables: list[s
     import uproot  # noqa: PLC0415
 
     kl = _lambdas.parse(kl)
-    _data.ensure_signal(analysis, kl, data_dir)
+    _data.generate_missing_toys(analysis, kl, data_dir)
     out: dict[str, pd.DataFrame] = {}
-    for sample in analysis.samples:
+    for sample in analysis.samples_at(kl):
         files = _data.sample_files(sample, data_dir, kl if sample.is_lambda_dependent else None)
         with uproot.open(files[0]) as f:
             keys = set(f[sample.tree].keys())
@@ -141,10 +141,10 @@ def mhh_reco(analysis: Analysis, kls: tuple[float, ...] | list[float], data_dir:
     """Reconstructed, selected m_hh of the signal sample at several lambdas (toy signal generated if missing)."""
     edges = VARIABLES["m_hh"][1] if edges is None else edges
     out = {}
-    signal = [s for s in analysis.samples if s.klass == analysis.signal_class]
     for kl in kls:
         kl = _lambdas.parse(kl)
-        _data.ensure_signal(analysis, kl, data_dir)
+        signal = [s for s in analysis.samples_at(kl) if s.klass == analysis.signal_class]
+        _data.generate_missing_toys(analysis, kl, data_dir)
         frames = [_data.read_sample(analysis, s, _data.sample_files(s, data_dir, kl), ["m_hh"]) for s in signal]
         df = pd.concat(frames, ignore_index=True)
         out[_lambdas.tag(kl)] = histogram(df["m_hh"].to_numpy(float), edges, df["weight"].to_numpy(float),
@@ -153,7 +153,7 @@ def mhh_reco(analysis: Analysis, kls: tuple[float, ...] | list[float], data_dir:
 
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
-    """``runs/<analysis>/lambda<tag>/kinematics/`` under the project folder."""
-    from hhnb.layout import project_dir
+    """The kinematics output folder of one network (``layout.kinematics_dir``)."""
+    from hhnb import layout
 
-    return Path(root or project_dir() / "runs") / analysis / f"lambda{tag}" / "kinematics"
+    return layout.kinematics_dir(analysis, tag, root)

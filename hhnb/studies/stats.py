@@ -1,4 +1,4 @@
-"""Significance formulas (physics.md section 4)."""
+"""Significance formulas (docs/physics.md section 4)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The toy ntuple generator: ROOT files (TTrees) for the shipped analyses, at any kappa_lambda.
 
 ``generate(data_dir, lambdas=[1, 10], events=20000)`` writes
-``<data_dir>/<category>/<sample>.root`` with the tree ``preselection``: the
-branches of physics.md (sections 2 and 3), an event weight (sigma x L / N, fb and
+``<data_dir>/<category>/<sample>.root`` with the tree ``layout.DEFAULT_TREE``: the
+branches of docs/physics.md (sections 2 and 3), an event weight (sigma x L / N, fb and
 fb^-1) and an event number. Deterministic for a given seed.
 """
 
@@ -16,13 +16,15 @@ import numpy as np
 import uproot
 from tqdm.auto import tqdm
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import InputFileError
 from hhnb.io.atomic import atomic_path
 from hhnb.toy import hh as toy_hh
 from hhnb.toy import physics
 from hhnb.toy import tthh as toy_tthh
 
-TREE = "preselection"
+TREE = layout.DEFAULT_TREE
 LUMINOSITY = 3000.0  # fb^-1
 HH_BACKGROUNDS = ("qcd_4b", "qcd_2b2j", "ttbar")
 TTHH_SAMPLES = ("tthh", "ttbb", "tth", "ttz")
@@ -116,8 +118,8 @@ def _write(path: Path, arrays: dict[str, np.ndarray], info: str) -> None:
 
 
 def file_name(sample: str, kl: float | None = None) -> str:
-    """File name of a toy sample: ``hh_SlfCoup_<tag>.root`` for the signal, ``<sample>.root`` otherwise."""
-    return f"hh_SlfCoup_{_lambdas.tag(kl)}.root" if sample == "hh" else f"{sample}.root"
+    """File name of a toy sample (``layout.toy_file_name``)."""
+    return layout.toy_file_name(sample, kl)
 
 
 def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: int = 20000, seed: int = 42,
@@ -183,10 +185,13 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
         if skip_existing and all((data_dir / c / file_name(sample, kl)).exists() for c in cats):
             for c in cats:
                 p = data_dir / c / file_name(sample, kl)
-                with uproot.open(p) as f:
-                    t = f[TREE]
-                    w = t["weight"].array(library="np")
-                    info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
+                try:
+                    with uproot.open(p) as f:
+                        w = f[TREE]["weight"].array(library="np")
+                        info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
+                except Exception as exc:  # noqa: BLE001 - uproot raises many kinds on bad bytes
+                    raise InputFileError(f"file {p} is not a readable toy ntuple (corrupt or truncated? delete it "
+                                         f"or run without --skip-existing): {type(exc).__name__}") from None
                 gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
                 written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
             continue

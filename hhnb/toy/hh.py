@@ -158,7 +158,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
 
     btag = (rng.random((4, n)) < np.vectorize(BTAG_EFF.get)(flav)).astype(np.int32)
     nb = btag.sum(axis=0)
-    valid &= nb >= 2  # generator-level preselection: at least two b-tagged jets
+    valid &= nb >= 2  # generator-level filter: at least two b-tagged jets
 
     # order candidates by pT
     swap = cands[1].pt > cands[0].pt

@@ -1,6 +1,6 @@
 """Physics inputs of the toy: the gg->HH cross section versus kappa_lambda and the m_hh spectrum.
 
-References are in shared/physics.md (section 1 for gg->HH, sections 2-3 for the
+References are in docs/physics.md (section 1 for gg->HH, sections 2-3 for the
 backgrounds). Cross sections are in fb.
 """
 
@@ -76,7 +76,7 @@ def sample_mhh(kl: float, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.interp(rng.random(n), cdf, _MHH_GRID)
 
 
-# Background cross sections in fb (physics.md sections 2 and 3). QCD in slices of leading-jet pT.
+# Background cross sections in fb (docs/physics.md sections 2 and 3). QCD in slices of leading-jet pT.
 QCD_SLICES_GEV = ((20.0, 200.0), (200.0, 500.0), (500.0, 1000.0), (1000.0, 2000.0))
 XSEC_FB = {
     "qcd_4b": (65.302e3, 2.8203e3, 0.04227e3, 0.00055e3),

@@ -118,7 +118,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator) -> dict[str, 
         for key, arr in (("Pt", pt), ("Eta", eta), ("Phi", phi), ("M", mass)):
             out[f"j{i + 1}_{key}"] = np.where(present[i], arr[i], 0.0)
         out[f"j{i + 1}_BTag"] = tagged[i].astype(np.int32)
-    # generator-level preselection, looser than the analysis selection
+    # generator-level filter, looser than the analysis selection
     keep = (numjet >= 6) & (nbtag >= 4) & lep_ok
     out["category"] = np.where(keep, 0, -1).astype(np.int32)
     return out

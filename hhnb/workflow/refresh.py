@@ -13,15 +13,16 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary",
-         "parameterised", "constraints")
+#: Run order (later notebooks read what earlier ones wrote); a name without a notebook is skipped,
+#: so a new notebook is added here when it is added to notebooks/.
+ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary")
 
 
-def refresh(names: list[str] | None = None, root: Path | None = None) -> None:
+def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
+    from hhnb import layout
     from hhnb.workflow.nbsetup import prepare
 
-    root = root or Path(__file__).resolve().parents[2]
-    nbdir = root / "notebooks"
+    nbdir = Path(nbdir or layout.notebooks_dir())
     home = prepare()
     os.environ["HHNB_HOME"] = str(home)
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # plots inline, as in JupyterLab

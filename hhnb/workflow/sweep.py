@@ -21,7 +21,8 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.io import artifacts, record
+from hhnb.errors import UserArgumentError
+from hhnb.io import record
 
 CHAIN: tuple[str, ...] = ("train", "evaluate", "correlations", "shap")
 TRAINS = "train"  # the notebook that writes the network files
@@ -46,7 +47,6 @@ class PointResult:
     point: Point
     status: str
     seconds: float = 0.0
-    executed: tuple[str, ...] = ()
     error: str | None = None
     failed_notebook: str | None = None
     notebook_seconds: dict[str, float] = field(default_factory=dict)
@@ -54,12 +54,7 @@ class PointResult:
 
 def output_path(project: str | Path, notebook: str, point: Point) -> Path:
     """Where the executed copy of ``notebook`` for ``point`` goes (the older repository's names)."""
-    project = Path(project)
-    if notebook == "shap":
-        return project / "shap_values" / f"shap_plots-{point.analysis}-lambda{point.tag}.ipynb"
-    if notebook == "correlations":
-        return project / "correlation_plots" / f"score_vs_mass-{point.analysis}-lambda{point.tag}.ipynb"
-    return project / "runs" / point.analysis / f"lambda{point.tag}" / f"{notebook}.ipynb"
+    return paths.notebook_copy(project, notebook, point.analysis, point.kl)
 
 
 def failed_path(path: Path) -> Path:
@@ -76,10 +71,25 @@ def grid(analyses: str | Iterable[str], lambdas: str | Iterable[object], config:
     else:
         names = list(analyses)
     if not names:
-        raise ValueError("no analyses given: expected e.g. --analyses resolved,boosted or all")
+        raise UserArgumentError("no analyses given: expected e.g. --analyses resolved,boosted or all")
     for name in names:
         _config.analysis(name, config)  # unknown name: error naming the known ones
     return [Point(a, kl) for a in names for kl in _lambdas.parse_list(lambdas)]
+
+
+def preflight(points: Iterable[Point], config: str | Path | None = None, data_dir: str | Path | None = None) -> None:
+    """Before any notebook runs: every input file of every point opens, with its trees and branches.
+
+    A toy analysis may lack files (its train notebook generates them); an existing file that is
+    unreadable is an error for every analysis. Raises the first problem as one line.
+    """
+    from hhnb.io.check import require  # noqa: PLC0415
+
+    cfg = _config.load(config)
+    folder = paths.data_dir(data_dir)
+    for point in dict.fromkeys(points):
+        ana = cfg.analysis(point.analysis)
+        require(ana, folder, point.kl, allow_missing=ana.toy)
 
 
 def parse_params(items: Iterable[str]) -> dict[str, Any]:
@@ -94,7 +104,7 @@ def parse_params(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected key=value, e.g. epochs=2 or boosted:epochs=2")
+            raise UserArgumentError(f"--param {item!r}: expected key=value, e.g. epochs=2 or boosted:epochs=2")
         try:
             value = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError):
@@ -134,8 +144,8 @@ def is_complete(point: Point, notebooks: Iterable[str], project: Path, models_di
     if not all(output_path(project, n, point).exists() for n in notebooks):
         return False
     if TRAINS in notebooks:
-        return (artifacts.model_path(models_dir, point.analysis, point.kl).exists()
-                and artifacts.scores_path(models_dir, point.analysis, point.kl).exists())
+        return (paths.model_path(models_dir, point.analysis, point.kl).exists()
+                and paths.scores_path(models_dir, point.analysis, point.kl).exists())
     return True
 
 
@@ -151,11 +161,10 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
     import hhnb.workflow.papermill_lambda  # noqa: F401, PLC0415
 
     nbdir_p, project_p = Path(nbdir), Path(project)
-    models_dir = paths.resolve(params.get("models_dir"), "models") if params.get("models_dir") else project_p / "models"
+    models_dir = paths.models_dir(params.get("models_dir")) if params.get("models_dir") else project_p / "models"
     if not force and is_complete(point, notebooks, project_p, models_dir):
         return PointResult(point, "skipped")
     t0 = time.perf_counter()
-    done: list[str] = []
     timings: dict[str, float] = {}
     for name in notebooks:
         src = nbdir_p / f"{name}.ipynb"
@@ -175,13 +184,12 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
                 os.replace(partial, bad)
             final.unlink(missing_ok=True)
             ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
-            return PointResult(point, "failed", time.perf_counter() - t0, tuple(done), f"{name}: {ename}: {evalue}",
+            return PointResult(point, "failed", time.perf_counter() - t0, f"{name}: {ename}: {evalue}",
                                str(bad), timings)
         os.replace(partial, final)
         failed_path(final).unlink(missing_ok=True)
         timings[name] = time.perf_counter() - t1
-        done.append(name)
-    return PointResult(point, "done", time.perf_counter() - t0, tuple(done), None, None, timings)
+    return PointResult(point, "done", time.perf_counter() - t0, None, None, timings)
 
 
 def _quiet_logs() -> None:
@@ -214,7 +222,7 @@ def connect(address: str, timeout: str = "10s"):
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:
-        raise ValueError(
+        raise UserArgumentError(
             f"no Dask scheduler answers at {address!r} within {timeout} ({type(exc).__name__}): start one "
             "(dask scheduler; dask worker ADDRESS) or leave out --scheduler to use a local cluster"
         ) from None
@@ -233,7 +241,7 @@ def batch_cluster(kind: str, cores: int = 1, memory: str = "4GB", walltime: str 
         return dask_jobqueue.HTCondorCluster(disk=memory, **common)
     if kind == "slurm":
         return dask_jobqueue.SLURMCluster(walltime=walltime, queue=queue, **common)
-    raise ValueError(f"unknown --cluster {kind!r}: expected htcondor or slurm")
+    raise UserArgumentError(f"unknown --cluster {kind!r}: expected htcondor or slurm")
 
 
 def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str, Any] | None = None,
@@ -244,8 +252,8 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
     from dask.distributed import as_completed  # noqa: PLC0415
 
     project = Path(project or paths.project_dir())
-    nbdir = Path(nbdir or Path(__file__).resolve().parents[2] / "notebooks")
-    home = os.environ.get("HHNB_HOME")
+    nbdir = Path(nbdir or paths.notebooks_dir())
+    home = str(project)  # the workers' notebooks write into the same project, wherever they start
     futures = {client.submit(run_point, p, list(notebooks), str(nbdir), str(project), dict(params or {}), force,
                              home, timeout, key=f"point-{p.analysis}-{p.tag}-{time.time_ns()}", pure=False): p
                for p in points}
