@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 
 from hhnb import layout as paths
+from hhnb.io import ntuples
 from hhnb.io.tables import text_table
 from hhnb.nn import apply as _apply
 
@@ -27,10 +28,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
+def _check_inputs(files, tree: str) -> None:
+    """Every input opens and has the networks' tree, before any output is written (one-line error if not)."""
+    for path in files:
+        f, trees = ntuples.open_file(str(path))
+        ntuples.get_tree(f, str(path), tree, trees)
+
+
 def run(args: argparse.Namespace) -> int:
     nets = [_apply.network(m) for m in args.model]
     if args.analysis:
         nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir))
+    _apply.check_networks(nets)
+    _check_inputs(_apply.expand(args.files), nets[0].tree)
     results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
                            in_place=args.in_place, step=args.step, progress=not args.no_progress)
     table = pd.DataFrame([{"input": str(r.input), "output": str(r.output), "status": r.status, "events": r.events,

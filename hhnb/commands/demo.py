@@ -57,9 +57,11 @@ def _run_summary(project: Path) -> Path:
     import papermill
 
     import hhnb.workflow.papermill_lambda  # noqa: F401
+    from hhnb.workflow.sweep import QUIET_KERNEL
 
     nb = paths.notebook("summary")
     out = paths.summary_notebook(project)
     out.parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(str(nb), str(out), kernel_name="python3", progress_bar=False, log_output=False)
+    papermill.execute_notebook(str(nb), str(out), kernel_name="python3", progress_bar=False, log_output=False,
+                               extra_arguments=QUIET_KERNEL)
     return out

@@ -66,7 +66,17 @@ def open_file(path: str):
         raise MissingInputFile(f"file {path} does not exist") from None
     except Exception as exc:  # uproot raises many kinds on bad bytes
         raise InputFileError(f"file {path} is not a readable ROOT file (corrupt or truncated?): {_short(exc)}") from None
+    _check_length(path, f)
     return f, sorted(set(trees))
+
+
+def _check_length(path: str, f) -> None:
+    """A local file shorter than its header's end-of-file offset was cut short (an interrupted copy)."""
+    local = Path(path)
+    end = getattr(getattr(f, "file", None), "fEND", None)
+    if end is not None and "://" not in str(path) and local.is_file() and local.stat().st_size < end:
+        raise InputFileError(f"file {path} is not a readable ROOT file: truncated ({local.stat().st_size} of "
+                             f"{end} bytes)")
 
 
 def _short(exc: Exception) -> str:
@@ -145,7 +155,7 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
         except Exception as exc:
             raise InputError(
                 f"file {path}, tree {sample.tree!r}: reading failed"
-                + (f" with selection {cut!r}" if cut else "") + f": {exc}"
+                + (f" with selection {cut!r}" if cut else "") + f": {_short(exc)}"
             ) from None
         total_entries += t.num_entries
     df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=needed)

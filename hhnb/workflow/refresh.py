@@ -21,6 +21,7 @@ ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_sear
 def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
     from hhnb import layout
     from hhnb.workflow.nbsetup import prepare
+    from hhnb.workflow.sweep import QUIET_KERNEL
 
     nbdir = Path(nbdir or layout.notebooks_dir())
     home = prepare()
@@ -30,7 +31,8 @@ def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
     for name in wanted:
         path = nbdir / f"{name}.ipynb"
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(nbdir)}}).execute()
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(nbdir)}},
+                       extra_arguments=QUIET_KERNEL).execute()
         for cell in nb.cells:
             cell.get("metadata", {}).pop("execution", None)
         nbformat.write(nb, path)

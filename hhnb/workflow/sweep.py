@@ -8,6 +8,7 @@ a notebook that raises marks only its own point as failed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import logging
 import os
 import time
@@ -50,6 +51,12 @@ class PointResult:
     error: str | None = None
     failed_notebook: str | None = None
     notebook_seconds: dict[str, float] = field(default_factory=dict)
+
+
+#: Kernel arguments: the kernel's own log (a TCP-transport notice at start, and "KeyboardInterrupt caught
+#: in kernel" when jupyter_client interrupts it before every shutdown) stays out of the sweep's output;
+#: errors in cells still reach the executed notebook and the sweep's report.
+QUIET_KERNEL = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def output_path(project: str | Path, notebook: str, point: Point) -> Path:
@@ -177,7 +184,7 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
         try:
             papermill.execute_notebook(str(src), str(partial), parameters=given, kernel_name="python3",
                                        progress_bar=False, log_output=False, cwd=str(nbdir_p),
-                                       execution_timeout=timeout)
+                                       execution_timeout=timeout, extra_arguments=QUIET_KERNEL)
         except Exception as exc:  # noqa: BLE001 - the point fails, the sweep goes on
             bad = failed_path(final)
             if partial.exists():
@@ -209,7 +216,7 @@ def local_client(n_workers: int | None = None):
     threads = str(max(1, (os.cpu_count() or 1) // n))
     env = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR, env=env)
     return Client(cluster)
 
@@ -236,7 +243,7 @@ def batch_cluster(kind: str, cores: int = 1, memory: str = "4GB", walltime: str 
     prologue = [f"export HHNB_HOME={home}"] if home else []
     prologue += ["export TF_CPP_MIN_LOG_LEVEL=3"]
     common = {"cores": cores, "memory": memory, "processes": 1, "job_script_prologue": prologue,
-              "silence_logs": logging.ERROR, "scheduler_options": {"dashboard_address": None}}
+              "silence_logs": logging.ERROR, "scheduler_options": {"dashboard_address": ":0"}}
     if kind == "htcondor":
         return dask_jobqueue.HTCondorCluster(disk=memory, **common)
     if kind == "slurm":
@@ -258,11 +265,9 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
                              home, timeout, key=f"point-{p.analysis}-{p.tag}-{time.time_ns()}", pure=False): p
                for p in points}
     results: dict[Point, PointResult] = {}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
+    from tqdm.auto import tqdm  # noqa: PLC0415
 
-        bar = tqdm(total=len(points), desc="sweep", unit="point")
+    bar = tqdm(total=len(points), desc="sweep", unit="point") if progress else None
     for fut in as_completed(futures):
         point = futures[fut]
         try:
@@ -273,7 +278,8 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
         if bar is not None:
             bar.update(1)
         if on_result:
-            on_result(res)
+            with tqdm.external_write_mode() if bar is not None else contextlib.nullcontext():
+                on_result(res)  # one line per finished point, printed above the bar
     if bar is not None:
         bar.close()
     return [results[p] for p in points]

@@ -1,0 +1,50 @@
+"""hhnb.nn.model: class weights, hyper-parameter checks, fit / predict / save / load of a tiny network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hhnb.nn import model
+from hhnb.nn.model import HyperParameters
+
+
+def test_class_balanced_weights_give_every_class_the_same_total():
+    labels = np.array([0] * 3 + [1] * 5 + [2] * 2)
+    w = model.class_balanced_weights(labels, np.array([1.0, 2, 3, 1, 1, 1, 1, 1, 50, 50]))
+    totals = [w[labels == c].sum() for c in range(3)]
+    assert totals == pytest.approx([totals[0]] * 3)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[1] / w[0] == pytest.approx(2.0)  # within a class the physical weights keep their ratios
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"epochs": 0}, "epochs=0"), ({"dropout": 1.0}, "dropout=1.0"), ({"widths": (32, 0)}, "widths"),
+    ({"batch_size": 2.5}, "an integer"),
+])
+def test_bad_hyper_parameters_name_themselves(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HyperParameters(**kwargs)
+
+
+def test_hyper_parameters_as_dict_has_no_dead_fields():
+    assert set(HyperParameters().as_dict()) == {"widths", "dropout", "learning_rate", "optimizer", "epochs",
+                                                "batch_size", "patience"}
+
+
+@pytest.mark.slow
+def test_fit_predict_save_load(tmp_path):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(1, 1, (400, 2)), rng.normal(-1, 1, (400, 2))]).astype(np.float32) * 50 + 100
+    y = np.repeat([0, 1], 400).astype(np.int32)
+    w = np.ones(len(y))
+    hyper = HyperParameters(widths=(8,), epochs=3, batch_size=64, learning_rate=1e-2)
+    res = model.fit(x, y, w, x[::5], y[::5], w[::5], 2, hyper, seed=1)
+    p = model.predict(res.model, x)
+    assert p.shape == (800, 2) and np.allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    assert p[y == 0, 0].mean() > p[y == 1, 0].mean() + 0.3  # raw (unscaled) inputs: the scaling is inside
+    path = model.save(res.model, tmp_path / "m.keras")
+    again = model.load(path)
+    assert np.allclose(model.predict(again, x), p, atol=1e-6)
+    assert not hasattr(model, "_CACHE")  # the compiled predict lives on the model, not in the module
+    assert model.predict(res.model, x[:0]).shape == (0, 2)
