@@ -294,10 +294,10 @@ def is_score_branch(branch: str) -> bool:
 # -- plot label -------------------------------------------------------------------------------------------
 
 def lumi_label(luminosity: float | None, energy_tev: float = ENERGY_TEV) -> str:
-    """The text under every plot: ``sqrt(s) = 14 TeV, 3000 fb^-1`` from the analysis' own luminosity.
+    """The text under every plot: ``√s = 14 TeV, 3000 fb^-1`` with the analysis' own luminosity.
 
     >>> lumi_label(300.0)
-    '$\\\\sqrt{s}$ = 14 TeV, 300 fb$^{-1}$'
+    '√s = 14 TeV, 300 fb$^{-1}$'
     """
-    text = f"$\\sqrt{{s}}$ = {energy_tev:g} TeV"
+    text = f"\u221as = {energy_tev:g} TeV"
     return text if luminosity is None else f"{text}, {luminosity:g} fb$^{{-1}}$"

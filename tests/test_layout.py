@@ -98,9 +98,9 @@ def test_applied_names():
 
 
 def test_lumi_label_follows_the_analysis():
-    assert layout.lumi_label(3000.0) == "$\\sqrt{s}$ = 14 TeV, 3000 fb$^{-1}$"
-    assert layout.lumi_label(139.0, 13.0) == "$\\sqrt{s}$ = 13 TeV, 139 fb$^{-1}$"
-    assert layout.lumi_label(None) == "$\\sqrt{s}$ = 14 TeV"
+    assert layout.lumi_label(3000.0) == "\u221as = 14 TeV, 3000 fb$^{-1}$"
+    assert layout.lumi_label(139.0, 13.0) == "\u221as = 13 TeV, 139 fb$^{-1}$"
+    assert layout.lumi_label(None) == "\u221as = 14 TeV"
 
 
 def test_shipped_files_are_package_data():

@@ -60,7 +60,7 @@ def test_bad_inputs(toy_dir, tmp_path, tiny_run):
 
     with pytest.raises(ConfigError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
         train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path)
-    with pytest.raises(ValueError, match="provides lambda 1.0 only"):
+    with pytest.raises(ConfigError, match="no signal sample for lambda 5.0: available lambdas 1.0"):
         train("tthh", 5.0, data_dir=toy_dir, models_dir=tmp_path)
     with pytest.raises(ValueError, match="hyper-parameter epochs='ten': expected an integer"):
         HyperParameters(epochs="ten")
