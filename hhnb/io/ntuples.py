@@ -197,10 +197,12 @@ def missing_toy_files(analysis: Analysis, kl: float, data_dir: str | Path) -> li
 def generate_missing_toys(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
                           seed: int | None = None) -> list[tuple[str, float]]:
     """Generate the toy files a network for ``kl`` needs and that are missing; says so on stdout."""
-    from hhnb.config import defaults
-    from hhnb.toy.generate import generate_sample
-
     missing = missing_toy_files(analysis, kl, data_dir)
+    if not missing:
+        return missing
+    from hhnb.config import defaults
+    from hhnb.toy.generate import generate_sample  # imports tqdm and the generator only when needed
+
     for name, sample_kl in missing:
         print(f"generating the toy sample {name} (lambda {_lambdas.tag(sample_kl)}) in {data_dir}", flush=True)
         generate_sample(data_dir, name, sample_kl, events=events or defaults.EVENTS,
