@@ -43,3 +43,10 @@ def test_concurrent_writers_lose_no_row(tmp_path):
 
 def test_missing_record_is_empty(tmp_path):
     assert record.read(tmp_path / "none.sqlite").empty
+
+
+def test_architecture_text_is_the_same_from_every_writer():
+    from hhnb.nn.model import HyperParameters
+
+    assert record.architecture(HyperParameters(widths=(200, 200)).widths) == "200-200"
+    assert record.architecture([120]) == "120"

@@ -85,3 +85,5 @@ def test_two_processes_share_one_study(toy_project):
     rows = record.read(Path(toy_project) / "runs" / "record.sqlite")
     assert set(rows["source"]) == {"search"} and len(rows) == 2
     assert rows["auc"].max() == pytest.approx(study.best_value)
+    # the same text as the evaluate path writes (record.architecture), e.g. "120-120", never "[120, 120]"
+    assert all(a.replace("-", "").isdigit() for a in rows["architecture"]), list(rows["architecture"])

@@ -6,6 +6,7 @@ import argparse
 
 from hhnb.config import lambdas
 from hhnb.io import record
+from hhnb.io.atomic import atomic_path
 from hhnb.io.tables import text_table
 
 LAYOUT = {  # record column -> printed header
@@ -38,5 +39,6 @@ def run(args: argparse.Namespace) -> int:
     df = record.read(args.path, analysis=args.analysis, kl=kl, sort=args.sort, descending=args.desc)
     print(format_record(df))
     if args.csv:
-        df.to_csv(args.csv, index=False)
+        with atomic_path(args.csv) as tmp:
+            df.to_csv(tmp, index=False)
     return 0
