@@ -4,7 +4,8 @@ SHAP (Lundberg & Lee 2017) attributes each event's signal probability (output 0,
 three-class networks) to its inputs; permutation importance (Breiman 2001) is the drop of the weighted AUC when
 one input is shuffled. Two different questions with usually the same answer,
 hence shown side by side. Both use the physical population: events drawn with probability
-proportional to |weight| within each class, classes balanced (``physical_draw``). TensorFlow and shap are imported only when needed.
+proportional to |weight| within each class, classes balanced (``physical_draw``).
+TensorFlow and shap are imported only when needed.
 """
 
 from __future__ import annotations
