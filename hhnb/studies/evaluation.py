@@ -22,7 +22,9 @@ class Evaluation:
     """Headline numbers of one network, at the analysis luminosity.
 
     ROC, PR, confusion and the quoted significance use the quote-on (test) events; the cut is
-    chosen on the choose-on (validation) events, and the fine ``scan`` curves are drawn on them too.
+    chosen on the choose-on (validation) events over a coarse grid (``significance.choice``). The
+    fine ``scan`` curves (MC statistics in sigma_b) are drawn on the quote-on events: their maxima
+    are tuned on the events they are shown on, so they are for drawing, never for quoting.
     """
 
     score: str
@@ -71,14 +73,14 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
     sig_result = stats.significance(score, sig, weight, choose_on, quote_on, sample, rel_unc=rel_unc,
                                     min_bkg_mc=min_bkg_mc, n_cuts=n_cuts, n_boot=n_boot, seed=seed)
     wq = stats.scaled_weights(weight, sample, quote_on)
-    wc = stats.scaled_weights(weight, sample, choose_on)
     y = sig[quote_on].astype(int)
     roc = metrics.roc(y, score[quote_on], wq)
     pr = metrics.precision_recall(y, score[quote_on], wq)
     ap_unweighted = metrics.precision_recall(y, score[quote_on]).area
-    scan = metrics.significance_scan(score[choose_on], sig[choose_on], wc, bins=bins, min_bkg=min_bkg,
+    # fine curves on the quote-on events (their ROC is the ROC CSV's): for drawing, their maxima are tuned
+    scan = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
                                      rel_unc=rel_unc, method=method, min_bkg_mc=min_bkg_mc, mc_stat=True)
-    simple = metrics.significance_scan(score[choose_on], sig[choose_on], wc, bins=bins, min_bkg=min_bkg,
+    simple = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
                                        method="simple", min_bkg_mc=min_bkg_mc)
     ot = metrics.overtraining(score, label, weight, train, quote_on, classes)
     bkg_p = ot.loc[ot["label"] != 0, "ks_pvalue"]
@@ -135,7 +137,8 @@ def summary(ev: Evaluation, digits: int = 4) -> pd.DataFrame:
             "background simulated events at the cut": q.n_bkg_mc,
             "minimum simulated background events": c.min_bkg_mc, "relative systematic rel_unc": q.rel_unc,
         })
-    rows.update({f"fine-scan max significance ({ev.scan.method}, on {ev.choose_on}, curve only)": ev.scan.best_z})
+    rows.update({f"fine-scan max ({ev.scan.method}, tuned on {ev.quote_on}: curve only, not for quoting)":
+                 ev.scan.best_z})
     return pd.DataFrame({"value": {k: float(np.format_float_positional(float(v), precision=digits, fractional=False))
                                    if np.isfinite(float(v)) else float("nan") for k, v in rows.items()}})
 
@@ -198,7 +201,11 @@ def read_roc_csv(path: str | Path) -> pd.DataFrame:
 
 
 def best_line(df: pd.DataFrame) -> str:
-    """``Score = … Sign. = … nsig. = … nbkg. = …`` at the maximum significance, as rocCurve.py printed."""
+    """``Score = … Sign. = … nsig. = … nbkg. = …`` at the maximum significance, as rocCurve.py printed.
+
+    This maximum is tuned on the events of the curve: the quotable number is ``Evaluation.quoted``.
+    """
     r = df.loc[df["significance"].idxmax()]
     return (f"Score = {r.score_cut:.4f}\nSign. = {r.significance:.4f}\n"
-            f"nsig. = {r.nsig:.2f}\nnbkg. = {r.nbkg:.2f}")
+            f"nsig. = {r.nsig:.2f}\nnbkg. = {r.nbkg:.2f}\n"
+            "(maximum of the fine scan: tuned on these events, not for quoting)")
