@@ -112,3 +112,42 @@ def test_make_names_missing_scores_file(tmp_path):
 
     with pytest.raises(FileNotFoundError, match=r"nn_resolved_SlfCoup_1.0_scores.parquet.*train"):
         pc.make("resolved", 1.0, models_dir=tmp_path, outdir=tmp_path)
+
+
+def test_dcor_permutation_pvalue_known_answers():
+    """Independent score and mass: p > 0.05 in at least 90 % of seeded trials, also with QCD-like weights
+    (few events of huge weight, drawn many times); a score built from the mass: p < 0.01."""
+    rng = np.random.default_rng(31)
+    passed = passed_w = 0
+    trials = 100  # under independence 5 % of p-values fall below 0.05: 100 trials keep the binomial noise small
+    for k in range(trials):
+        mass, score = rng.uniform(50, 250, 300), rng.random(300)
+        weight = np.where(rng.random(300) < 0.1, 1e4, 1.0) * rng.uniform(0.5, 1.5, 300)  # QCD-slice-like
+        passed += corr.distance_correlation_test(mass, score, n_permutations=200, seed=k).pvalue > 0.05
+        r = corr.distance_correlation_test(mass, score, weight, n_permutations=200, max_events=300, seed=k)
+        passed_w += r.pvalue > 0.05
+        assert r.distinct < r.events  # heavy events were drawn more than once
+    assert passed >= 0.9 * trials and passed_w >= 0.9 * trials, (passed, passed_w)
+    mass = rng.uniform(50, 250, 600)
+    built = 1 / (1 + np.exp(-(mass - 150) / 20)) + rng.normal(0, 0.2, 600)
+    r = corr.distance_correlation_test(mass, built, np.ones(600), n_permutations=200, max_events=500, seed=1)
+    assert r.pvalue < 0.01 and r.dcor2 > 0.3 and r.n_permutations == 200
+
+
+def test_dcor2_is_signed_and_unbiased_near_zero():
+    rng = np.random.default_rng(32)
+    values = [corr.distance_correlation_test(rng.random(300), rng.random(300), n_permutations=1, seed=k).dcor2
+              for k in range(40)]
+    assert min(values) < 0 < max(values)  # signed: independent pairs scatter around zero
+    assert abs(np.mean(values)) < 3 * np.std(values) / np.sqrt(len(values))
+
+
+def test_coefficients_table_has_the_noise_level(independent):
+    mass, score, dependent = independent
+    df = pd.DataFrame({"m_hh": mass, "score_sig": np.r_[dependent[:2000], score[2000:]], "label": np.r_[
+        np.zeros(2000, int), np.ones(2000, int)], "sample": np.r_[["hh"] * 2000, ["qcd"] * 2000],
+        "weight": np.ones(4000)})
+    t = corr.coefficients(df, {"m_hh": "m_hh"}, max_events=800, n_permutations=200).set_index("sample")
+    assert {"dcor2", "dcor_pvalue", "dcor_events", "n_eff"} <= set(t.columns)
+    assert t.loc["hh", "dcor_pvalue"] < 0.01 and t.loc["qcd", "dcor_pvalue"] > 0.01
+    assert t.loc["qcd", "n_eff"] == pytest.approx(2000)

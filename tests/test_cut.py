@@ -18,9 +18,15 @@ B = "nnscore_resolved_SlfCoup_1.0_sig"
 T = "nnscore_resolved_SlfCoup_1.0_istest"
 
 
-def _write(path: Path, score, weight, istest=None) -> Path:
+SEL = "(met_Et < 150) & (h1_M > 50)"
+
+
+def _write(path: Path, score, weight, istest=None, met=None) -> Path:
+    n = len(score)
     arrays = {B: np.asarray(score, np.float32), "weight": np.asarray(weight, np.float64),
-              T: np.asarray(istest if istest is not None else np.zeros(len(score)), np.int32)}
+              T: np.asarray(istest if istest is not None else np.zeros(n), np.int32),
+              "met_Et": np.asarray(met if met is not None else np.full(n, 20.0), np.float32),
+              "h1_M": np.full(n, 125.0, np.float32)}
     with uproot.recreate(path) as f:
         f.mktree("preselection", {k: v.dtype for k, v in arrays.items()})
         f["preselection"].extend(arrays)
@@ -37,7 +43,7 @@ def files(tmp_path):
 
 
 def test_yields_against_hand_computation(files):
-    res = C.cut([files / "*.root"], B, 0.75)
+    res = C.cut([files / "*.root"], B, 0.75, test_only=False)
     t = res.table.set_index("sample")
     assert list(t.index) == ["hh_SlfCoup_1.0", "qcd_4b", "ttbar"]
     assert t["signal"].tolist() == [True, False, False]
@@ -77,10 +83,12 @@ def test_signal_patterns_and_errors(files):
     assert not C.is_signal("ttbar_withNNs.root")
     with pytest.raises(ValueError, match="no input file is a signal sample"):
         C.cut([files / "qcd_4b_withNNs.root"], B, 0.5)
-    res = C.cut([files / "*.root"], B, 0.5, signal=["ttbar*"])
+    res = C.cut([files / "*.root"], B, 0.5, signal=["ttbar*"], test_only=False)
     assert res.nsig == pytest.approx(5.0)  # ttbar 0.75, 0.74 with weights 1 + 4
     with pytest.raises(ValueError, match=r"missing branch\(es\) 'nnscore_resolved_SlfCoup_2.0_sig'"):
         C.cut([files / "*.root"], "nnscore_resolved_SlfCoup_2.0_sig", 0.5)
+    with pytest.raises(ValueError, match="no test events"):
+        C.cut([files / "*.root"], B, 0.5)  # ttbar has no test events
 
 
 def test_command_prints_table_and_writes_csv(files, tmp_path, capsys):
@@ -88,7 +96,7 @@ def test_command_prints_table_and_writes_csv(files, tmp_path, capsys):
     record.add({"analysis": "resolved", "lambda": 1.0, "best_cut": 0.75, "git_commit": ""}, db)
     out = tmp_path / "yields.csv"
     code = main(["cut", "--file", str(files / "*_withNNs.root"), "--branch", B, "--best", "--record", str(db),
-                 "--csv", str(out)])
+                 "--csv", str(out), "--all-events", "--no-selection"])
     assert code == 0
     text = capsys.readouterr().out
     assert "best cut from the run record" in text and "asimov_z" in text
@@ -98,3 +106,26 @@ def test_command_prints_table_and_writes_csv(files, tmp_path, capsys):
     assert df.loc["qcd_4b", "passed"] == 1
     assert main(["cut", "--file", str(files / "*.root"), "--branch", B, "--best", "--record",
                  str(tmp_path / "empty.sqlite")]) == 2
+    # by default: the config's selection (the files lack most of its branches: one clear line, status 2)
+    assert main(["cut", "--file", str(files / "*.root"), "--branch", B, "--cut", "0.5"]) == 2
+    assert "cannot evaluate the selection" in capsys.readouterr().err
+
+
+def test_selection_test_events_and_quoted_errors(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 2000
+    for name, loc, w in (("hh_SlfCoup_1.0_withNNs.root", 0.8, 0.01), ("qcd_4b_withNNs.root", 0.3, 2.0)):
+        _write(tmp_path / name, np.clip(rng.normal(loc, 0.2, n), 0, 1), np.full(n, w), np.arange(n) % 5 == 0,
+               met=np.where(np.arange(n) % 10 == 3, 300.0, 20.0))  # 10 % fail the met_Et selection
+    res = C.cut([tmp_path / "*.root"], B, 0.6, selection=SEL, n_boot=200)
+    t = res.table.set_index("sample")
+    # test events only (every 5th), none of them fail the selection (every 10th + 3): 400 counted
+    assert t.loc["qcd_4b", "events"] == 400
+    assert t.loc["qcd_4b", "yield"] == pytest.approx(1800 * 2.0)  # selected sample yield, all events
+    q = res.significance
+    assert q.n_bkg_mc == t.loc["qcd_4b", "passed"] and q.b == pytest.approx(res.nbkg)
+    assert q.b_mc_error == pytest.approx(np.sqrt(q.n_bkg_mc) * 2.0 * 4.5)  # weight 2 x (1800 / 400 test events)
+    assert q.z < q.z_no_mc and q.z_error > 0
+    assert C.analysis_selection(B).startswith("(met_Et < 150)")
+    every = C.cut([tmp_path / "*.root"], B, 0.6, selection=SEL, test_only=False, n_boot=10)
+    assert every.table.set_index("sample").loc["qcd_4b", "events"] == 1800

@@ -62,12 +62,54 @@ def test_compare_and_rank_correlation():
 
 
 def test_sample_events_is_seeded_and_split():
-    df = pd.DataFrame({"is_test": np.arange(100) % 5 == 0, "v": np.arange(100)})
+    n = 200
+    df = pd.DataFrame({"is_test": np.arange(n) % 5 == 0, "is_val": np.arange(n) % 5 == 1, "v": np.arange(n),
+                       "label": np.arange(n) % 2, "weight": np.r_[np.full(100, 1.0), np.full(100, 50.0)]})
     ex, bg = imp.sample_events(df, n_explain=10, n_background=30, seed=1)
     ex2, _ = imp.sample_events(df, n_explain=10, n_background=30, seed=1)
-    assert ex["is_test"].all() and not bg["is_test"].any()
+    assert ex["is_test"].all() and not bg["is_test"].any() and not bg["is_val"].any()
     assert len(ex) == 10 and len(bg) == 30
     assert ex.index.equals(ex2.index)
+    assert (ex["label"] == 0).sum() == 5 and (bg["label"] == 0).sum() == 15  # classes balanced
+
+
+def test_physical_draw_follows_the_weights_within_each_class():
+    """Known answer: a class with two pT slices, equal simulated events, weights 1 : 99."""
+    rng = np.random.default_rng(8)
+    label = np.r_[np.zeros(1000, int), np.ones(2000, int)]
+    weight = np.r_[rng.uniform(0.5, 1.5, 1000), np.full(1000, 1.0), np.full(1000, 99.0)]
+    idx = imp.physical_draw(label, weight, 20000, seed=3)
+    assert (label[idx] == 0).sum() == (label[idx] == 1).sum() == 10000  # balanced as in training
+    heavy = (idx >= 2000).sum() / 10000
+    assert heavy == pytest.approx(0.99, abs=0.004)  # binomial error 0.001
+    assert np.array_equal(idx, imp.physical_draw(label, weight, 20000, seed=3))
+    assert not np.array_equal(idx, imp.physical_draw(label, weight, 20000, seed=4))
+    only_test = np.arange(3000) % 5 == 0
+    assert only_test[imp.physical_draw(label, weight, 100, seed=1, mask=only_test)].all()
+    with pytest.raises(ValueError, match="all weights are zero"):
+        imp.physical_draw(label, np.r_[np.ones(1000), np.zeros(2000)], 10)
+
+
+def test_physical_permutation_importance_has_a_noise_level(toy):
+    x, y = toy
+    label = 1 - y  # label 0 = signal
+    w = np.where(label == 0, 0.01, 3.0)
+    table = imp.physical_permutation_importance(one_input, x, label, w, FEATURES, n_events=1000, repeats=4, seed=2)
+    assert table.loc[0, "feature"] == "key"
+    assert table.loc[0, "auc_drop"] > 10 * table.loc[0, "auc_drop_error"] > 0
+    others = table[table["feature"] != "key"]
+    assert (others["auc_drop"].abs() < 1e-9).all()  # the function ignores them: no drop at all
+
+
+def test_ranking_bootstrap_error():
+    rng = np.random.default_rng(9)
+    values = np.c_[rng.normal(0, 2.0, 500), rng.normal(0, 1.0, 500), rng.normal(0, 0.98, 500)]
+    r = imp.ranking(values, ["big", "mid", "tie"], n_boot=300, seed=1)
+    assert r.loc[0, "feature"] == "big" and r.loc[0, "rank_low"] == r.loc[0, "rank_high"] == 1
+    # error of a mean of |N(0, 1)| over 500 events: sqrt(1 - 2/pi) / sqrt(500) = 0.027
+    assert r.set_index("feature").loc["mid", "mean_abs_shap_error"] == pytest.approx(0.027, rel=0.2)
+    assert set(r.loc[1:, "rank_low"]) == {2.0}  # mid and tie are within noise: both reach rank 2
+    assert set(r.loc[1:, "rank_high"]) == {3.0}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +144,7 @@ def test_make_writes_rankings(tiny_run, tmp_path):
     rep = pi.make("resolved", 1.0, models_dir=tiny_run.model_path.parent, outdir=tmp_path, n_explain=100,
                   n_background=50)
     csv = pd.read_csv(tmp_path / "shap_ranking.csv")
-    assert list(csv.columns) == ["feature", "mean_abs_shap", "rank"]
+    assert list(csv.columns) == ["feature", "mean_abs_shap", "mean_abs_shap_error", "rank_low", "rank_high", "rank"]
     assert len(csv) == 20 and list(csv["rank"]) == list(range(1, 21))
     assert {"shap_beeswarm.png", "shap_vs_permutation.pdf", "permutation_importance.csv"} <= {
         p.name for p in rep.written}

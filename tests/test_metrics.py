@@ -61,3 +61,56 @@ def test_ks_and_luminosity_weights():
     sample = np.array(["a"] * 5 + ["b"] * 5)
     subset = np.array([True, False, False, False, False, True, True, False, False, False])
     np.testing.assert_allclose(metrics.luminosity_weights(w, sample, subset), [5.0, 2.5, 2.5])
+
+
+def test_confusion_is_weighted_and_signed():
+    y = np.array([0, 0, 1, 1, 1])
+    score = np.array([0.1, 0.9, 0.8, 0.2, 0.95])
+    w = np.array([2.0, -0.5, 1.5, 3.0, 0.25])
+    cm = metrics.confusion(y, score, 0.5, w)
+    np.testing.assert_allclose(cm, [[2.0, -0.5], [3.0, 1.75]])
+    np.testing.assert_array_equal(metrics.confusion(y, score, 0.5), [[1, 1], [1, 2]])
+
+
+def test_weighted_ks_equals_scipy_without_weights_and_sees_reweighting():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 1, 3000), rng.normal(0.3, 1, 2000)
+    d, p = metrics.weighted_ks(a, b)
+    from scipy.stats import ks_2samp
+
+    ref = ks_2samp(a, b)
+    assert d == pytest.approx(ref.statistic, abs=1e-12)
+    assert p == pytest.approx(ref.pvalue, rel=0.2, abs=1e-12)
+    # b reweighted to a's density N(0, 1): weighted KS sees no difference, the unweighted test does
+    wb = np.exp(-0.5 * b**2) / np.exp(-0.5 * (b - 0.3) ** 2)
+    assert metrics.ks_overtraining(a, b) < 1e-6
+    assert metrics.weighted_ks(a, b, None, wb)[1] > 0.05
+    assert metrics.ks_overtraining(a, b, np.ones(len(a)), wb) == metrics.weighted_ks(a, b, None, wb)[1]
+
+
+def test_weighted_ks_pvalue_is_uniform_under_the_null():
+    rng = np.random.default_rng(6)
+    p = [metrics.weighted_ks(rng.random(400), rng.random(300), rng.exponential(1, 400), rng.exponential(1, 300))[1]
+         for _ in range(200)]
+    assert 0.02 <= np.mean(np.array(p) < 0.05) <= 0.09  # 5 % false alarms, within binomial noise
+
+
+def test_overtraining_per_class():
+    rng = np.random.default_rng(7)
+    n = 6000
+    label = rng.integers(0, 3, n)
+    train = rng.random(n) < 0.7
+    score = rng.random(n) + np.where(train & (label == 2), 0.2, 0.0)  # only class 2 differs train vs test
+    ot = metrics.overtraining(score, label, np.ones(n), train, ~train, ["sig", "qcd", "top"])
+    assert ot["class"].tolist() == ["sig", "qcd", "top"]
+    assert ot.loc[2, "ks_pvalue"] < 1e-6 and ot.loc[0, "ks_pvalue"] > 1e-3 and ot.loc[1, "ks_pvalue"] > 1e-3
+
+
+def test_scan_with_mc_statistics_lowers_z(toy_scores):
+    score, is_sig, w = toy_scores
+    plain = metrics.significance_scan(score, is_sig, w, bins=500)
+    mc = metrics.significance_scan(score, is_sig, w, bins=500, mc_stat=True)
+    i = 250
+    sumw2 = (w[~is_sig & (score >= mc.cuts[i])] ** 2).sum()
+    assert mc.z[i] == pytest.approx(float(stats.asimov_z(mc.nsig[i], mc.nbkg[i], np.sqrt(sumw2))), rel=1e-9)
+    assert mc.best_z < plain.best_z

@@ -1,5 +1,6 @@
 import multiprocessing as mp
 
+import pandas as pd
 import pytest
 
 from hhnb.errors import UserArgumentError
@@ -50,3 +51,20 @@ def test_architecture_text_is_the_same_from_every_writer():
 
     assert record.architecture(HyperParameters(widths=(200, 200)).widths) == "200-200"
     assert record.architecture([120]) == "120"
+
+def test_old_record_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    con = sqlite3.connect(path)
+    con.execute('CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, analysis TEXT, "lambda" REAL, '
+                "max_significance REAL)")
+    con.execute("INSERT INTO runs (analysis, \"lambda\", max_significance) VALUES ('resolved', 1.0, 11.9)")
+    con.commit()
+    con.close()
+    record.add({"analysis": "resolved", "lambda": 1.0, "max_significance": 0.05, "significance_error": 0.01,
+                "nbkg_mc_events": 12}, path)
+    df = record.read(path)
+    assert df["max_significance"].tolist() == [11.9, 0.05]
+    assert pd.isna(df.loc[0, "significance_error"]) and df.loc[1, "significance_error"] == 0.01
+    assert df.loc[1, "nbkg_mc_events"] == 12

@@ -13,7 +13,8 @@ LAYOUT = {  # record column -> printed header
     "id": "Run", "time": "Date", "analysis": "Analysis", "tag": "Lambda", "architecture": "Layers",
     "n_inputs": "Inputs", "learning_rate": "LR", "batch_size": "Batch", "dropout": "Dropout", "epochs": "Epochs",
     "auc": "AUC", "average_precision": "AP", "train_time_s": "Time[s]", "best_cut": "Score",
-    "max_significance": "Sign.", "nsig": "nsig.", "nbkg": "nbkg.", "seed": "Seed", "git_commit": "Commit",
+    "max_significance": "Sign.", "significance_error": "+-", "significance_no_mc": "Sign.noMCstat",
+    "nsig": "nsig.", "nbkg": "nbkg.", "nbkg_mc_events": "nbkgMC", "seed": "Seed", "git_commit": "Commit",
 }
 
 

@@ -41,6 +41,18 @@ COLUMNS: dict[str, str] = {
     "max_significance": "REAL",
     "nsig": "REAL",
     "nbkg": "REAL",
+    "significance_error": "REAL",  # bootstrap error of max_significance
+    "significance_no_mc": "REAL",  # Z without the background's MC statistics in sigma_b (labelled, not quoted)
+    "significance_no_mc_error": "REAL",
+    "nsig_error": "REAL",
+    "nbkg_error": "REAL",
+    "nbkg_mc_error": "REAL",  # sqrt(sum w^2) of the background at the cut
+    "nbkg_mc_events": "INTEGER",  # simulated background events at the cut
+    "min_bkg_mc": "INTEGER",
+    "rel_unc": "REAL",
+    "cut_chosen_on": "TEXT",  # events the cut was chosen on (validation)
+    "quoted_on": "TEXT",  # events the numbers are quoted on (test)
+    "average_precision_unweighted": "REAL",
     "seed": "INTEGER",
     "git_commit": "TEXT",
     "source": "TEXT",
@@ -67,6 +79,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA busy_timeout = 60000")
     cols = ", ".join(f'"{k}" {v}' for k, v in COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS runs ({cols})")
+    have = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
+    for k, v in COLUMNS.items():  # records written by an older hhnb: add the new columns (NULL in old rows)
+        if k not in have:
+            try:
+                con.execute(f'ALTER TABLE runs ADD COLUMN "{k}" {v}')
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc):
+                    raise
     return con
 
 

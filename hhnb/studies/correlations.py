@@ -17,7 +17,8 @@ import pandas as pd
 from hhnb.config.analyses import Analysis
 
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
-MAX_DCOR_EVENTS = 5000  # distance correlation is O(n^2) in memory: subsample
+MAX_DCOR_EVENTS = 2000  # events drawn (by |weight|) for the distance correlation and its permutation test
+N_PERMUTATIONS = 200
 SCORE_EDGES = np.linspace(0.0, 1.0, 21)
 RANGES = {"h1_M": (50.0, 250.0), "h2_M": (50.0, 250.0)}  # GeV; other masses: from quantiles
 
@@ -83,7 +84,7 @@ def pearson(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> f
     0.998
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    w = np.ones_like(x) if weight is None else np.abs(np.asarray(weight, float))
+    w = np.ones_like(x) if weight is None else np.asarray(weight, float)  # signed: negative weights subtract
     mx, my = np.average(x, weights=w), np.average(y, weights=w)
     cov = np.average((x - mx) * (y - my), weights=w)
     vx, vy = np.average((x - mx) ** 2, weights=w), np.average((y - my) ** 2, weights=w)
@@ -92,10 +93,10 @@ def pearson(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> f
 
 def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
                          max_events: int = MAX_DCOR_EVENTS, seed: int = 1) -> float:
-    """Bias-corrected distance correlation (Szekely & Rizzo 2014; ~0 iff independent) on a seeded subsample.
+    """sqrt(max(0, unbiased dCor^2)) (Szekely & Rizzo 2014) on a seeded subsample; no noise level.
 
-    Returns sqrt(max(0, unbiased dCor^2)), so independent variables give ~0 at any
-    sample size. With weights, events are drawn (with replacement) with probability
+    Prefer ``distance_correlation_test`` (signed dCor^2 with a permutation p-value). Independent
+    variables give ~0 at any sample size. With weights, events are drawn (with replacement) with probability
     proportional to |weight|, so the number refers to the weighted distribution.
     dcor is imported here: its import compiles numba code (about 10 s).
     """
@@ -114,6 +115,71 @@ def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None
     if len(idx) < 4 or np.ptp(x[idx]) == 0 or np.ptp(y[idx]) == 0:
         return float("nan")
     return float(np.sqrt(max(0.0, dcor.u_distance_correlation_sqr(x[idx], y[idx]))))
+
+
+@dataclass(frozen=True)
+class DistanceCorrelation:
+    """Signed bias-corrected dCor^2 on a weighted draw, its permutation p-value and what it rests on."""
+
+    dcor2: float  # unbiased estimator of dCor^2 (Szekely & Rizzo 2014): can be < 0, ~0 when independent
+    pvalue: float  # permutation p-value of independence, (1 + #{perm >= observed}) / (1 + n_permutations)
+    events: int  # draws used
+    distinct: int  # distinct simulated events among the draws
+    n_permutations: int
+
+
+def weighted_draw(weight: np.ndarray | None, n: int, max_events: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``min(n, max_events)`` draws with probability proportional to |weight| (with replacement).
+
+    Without weights: a subsample without replacement (all events if there are fewer).
+
+    >>> weighted_draw(np.array([0.0, 1.0, 0.0]), 3, 5, np.random.default_rng(1)).tolist()
+    [1, 1, 1]
+    """
+    if weight is None:
+        return np.arange(n) if n <= max_events else np.sort(rng.choice(n, max_events, replace=False))
+    p = np.abs(np.asarray(weight, float))
+    if p.sum() <= 0:
+        raise ValueError("all weights are zero: nothing to draw")
+    return np.sort(rng.choice(n, size=min(n, max_events), replace=True, p=p / p.sum()))
+
+
+def distance_correlation_test(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
+                              max_events: int = MAX_DCOR_EVENTS, n_permutations: int = N_PERMUTATIONS,
+                              seed: int = 1) -> DistanceCorrelation:
+    """Signed unbiased dCor^2 (``dcor.u_distance_correlation_sqr``, Szekely & Rizzo 2014) and a permutation test.
+
+    Events are drawn with probability proportional to |weight| (the physical population, at most
+    ``max_events`` draws). The null distribution permutes y among the *distinct* drawn events, each
+    keeping its multiplicity, so that an event drawn many times (a large weight) does not look like
+    dependence. dcor's O(n log n) algorithm for one-dimensional data keeps 200 permutations fast.
+
+    >>> rng = np.random.default_rng(3)
+    >>> m = rng.uniform(50, 250, 500)
+    >>> r = distance_correlation_test(m, rng.random(500), n_permutations=200, seed=1)
+    >>> abs(r.dcor2) < 0.02, r.pvalue > 0.05
+    (True, True)
+    >>> distance_correlation_test(m, np.sin(m / 20), n_permutations=200).pvalue < 0.01
+    True
+    """
+    import dcor  # noqa: PLC0415  (its import compiles numba code, ~10 s)
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    rng = np.random.default_rng(seed)
+    idx = weighted_draw(weight, len(x), max_events, rng)
+    uniq, inverse = np.unique(idx, return_inverse=True)
+    if len(uniq) < 4 or np.ptp(x[idx]) == 0 or np.ptp(y[idx]) == 0:
+        return DistanceCorrelation(float("nan"), float("nan"), len(idx), len(uniq), 0)
+    xs = x[idx]
+
+    def stat(yv: np.ndarray) -> float:
+        return float(dcor.u_distance_correlation_sqr(xs, yv, method="mergesort"))
+
+    observed = stat(y[idx])
+    yu = y[uniq]
+    null = np.array([stat(yu[rng.permutation(len(uniq))][inverse]) for _ in range(n_permutations)])
+    pvalue = (1.0 + float(np.sum(null >= observed))) / (1.0 + n_permutations)
+    return DistanceCorrelation(observed, pvalue, len(idx), len(uniq), int(n_permutations))
 
 
 def histogram2d(mass: np.ndarray, score: np.ndarray, mass_edges_: np.ndarray, weight: np.ndarray | None = None,
@@ -183,8 +249,15 @@ def select(scores: pd.DataFrame, subset: str = "test") -> pd.DataFrame:
 
 
 def coefficients(scores: pd.DataFrame, masses: dict[str, str], score_column: str = "score_sig",
-                 weighted: bool = True, max_events: int = MAX_DCOR_EVENTS, seed: int = 1) -> pd.DataFrame:
-    """Linear and distance correlation of the score with each mass, per sample and for all backgrounds."""
+                 weighted: bool = True, max_events: int = MAX_DCOR_EVENTS, seed: int = 1,
+                 n_permutations: int = N_PERMUTATIONS) -> pd.DataFrame:
+    """Linear and distance correlation of the score with each mass, per sample and for all backgrounds.
+
+    Columns: ``pearson`` (signed weights), ``dcor2`` (signed unbiased dCor^2 on ``dcor_events``
+    draws by |weight|, of which ``dcor_distinct`` distinct events), ``dcor_pvalue`` (permutation test,
+    ``n_permutations``), ``distance`` (sqrt(max(0, dcor2)), the older column), ``n_eff`` (Kish
+    effective events of the group: how many events the weighted numbers really rest on).
+    """
     groups: list[tuple[str, pd.DataFrame]] = [(str(s), g) for s, g in scores.groupby("sample", observed=True,
                                                                                      sort=False)]
     bkg = scores[scores["label"].to_numpy() != 0]
@@ -195,10 +268,18 @@ def coefficients(scores: pd.DataFrame, masses: dict[str, str], score_column: str
         w = g["weight"].to_numpy(float) if weighted else None
         for label, col in masses.items():
             x, y = g[col].to_numpy(float), g[score_column].to_numpy(float)
+            d = distance_correlation_test(x, y, w, max_events=max_events, n_permutations=n_permutations, seed=seed)
             rows.append({"sample": name, "mass": label, "events": len(g),
-                         "pearson": pearson(x, y, w),
-                         "distance": distance_correlation(x, y, w, max_events=max_events, seed=seed)})
+                         "n_eff": _n_eff(w) if w is not None else float(len(g)),
+                         "pearson": pearson(x, y, w), "dcor2": d.dcor2, "dcor_pvalue": d.pvalue,
+                         "dcor_events": d.events, "dcor_distinct": d.distinct,
+                         "distance": float(np.sqrt(max(0.0, d.dcor2))) if np.isfinite(d.dcor2) else float("nan")})
     return pd.DataFrame(rows)
+
+
+def _n_eff(w: np.ndarray) -> float:
+    s2 = float(np.sum(w * w))
+    return float(np.sum(w) ** 2 / s2) if s2 > 0 else 0.0
 
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:

@@ -1,7 +1,9 @@
 """Cut on a score branch and count weighted yields per sample (what the older loadNN.py did).
 
-Events pass when ``score >= cut`` (the convention of ``hhnb.studies.metrics.significance_scan``,
-whose best cut is the low edge of the first kept bin).
+By default only the test events count (the ``_istest`` branch: never trained on, nor used to choose
+a cut), their weights scaled per sample so the yields stay physical; the analysis selection (the
+preselection of the config) is applied first. Events pass when ``score >= cut`` (the convention of
+``hhnb.studies.stats.yields`` and ``metrics.significance_scan``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ class CutResult:
     nsig: float
     nbkg: float
     s_over_sqrt_b: float
-    asimov_z: float
+    asimov_z: float  # without any background uncertainty (labelled so in the printout)
+    significance: stats.Significance | None = None  # Z with MC statistics in sigma_b, bootstrap errors
+    test_only: bool = True
+    selection: str | None = None
 
 
 def parse_branch(branch: str) -> tuple[str, float]:
@@ -67,41 +72,65 @@ def sample_name(path: str | Path) -> str:
 
 
 def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, test_only: bool,
-                 step: int) -> dict[str, float]:
+                 step: int, selection: str | None) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     test_branch = layout.istest_branch(*parse_branch(branch))
     needed = [branch] + ([weight] if weight else []) + ([test_branch] if test_only else [])
     t = data.open_tree(str(path), tree, needed)
+    expressions = needed + (["_hhnb_pass"] if selection else [])
+    aliases = {"_hhnb_pass": selection} if selection else None
     events = passed = 0
     total = total_passed = used = 0.0
-    for chunk in t.iterate(needed, step_size=step, library="np"):
+    w_pass, s_pass = [], []
+    try:
+        chunks = list(t.iterate(expressions, aliases=aliases, step_size=step, library="np"))
+    except Exception as exc:  # uproot names the missing branch of the selection
+        raise data.InputError(f"file {path}, tree {tree!r}: cannot evaluate the selection {selection!r}: {exc}") from None
+    for chunk in chunks:
         score = chunk[branch]
         w = chunk[weight].astype(np.float64) if weight else np.ones(len(score))
         if not np.isfinite(score).all():
             raise data.InputError(f"file {path}: branch {branch!r} has NaN or infinite values")
-        total += float(w.sum())
-        keep = np.ones(len(score), bool)
-        if test_only:
-            keep = chunk[test_branch].astype(bool)
+        presel = chunk["_hhnb_pass"].astype(bool) if selection else np.ones(len(score), bool)
+        total += float(w[presel].sum())
+        keep = presel & (chunk[test_branch].astype(bool) if test_only else True)
         used += float(w[keep].sum())
         sel = keep & (score >= cut)
         events += int(keep.sum())
         passed += int(sel.sum())
         total_passed += float(w[sel].sum())
-    scale = total / used if test_only and used > 0 else 1.0  # test events stand for the whole sample
-    return {"events": events, "passed": passed, "yield": total, "yield_passed": total_passed * scale}
+        w_pass.append(w[sel])
+        s_pass.append(score[sel].astype(np.float64))
+    if test_only and used == 0 and total != 0:
+        raise data.InputError(f"file {path}: no test events ({test_branch} == 1) after the selection; "
+                              "use --all-events to count every event")
+    scale = total / used if test_only and used != 0 else 1.0  # test events stand for the whole sample
+    wp = np.concatenate(w_pass) * scale if w_pass else np.zeros(0)
+    sp = np.concatenate(s_pass) if s_pass else np.zeros(0)
+    return ({"events": events, "passed": passed, "yield": total, "yield_passed": total_passed * scale,
+             "scale": scale}, sp, wp)
 
 
 def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iterable[str] = DEFAULT_SIGNAL,
-        weight: str = "weight", tree: str = layout.DEFAULT_TREE, test_only: bool = False,
-        step: int = 500_000) -> CutResult:
-    """Weighted yields per file (sample) before and after ``branch >= cut_value``, nsig, nbkg and Z."""
+        weight: str = "weight", tree: str = layout.DEFAULT_TREE, test_only: bool = True,
+        step: int = 500_000, selection: str | None = None, rel_unc: float = 0.0,
+        n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1) -> CutResult:
+    """Weighted yields per file (sample) before and after ``branch >= cut_value``, nsig, nbkg and Z.
+
+    ``selection``: an uproot expression applied first (``analysis_selection`` gives the config's).
+    ``test_only``: count only test events, scaled per file to the selected sample's yield.
+    Z is quoted as evaluate does (``stats.quote``): MC statistics in sigma_b, bootstrap errors.
+    """
     from hhnb.nn.apply import expand
 
     patterns = list(signal)
-    rows = []
+    rows, scores, weights, is_sig = [], [], [], []
     for path in expand(files):
-        y = _file_yields(path, tree, branch, weight, cut_value, test_only, step)
-        rows.append({"sample": sample_name(path), "signal": is_signal(path, patterns), "file": path.name, **y})
+        y, sp, wp = _file_yields(path, tree, branch, weight, cut_value, test_only, step, selection)
+        sig = is_signal(path, patterns)
+        rows.append({"sample": sample_name(path), "signal": sig, "file": path.name, **y})
+        scores.append(sp)
+        weights.append(wp)
+        is_sig.append(np.full(len(sp), sig))
     table = pd.DataFrame(rows)
     if not table["signal"].any():
         raise UserArgumentError(f"no input file is a signal sample (patterns {', '.join(patterns)}): use --signal")
@@ -109,18 +138,41 @@ def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iter
         raise UserArgumentError(f"every input file matches the signal patterns {', '.join(patterns)}: give backgrounds too")
     s = float(table.loc[table["signal"], "yield_passed"].sum())
     b = float(table.loc[~table["signal"], "yield_passed"].sum())
-    return CutResult(branch, float(cut_value), table, s, b, float(stats.s_over_sqrt_b(s, b)),
-                     float(stats.asimov_z(s, b)))
+    q = stats.quote(np.concatenate(scores), np.concatenate(is_sig), np.concatenate(weights), cut_value,
+                    rel_unc=rel_unc, n_boot=n_boot, seed=seed)
+    return CutResult(branch, float(cut_value), table.drop(columns="scale"), s, b, float(stats.s_over_sqrt_b(s, b)),
+                     float(stats.asimov_z(s, b)), q, test_only, selection)
+
+
+def analysis_selection(branch: str, config: str | Path | None = None) -> str | None:
+    """The analysis selection of the config (``selection:``) for the network of a score branch."""
+    from hhnb.config import analyses as _config
+
+    analysis, _ = parse_branch(branch)
+    return _config.analysis(analysis, config).selection
 
 
 def summary(result: CutResult) -> pd.DataFrame:
     """The per-sample table with a signal / background / significance footer, for printing and CSV."""
     t = result.table.copy()
-    foot = pd.DataFrame([
+    rows = [
         {"sample": "nsig", "yield_passed": result.nsig}, {"sample": "nbkg", "yield_passed": result.nbkg},
         {"sample": "s/sqrt(b)", "yield_passed": result.s_over_sqrt_b},
-        {"sample": "asimov_z", "yield_passed": result.asimov_z},
-    ])
+    ]
+    q = result.significance
+    if q is not None:
+        rows += [
+            {"sample": "nsig error (bootstrap)", "yield_passed": q.s_error},
+            {"sample": "nbkg error (bootstrap)", "yield_passed": q.b_error},
+            {"sample": "nbkg MC error sqrt(sum w^2)", "yield_passed": q.b_mc_error},
+            {"sample": "background simulated events", "yield_passed": q.n_bkg_mc},
+            {"sample": "Z asimov (MC stat. in sigma_b)", "yield_passed": q.z},
+            {"sample": "Z error (bootstrap)", "yield_passed": q.z_error},
+            {"sample": "Z without MC stat.", "yield_passed": q.z_no_mc},
+            {"sample": "Z without MC stat. error", "yield_passed": q.z_no_mc_error},
+        ]
+    rows.append({"sample": "asimov_z (no background uncertainty)", "yield_passed": result.asimov_z})
+    foot = pd.DataFrame(rows)
     out = pd.concat([t, foot], ignore_index=True)
     for col in ("events", "passed"):
         out[col] = out[col].astype("Int64")

@@ -1,4 +1,4 @@
-"""Evaluate a trained network from its saved scores: ROC, PR, overtraining, significance scan.
+"""Evaluate a trained network from its saved scores: ROC, PR, overtraining, significance with its errors.
 
 Reads only the scores table (no TensorFlow); ``record_row`` turns the result into a
 run-record row and ``roc_table`` into the ROC CSV that ``hhnb roc`` reads back.
@@ -16,78 +16,159 @@ import pandas as pd
 from hhnb.errors import InputFileError, MissingArtifactError
 from hhnb.io import record
 from hhnb.io.atomic import atomic_path
-from hhnb.studies import metrics
+from hhnb.studies import metrics, stats
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Headline numbers of one network on its test set, at the analysis luminosity."""
+    """Headline numbers of one network, at the analysis luminosity.
+
+    ROC, PR, confusion and the quoted significance use the quote-on (test) events; the cut is
+    chosen on the choose-on (validation) events over a coarse grid (``significance.choice``). The
+    fine ``scan`` curves (MC statistics in sigma_b) are drawn on the quote-on events: their maxima
+    are tuned on the events they are shown on, so they are for drawing, never for quoting.
+    """
 
     score: str
-    auc: float
-    average_precision: float
-    ks_signal: float
-    ks_background: float
-    cut: float
-    confusion: np.ndarray
+    auc: float  # weighted (physical population)
+    average_precision: float  # weighted
+    ks_signal: float  # weighted KS p-value, signal class, training vs test
+    ks_background: float  # smallest weighted KS p-value among the background classes
+    cut: float  # the fixed cut of the confusion matrix
+    confusion: np.ndarray  # weighted yields [[TN, FP], [FN, TP]] at ``cut``
     scan: metrics.Scan
     scan_simple: metrics.Scan
     roc: metrics.Curve
     pr: metrics.Curve
+    significance: stats.SignificanceResult | None = None
+    average_precision_unweighted: float = float("nan")  # simulated events, for comparison only
+    overtraining: pd.DataFrame | None = None  # weighted KS per class
+    choose_on: str = "validation"
+    quote_on: str = "test"
+
+    @property
+    def quoted(self) -> stats.Significance:
+        """Z, s, b with their errors at the chosen cut, on the quote-on events."""
+        if self.significance is None:
+            raise ValueError("this evaluation has no quoted significance")
+        return self.significance.quoted
 
 
-def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0,
-             min_bkg: float = 10.0, bins: int = 100_000, method: str = "asimov", min_bkg_mc: int = 0) -> Evaluation:
-    """Evaluate ``score`` on the test events (weights scaled to the full luminosity)."""
-    if score not in scores:
-        raise KeyError(f"scores table has no column {score!r}: columns are {', '.join(scores.columns)}")
-    test = scores["is_test"].to_numpy(bool)
-    train = ~test & ~scores.get("is_val", pd.Series(False, index=scores.index)).to_numpy(bool)
-    sig = scores["label"].to_numpy() == 0
-    s = scores[score].to_numpy(float)
-    w = metrics.luminosity_weights(scores["weight"].to_numpy(), scores["sample"].astype(str).to_numpy(), test)
-    y = sig[test].astype(int)
-    roc = metrics.roc(y, s[test], w)
-    pr = metrics.precision_recall(y, s[test], w)
-    scan = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, rel_unc=rel_unc,
-                                     method=method, min_bkg_mc=min_bkg_mc)
-    simple = metrics.significance_scan(s[test], sig[test], w, bins=bins, min_bkg=min_bkg, method="simple",
-                                       min_bkg_mc=min_bkg_mc)
+def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sample: np.ndarray | None,
+                    choose_on: np.ndarray, quote_on: np.ndarray, train: np.ndarray | None = None,
+                    score_name: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0, min_bkg: float = 10.0,
+                    bins: int = 100_000, method: str = "asimov", min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC,
+                    n_cuts: int = stats.DEFAULT_N_CUTS, n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1,
+                    choose_name: str = "validation", quote_name: str = "test",
+                    classes: list[str] | None = None) -> Evaluation:
+    """Evaluate one score from plain arrays: label 0 is signal; masks say where the cut is chosen and quoted.
+
+    ``train`` (default: neither choose-on nor quote-on) is compared with ``quote_on`` in the
+    per-class weighted KS overtraining test.
+    """
+    score = np.asarray(score, float)
+    label = np.asarray(label)
+    weight = np.asarray(weight, float)
+    choose_on, quote_on = np.asarray(choose_on, bool), np.asarray(quote_on, bool)
+    train = ~choose_on & ~quote_on if train is None else np.asarray(train, bool)
+    sig = label == 0
+    sig_result = stats.significance(score, sig, weight, choose_on, quote_on, sample, rel_unc=rel_unc,
+                                    min_bkg_mc=min_bkg_mc, n_cuts=n_cuts, n_boot=n_boot, seed=seed)
+    wq = stats.scaled_weights(weight, sample, quote_on)
+    y = sig[quote_on].astype(int)
+    roc = metrics.roc(y, score[quote_on], wq)
+    pr = metrics.precision_recall(y, score[quote_on], wq)
+    ap_unweighted = metrics.precision_recall(y, score[quote_on]).area
+    # fine curves on the quote-on events (their ROC is the ROC CSV's): for drawing, their maxima are tuned
+    scan = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
+                                     rel_unc=rel_unc, method=method, min_bkg_mc=min_bkg_mc, mc_stat=True)
+    simple = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
+                                       method="simple", min_bkg_mc=min_bkg_mc)
+    ot = metrics.overtraining(score, label, weight, train, quote_on, classes)
+    bkg_p = ot.loc[ot["label"] != 0, "ks_pvalue"]
     return Evaluation(
-        score=score, auc=roc.area, average_precision=pr.area,
-        ks_signal=metrics.ks_overtraining(s[train & sig], s[test & sig]),
-        ks_background=metrics.ks_overtraining(s[train & ~sig], s[test & ~sig]),
-        cut=cut, confusion=metrics.confusion(y, s[test], cut), scan=scan, scan_simple=simple, roc=roc, pr=pr,
+        score=score_name, auc=roc.area, average_precision=pr.area,
+        ks_signal=float(ot.loc[ot["label"] == 0, "ks_pvalue"].iloc[0]) if (ot["label"] == 0).any() else float("nan"),
+        ks_background=float(bkg_p.min()) if len(bkg_p) else float("nan"),
+        cut=cut, confusion=metrics.confusion(y, score[quote_on], cut, wq), scan=scan, scan_simple=simple, roc=roc,
+        pr=pr, significance=sig_result, average_precision_unweighted=ap_unweighted, overtraining=ot,
+        choose_on=choose_name, quote_on=quote_name,
     )
 
 
+def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0,
+             min_bkg: float = 10.0, bins: int = 100_000, method: str = "asimov",
+             min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC, n_cuts: int = stats.DEFAULT_N_CUTS,
+             n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1, choose_on: str = "is_val",
+             quote_on: str = "is_test", classes: list[str] | None = None) -> Evaluation:
+    """Evaluate ``score`` of a scores table: cut chosen on ``choose_on`` events, numbers quoted on ``quote_on``.
+
+    Defaults: the validation events (``is_val``) choose, the test events (``is_test``) quote;
+    weights are scaled per sample to the full luminosity in each.
+    """
+    for col in (score, choose_on, quote_on, "label", "weight", "sample"):
+        if col not in scores:
+            raise KeyError(f"scores table has no column {col!r}: columns are {', '.join(map(str, scores.columns))}"
+                           + (" (retrain: older scores files lack the validation flag)" if col == "is_val" else ""))
+    classes = classes or scores.attrs.get("classes")
+    return evaluate_arrays(
+        scores[score].to_numpy(float), scores["label"].to_numpy(), scores["weight"].to_numpy(float),
+        scores["sample"].astype(str).to_numpy(), scores[choose_on].to_numpy(bool), scores[quote_on].to_numpy(bool),
+        score_name=score, cut=cut, rel_unc=rel_unc, min_bkg=min_bkg, bins=bins, method=method,
+        min_bkg_mc=min_bkg_mc, n_cuts=n_cuts, n_boot=n_boot, seed=seed,
+        choose_name="validation" if choose_on == "is_val" else choose_on,
+        quote_name="test" if quote_on == "is_test" else quote_on, classes=classes)
+
+
 def summary(ev: Evaluation, digits: int = 4) -> pd.DataFrame:
-    """The headline numbers as a one-column table (rounded, for printing)."""
-    rows = {
-        "AUC": ev.auc, "average precision": ev.average_precision,
-        "KS p-value signal (train vs test)": ev.ks_signal, "KS p-value background": ev.ks_background,
-        "best cut": ev.scan.best_cut, f"max significance ({ev.scan.method})": ev.scan.best_z,
-        "nsig": ev.scan.best_nsig, "nbkg": ev.scan.best_nbkg,
-        "background MC events at the best cut": ev.scan.best_nbkg_mc,
-        "max s/sqrt(b)": ev.scan_simple.best_z,
+    """The headline numbers as a one-column table (rounded, for printing), each labelled with its population."""
+    rows: dict[str, float] = {
+        "AUC (weighted)": ev.auc, "average precision (weighted)": ev.average_precision,
+        "average precision (unweighted, simulated events)": ev.average_precision_unweighted,
+        "KS p-value signal, train vs test (weighted)": ev.ks_signal,
+        "KS p-value background, smallest per class (weighted)": ev.ks_background,
     }
-    return pd.DataFrame({"value": {k: float(np.format_float_positional(v, precision=digits, fractional=False))
-                                   for k, v in rows.items()}})
+    if ev.significance is not None:
+        q, c = ev.significance.quoted, ev.significance.choice
+        rows.update({
+            f"cut (chosen on {ev.choose_on}, {len(c.cuts)} thresholds)": q.cut,
+            f"Z Asimov, MC stat. in sigma_b ({ev.quote_on})": q.z, "Z error (bootstrap)": q.z_error,
+            "Z without MC stat. (labelled: not for quoting)": q.z_no_mc, "Z without MC stat. error": q.z_no_mc_error,
+            "s/sqrt(b)": q.s_over_sqrt_b, "nsig": q.s, "nsig error": q.s_error, "nbkg": q.b, "nbkg error": q.b_error,
+            "nbkg MC error sqrt(sum w^2)": q.b_mc_error,
+            "background simulated events at the cut": q.n_bkg_mc,
+            "minimum simulated background events": c.min_bkg_mc, "relative systematic rel_unc": q.rel_unc,
+        })
+    rows.update({f"fine-scan max ({ev.scan.method}, tuned on {ev.quote_on}: curve only, not for quoting)":
+                 ev.scan.best_z})
+    return pd.DataFrame({"value": {k: float(np.format_float_positional(float(v), precision=digits, fractional=False))
+                                   if np.isfinite(float(v)) else float("nan") for k, v in rows.items()}})
 
 
 def record_row(ev: Evaluation, card: dict[str, Any], source: str = "evaluate") -> dict[str, Any]:
-    """One run-record row from an evaluation and the model's card."""
+    """One run-record row from an evaluation and the model's card (significance: the quoted one, with errors)."""
     hp = card.get("hyperparameters", {})
-    return {
+    row: dict[str, Any] = {
         "analysis": card["analysis"], "lambda": float(card["lambda"]), "tag": card.get("tag"),
         "architecture": record.architecture(hp.get("widths", [])), "n_inputs": len(card["features"]),
         "n_classes": len(card["classes"]), "learning_rate": hp.get("learning_rate"),
         "batch_size": hp.get("batch_size"), "dropout": hp.get("dropout"), "epochs": card.get("epochs_run"),
         "optimizer": hp.get("optimizer"), "auc": round(ev.auc, 6), "average_precision": round(ev.average_precision, 6),
-        "train_time_s": card.get("training_time_s"), "confusion": ev.confusion.astype(int).tolist(),
+        "train_time_s": card.get("training_time_s"), "confusion": np.round(ev.confusion, 6).tolist(),
         "best_cut": ev.scan.best_cut, "max_significance": ev.scan.best_z, "nsig": ev.scan.best_nsig,
         "nbkg": ev.scan.best_nbkg, "seed": card.get("seed"), "source": source,
     }
+    if ev.significance is not None:
+        q = ev.significance.quoted
+        row.update({
+            "best_cut": q.cut, "max_significance": q.z, "significance_error": q.z_error,
+            "significance_no_mc": q.z_no_mc, "significance_no_mc_error": q.z_no_mc_error,
+            "nsig": q.s, "nsig_error": q.s_error, "nbkg": q.b, "nbkg_error": q.b_error, "nbkg_mc_error": q.b_mc_error,
+            "nbkg_mc_events": q.n_bkg_mc, "min_bkg_mc": ev.significance.choice.min_bkg_mc, "rel_unc": q.rel_unc,
+            "cut_chosen_on": ev.choose_on, "quoted_on": ev.quote_on,
+            "average_precision_unweighted": round(ev.average_precision_unweighted, 6),
+        })
+    return row
 
 
 def roc_table(ev: Evaluation, points: int = 2000) -> pd.DataFrame:
@@ -125,7 +206,11 @@ def read_roc_csv(path: str | Path) -> pd.DataFrame:
 
 
 def best_line(df: pd.DataFrame) -> str:
-    """``Score = … Sign. = … nsig. = … nbkg. = …`` at the maximum significance, as rocCurve.py printed."""
+    """``Score = … Sign. = … nsig. = … nbkg. = …`` at the maximum significance, as rocCurve.py printed.
+
+    This maximum is tuned on the events of the curve: the quotable number is ``Evaluation.quoted``.
+    """
     r = df.loc[df["significance"].idxmax()]
     return (f"Score = {r.score_cut:.4f}\nSign. = {r.significance:.4f}\n"
-            f"nsig. = {r.nsig:.2f}\nnbkg. = {r.nbkg:.2f}")
+            f"nsig. = {r.nsig:.2f}\nnbkg. = {r.nbkg:.2f}\n"
+            "(maximum of the fine scan: tuned on these events, not for quoting)")

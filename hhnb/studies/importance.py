@@ -1,9 +1,11 @@
 """Feature importance of a trained network: SHAP values of the signal output and permutation importance.
 
-SHAP (Lundberg & Lee 2017) attributes each event's signal probability to its
-inputs; permutation importance (Breiman 2001) is the drop of the weighted AUC when
+SHAP (Lundberg & Lee 2017) attributes each event's signal probability (output 0, also of
+three-class networks) to its inputs; permutation importance (Breiman 2001) is the drop of the weighted AUC when
 one input is shuffled. Two different questions with usually the same answer,
-hence shown side by side. TensorFlow and shap are imported only when needed.
+hence shown side by side. Both use the physical population: events drawn with probability
+proportional to |weight| within each class, classes balanced (``physical_draw``).
+TensorFlow and shap are imported only when needed.
 """
 
 from __future__ import annotations
@@ -21,16 +23,50 @@ from hhnb.studies import metrics
 EXPLAINERS = ("gradient", "deep", "permutation")
 
 
+def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,
+                  mask: np.ndarray | None = None) -> np.ndarray:
+    """Indices of ``n`` events, classes balanced (as training balances them), drawn with probability
+    proportional to |weight| within each class (with replacement): the physical population of each class.
+
+    Simulated QCD has equal events per pT slice but weights that differ by orders of magnitude; a
+    uniform draw would explain a population that does not exist.
+
+    >>> idx = physical_draw(np.array([0, 0, 1, 1, 1]), np.array([1.0, 0.0, 5.0, 0.0, 0.0]), 4, seed=1)
+    >>> sorted(idx.tolist())
+    [0, 0, 2, 2]
+    """
+    label = np.asarray(label)
+    w = np.abs(np.asarray(weight, float))
+    ok = np.ones(len(label), bool) if mask is None else np.asarray(mask, bool)
+    classes = np.unique(label[ok])
+    if len(classes) == 0:
+        raise ValueError("no events to draw from")
+    rng = np.random.default_rng(seed)
+    per_class = [n // len(classes) + (1 if k < n % len(classes) else 0) for k in range(len(classes))]
+    out = []
+    for k, m in zip(classes, per_class, strict=True):
+        pool = np.flatnonzero(ok & (label == k))
+        p = w[pool]
+        if p.sum() <= 0:
+            raise ValueError(f"class {k}: all weights are zero, cannot draw the physical population")
+        out.append(rng.choice(pool, size=m, replace=True, p=p / p.sum()))
+    return np.concatenate(out)
+
+
 def sample_events(scores: pd.DataFrame, n_explain: int = 1000, n_background: int = 200,
                   seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Seeded samples: test events to explain, and training events as the SHAP background (reference)."""
-    rng = np.random.default_rng(seed)
-    test = np.flatnonzero(scores["is_test"].to_numpy(bool))
-    train = np.flatnonzero(~scores["is_test"].to_numpy(bool))
-    if len(test) == 0 or len(train) == 0:
+    """Seeded physical samples (``physical_draw``): test events to explain, training events as SHAP reference.
+
+    Training events are those neither test nor validation. Rows may repeat (draws with replacement).
+    """
+    test = scores["is_test"].to_numpy(bool)
+    val = scores["is_val"].to_numpy(bool) if "is_val" in scores else np.zeros(len(scores), bool)
+    train = ~test & ~val
+    if not test.any() or not train.any():
         raise ValueError("the scores file needs both test (is_test) and training events to explain the network")
-    explain = np.sort(rng.choice(test, min(n_explain, len(test)), replace=False))
-    background = np.sort(rng.choice(train, min(n_background, len(train)), replace=False))
+    label, w = scores["label"].to_numpy(), scores["weight"].to_numpy(float)
+    explain = physical_draw(label, w, n_explain, seed, test)
+    background = physical_draw(label, w, n_background, seed + 1, train)
     return scores.iloc[explain], scores.iloc[background]
 
 
@@ -106,8 +142,12 @@ def _predict_fn(model: Any, output: int) -> Callable[[np.ndarray], np.ndarray]:
     return fn
 
 
-def ranking(values: np.ndarray, features: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """Features ranked by mean |SHAP value| (rank 1 = most important).
+def ranking(values: np.ndarray, features: list[str] | tuple[str, ...], n_boot: int = 200,
+            seed: int = 1) -> pd.DataFrame:
+    """Features ranked by mean |SHAP value| (rank 1 = most important), with its bootstrap error.
+
+    ``mean_abs_shap_error``: standard deviation over ``n_boot`` resamplings of the explained events
+    (Efron 1979); ``rank_low``/``rank_high``: the 16-84 % range of each feature's rank over them.
 
     >>> ranking(np.array([[0.1, -2.0], [0.3, 1.0]]), ["a", "b"])["feature"].tolist()
     ['b', 'a']
@@ -115,7 +155,14 @@ def ranking(values: np.ndarray, features: list[str] | tuple[str, ...]) -> pd.Dat
     values = np.asarray(values, float)
     if values.shape[1] != len(features):
         raise ValueError(f"SHAP values have {values.shape[1]} columns but {len(features)} features were given")
-    df = pd.DataFrame({"feature": list(features), "mean_abs_shap": np.abs(values).mean(axis=0)})
+    a = np.abs(values)
+    df = pd.DataFrame({"feature": list(features), "mean_abs_shap": a.mean(axis=0)})
+    if n_boot > 1 and len(a) > 1:
+        rng = np.random.default_rng(seed)
+        boot = np.stack([a[rng.integers(0, len(a), len(a))].mean(axis=0) for _ in range(n_boot)])
+        ranks = (-boot).argsort(axis=1).argsort(axis=1) + 1
+        df["mean_abs_shap_error"] = boot.std(axis=0, ddof=1)
+        df["rank_low"], df["rank_high"] = np.percentile(ranks, [15.865, 84.135], axis=0)
     df = df.sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     return df
@@ -141,6 +188,37 @@ def permutation_importance(predict: Any, x: np.ndarray, is_signal: np.ndarray, w
             drops[r, j] = base - metrics.roc(y, fn(shuffled), weight).area
     df = pd.DataFrame({"feature": list(features), "auc_drop": drops.mean(axis=0),
                        "auc_drop_std": drops.std(axis=0), "auc_base": base})
+    df = df.sort_values("auc_drop", ascending=False, kind="stable").reset_index(drop=True)
+    df["rank"] = np.arange(1, len(df) + 1)
+    return df
+
+
+def physical_permutation_importance(predict: Any, x: np.ndarray, label: np.ndarray, weight: np.ndarray,
+                                    features: list[str] | tuple[str, ...], n_events: int = 4000, repeats: int = 5,
+                                    seed: int = 1, output: int = 0) -> pd.DataFrame:
+    """Permutation importance (Breiman 2001) on the physical population: AUC drop of the signal output.
+
+    Each repeat draws ``n_events`` with ``physical_draw`` (classes balanced, probability ~ |weight|),
+    so the plain AUC of the draw is the class-balanced weighted AUC; then shuffles each input once.
+    ``auc_drop_std`` is the spread over repeats (draw + shuffle noise); ``auc_drop_error`` = std / sqrt(repeats).
+    """
+    fn = _predict_fn(predict, output)
+    x = np.asarray(x, np.float32)
+    label = np.asarray(label)
+    drops = np.zeros((repeats, x.shape[1]))
+    base = np.zeros(repeats)
+    for r in range(repeats):
+        idx = physical_draw(label, weight, n_events, seed + r)
+        xr, y = x[idx], (label[idx] == 0).astype(int)
+        rng = np.random.default_rng(seed + 10_000 + r)
+        base[r] = metrics.roc(y, fn(xr)).area
+        for j in range(x.shape[1]):
+            shuffled = xr.copy()
+            shuffled[:, j] = xr[rng.permutation(len(xr)), j]
+            drops[r, j] = base[r] - metrics.roc(y, fn(shuffled)).area
+    std = drops.std(axis=0, ddof=1) if repeats > 1 else np.full(x.shape[1], np.nan)
+    df = pd.DataFrame({"feature": list(features), "auc_drop": drops.mean(axis=0), "auc_drop_std": std,
+                       "auc_drop_error": std / np.sqrt(repeats), "auc_base": base.mean()})
     df = df.sort_values("auc_drop", ascending=False, kind="stable").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     return df
