@@ -96,8 +96,13 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
     return fig
 
 
-def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability"):
-    """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked."""
+def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability",
+                       zoom: bool = True):
+    """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked.
+
+    ``zoom``: the x range starts where Z first reaches a tenth of its maximum (a well-trained
+    network's scan rises only in the last percent of the score range, invisible on 0-1).
+    """
     fig, ax = figure()
     # Distinct colour, line style, width and marker per curve: where Asimov Z and s/√b coincide
     # (s << b) both stay visible, the thick solid line under the thin dashed one with markers.
@@ -111,12 +116,26 @@ def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = 
         ax.plot(sc.cuts[ok], sc.z[ok], label=names.get(sc.method, sc.method), **st)
         ax.axvline(sc.best_cut, ls=bls, color=st["color"], lw=1.2, alpha=0.8,
                    label=f"max {sc.best_z:.2f} at cut {sc.best_cut:.3f}\n(s = {sc.best_nsig:.1f}, b = {sc.best_nbkg:.1f})")
+    if zoom:
+        ax.set_xlim(*_rising_range(scan))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Significance Z [σ]")
     ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.45)  # room for the legend above the curves
     ax.legend(fontsize=10, ncols=2, loc="upper left")
     label(ax)
     return fig
+
+
+def _rising_range(scan: metrics.Scan) -> tuple[float, float]:
+    """From the first cut where Z reaches 10 % of its maximum to the last cut with background, padded by 5 %."""
+    ok = scan.nbkg > 0
+    cuts, z = np.asarray(scan.cuts)[ok], np.asarray(scan.z)[ok]
+    if len(cuts) < 2 or not np.isfinite(z).any() or np.nanmax(z) <= 0:
+        return float(scan.cuts[0]), float(scan.cuts[-1])
+    lo = float(cuts[np.argmax(z >= 0.1 * np.nanmax(z))])
+    hi = float(cuts[-1])
+    pad = 0.05 * (hi - lo) if hi > lo else 0.01
+    return max(float(cuts[0]), lo - pad), hi + pad
 
 
 def confusion_matrix(matrix: np.ndarray, cut: float):

@@ -131,10 +131,16 @@ def browser(tmp_path_factory):
         context.close()
 
 
-_CELL_STATE = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => {
+_CELL_STATE = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')).map(c => {
     const prompt = c.querySelector('.jp-InputArea-prompt');
     return prompt ? prompt.textContent.trim() : '';
 })"""
+
+
+def _menu(page, menu: str, item: str) -> None:
+    """Click ``menu`` in JupyterLab's menu bar, then ``item`` in it."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
 def _run_notebook(browser, base: str, token: str, name: str) -> dict:
@@ -147,12 +153,15 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
     console_errors: list[str] = []
     page.on("pageerror", lambda e: console_errors.append(str(e)))
     try:
-        page.goto(f"{base}/lab/tree/{path}?token={token}")
+        page.goto(f"{base}/lab/tree/{path}?reset&token={token}")  # reset: only this notebook open
         page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=120_000)
         page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator') !== null "
                                "&& !document.body.textContent.includes('Kernel Connecting')", timeout=120_000)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        # the committed outputs go first, so that every prompt number seen afterwards comes from this run
+        _menu(page, "Edit", "Clear Outputs of All Cells")
+        page.wait_for_function(f"() => ({_CELL_STATE})().every(p => /^\\[ \\]:$/.test(p))", timeout=30_000)
+        assert page.locator(".jp-OutputArea-output").count() == 0
+        _menu(page, "Run", "Run All Cells")
         t0 = time.monotonic()
         page.wait_for_function(f"() => ({_CELL_STATE})().every(p => /^\\[\\d+\\]:$/.test(p))",
                                timeout=RUN_TIMEOUT_S[name] * 1000, polling=1000)
@@ -166,6 +175,8 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
                            .all_inner_texts())
         page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}.png"))
+        page.locator(".jp-NotebookPanel .jp-CodeCell").last.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{name}-end.png"))
         for i in range(n_figures):
             figures.nth(i).scroll_into_view_if_needed()
             figures.nth(i).screenshot(path=str(SHOTS / f"{name}-figure{i + 1}.png"))
