@@ -9,6 +9,7 @@ import hist
 import matplotlib.pyplot as plt
 import mplhep
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
@@ -34,10 +35,10 @@ def grid(hists: dict[str, dict[str, hist.Hist]], labels: dict[str, str], ncols: 
         ax.set_xlabel(xlabel)
         ax.set_ylabel(style.density_label(xlabel))
         ax.set_xlim(*_filled_range(by_sample.values()))
-        if _is_count(next(iter(by_sample.values())).axes[0].edges):
-            ax.xaxis.get_major_locator().set_params(integer=True)
+        if _is_count(next(iter(by_sample.values())).axes[0].edges):  # integer ticks for multiplicities
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.legend(fontsize=12, loc="upper right")
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.35)
+        ax.set_ylim(0, ax.get_ylim()[1] * (1.2 + 0.12 * len(by_sample)))  # headroom for the legend
     for ax in flat[n:]:
         ax.set_visible(False)
     style.label(flat[0], lumi=lumi)
@@ -81,7 +82,7 @@ def data_edges(values: list[np.ndarray], weights: list[np.ndarray], default: np.
     if _is_count(default):
         ok = v[np.isfinite(v)]
         return np.arange(np.floor(ok.min()) - 0.5, np.ceil(ok.max()) + 1.0, 1.0)
-    lo, hi = style.data_range(v, w, pad=0.02)
+    lo, hi = style.data_range(v, w, lo=0.002, hi=0.99, pad=0.02)
     if default[0] >= 0:  # a quantity that cannot be negative (pT, mass, Delta R)
         lo = max(lo, 0.0)
     return np.linspace(lo, hi, bins + 1)
