@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -36,7 +37,7 @@ LAB_PORT   ?= 8888
 KERNELSPEC := $(VENV)/share/jupyter/kernels/hhnb/kernel.json
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-$(KERNELSPEC): $(STAMP)
+$(KERNELSPEC): | $(STAMP)  # the kernel "Python (hhnb)"; also made with the venv, for papermill and nbval
 	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)"
 
 lab: $(STAMP) $(KERNELSPEC)
