@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-fast lint lab bench clean-outputs notebooks
+.PHONY: demo test test-fast lint lab test-lab bench clean-outputs notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -29,8 +30,27 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check hhnb tests benchmarks
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=.
+# JupyterLab on the project with its own kernel "hhnb" (this .venv); --allow-root only when run as root.
+# Remote machine: make lab LAB_IP=127.0.0.1 LAB_PORT=8888, then on your laptop ssh -L 8888:localhost:8888 host (README).
+LAB_IP     ?= 127.0.0.1
+LAB_PORT   ?= 8888
+KERNELSPEC := $(VENV)/share/jupyter/kernels/hhnb/kernel.json
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+$(KERNELSPEC): | $(STAMP)  # the kernel "Python (hhnb)"; also made with the venv, for papermill and nbval
+	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)"
+
+lab: $(STAMP) $(KERNELSPEC)
+	HHNB_HOME=$${HHNB_HOME:-$(CURDIR)} $(BIN)/jupyter lab --notebook-dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) \
+		--MappingKernelManager.default_kernel_name=hhnb $(ALLOW_ROOT)
+
+# Real-browser test: Debian's Chromium (installed if missing) driven by Playwright (the [lab] extra, no browser
+# download); runs train.ipynb and evaluate.ipynb in JupyterLab, screenshots in runs/lab/.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+test-lab: $(STAMP) $(KERNELSPEC)
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	HHNB_TEST_LAB=1 $(BIN)/python -m pytest tests/lab -p no:randomly -o addopts="-p no:cacheprovider" -v
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -17,7 +17,8 @@ def _name(spec: str) -> list[str]:
 
 def test_same_packages():
     py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {n for d in py["dependencies"] + py["optional-dependencies"]["test"] for n in _name(d)}
+    extras = [d for group in py["optional-dependencies"].values() for d in group]
+    pip_names = {n for d in py["dependencies"] + extras for n in _name(d)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_names = {n for d in env["dependencies"] if isinstance(d, str) for n in _name(d)} - {"python", "pip"}
     assert pip_names == conda_names

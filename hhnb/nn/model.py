@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hhnb.io.atomic import atomic_path
+from hhnb.nn import progress as _progress
 
 
 @contextlib.contextmanager
@@ -164,8 +165,13 @@ def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarra
 
 
 def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-        w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1) -> TrainResult:
-    """Build and train with early stopping on the validation set (best weights restored)."""
+        w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1,
+        progress: bool | str = "auto") -> TrainResult:
+    """Build and train with early stopping on the validation set (best weights restored).
+
+    ``progress``: one line per epoch (True), none (False), or ``"auto"``: only in JupyterLab or a
+    terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`).
+    """
     k = keras()
     set_seed(seed)
     model = build(x, n_classes, hyper)
@@ -173,7 +179,8 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     t0 = time.perf_counter()
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
                      validation_data=(x_val.astype("float32"), y_val, w_val.astype("float32")),
-                     epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0, callbacks=[stop],
+                     epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
+                     callbacks=[stop, *([_progress.callback(hyper.epochs)] if _progress.enabled(progress) else [])],
                      validation_batch_size=8192)
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}

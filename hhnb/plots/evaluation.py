@@ -8,20 +8,28 @@ import mplhep
 import numpy as np
 import pandas as pd
 
+from hhnb.plots.style import density_label as style_density_label
 from hhnb.plots.style import figure, label
 from hhnb.studies import metrics
 
 
 def learning_curve(history: dict[str, list[float]]):
-    """Training and validation loss per epoch."""
+    """Training and validation loss per epoch (half an epoch of margin, so no marker touches the frame)."""
     fig, ax = figure()
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], "o-", label="training")
+    curves = [np.asarray(history["loss"], float)]
     if "val_loss" in history:
         ax.plot(epochs, history["val_loss"], "s--", label="validation")
+        curves.append(np.asarray(history["val_loss"], float))
+    ax.set_xlim(0.5, len(epochs) + 0.5)
+    lo, hi = float(min(np.nanmin(c) for c in curves)), float(max(np.nanmax(c) for c in curves))
+    pad = 0.08 * (hi - lo) if hi > lo else 0.05 * abs(hi) + 1e-3
+    ax.set_ylim(lo - pad, hi + 2.5 * pad)  # room for the legend above the curves
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("Epoch")
-    ax.set_ylabel("Weighted cross-entropy loss")
-    ax.legend()
+    ax.set_ylabel("Weighted cross-entropy loss [nats]")
+    ax.legend(loc="upper right")
     label(ax, lumi=None)
     return fig
 
@@ -31,8 +39,10 @@ def roc_curve(curve: metrics.Curve, name: str = "network"):
     fig, ax = figure()
     ax.plot(curve.x, curve.y, label=f"{name} (AUC = {curve.area:.3f})")
     ax.plot([0, 1], [0, 1], ":", color="grey", label="random")
-    ax.set_xlabel("Background efficiency")
-    ax.set_ylabel("Signal efficiency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Background efficiency (weighted)")
+    ax.set_ylabel("Signal efficiency (weighted)")
     ax.legend(loc="lower right")
     label(ax)
     return fig
@@ -42,10 +52,11 @@ def pr_curve(curve: metrics.Curve):
     """Precision vs recall (weighted) with the average precision."""
     fig, ax = figure()
     ax.plot(curve.x, curve.y, label=f"AP = {curve.area:.3f}")
+    ax.set_xlim(0, 1)
     ax.set_xlabel("Recall (signal efficiency)")
     ax.set_ylabel("Precision (signal purity)")
     ax.set_yscale("log")
-    ax.legend()
+    ax.legend(loc="upper right")
     label(ax)
     return fig
 
@@ -69,43 +80,77 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
             if style == "train":
                 mplhep.histplot(h, density=True, histtype="fill", alpha=0.3, color=color, ax=ax,
                                 label=f"{name} train")
-            else:
-                mplhep.histplot(h, density=True, histtype="errorbar", color=color, ax=ax,
-                                label=f"{name} test (KS p = {ks:.2f})")
+            else:  # points with their statistical error; empty bins drawn as nothing (log scale)
+                norm = max(float(h.values().sum()), 1e-300) * np.diff(axis.edges)
+                density = np.where(h.values() > 0, h.values() / norm, np.nan)
+                ax.errorbar(axis.centers, density, yerr=np.sqrt(h.variances()) / norm, fmt="o", ms=4, color=color,
+                            label=f"{name} test (KS p = {ks:.2f})")
     ax.set_xlabel(xlabel or column)
-    ax.set_ylabel("Normalised events")
+    ax.set_xlim(lo, hi)
+    ax.set_ylabel(style_density_label(xlabel or column))
     ax.set_yscale("log")
-    ax.legend(fontsize=11)
+    top = ax.get_ylim()[1]
+    ax.set_ylim(top=top * 30)  # a decade and a half of room for the legend above the histograms
+    ax.legend(fontsize=10, ncols=2, loc="upper center")
     label(ax, lumi=None)
     return fig
 
 
-def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability"):
-    """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked."""
+def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability",
+                       zoom: bool = True):
+    """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked.
+
+    ``zoom``: the x range starts where Z first reaches a tenth of its maximum (a well-trained
+    network's scan rises only in the last percent of the score range, invisible on 0-1).
+    """
     fig, ax = figure()
-    names = {"asimov": "Asimov Z", "simple": r"$s/\sqrt{b}$"}
-    for sc, color in zip((scan, *others), ("tab:blue", "tab:orange", "tab:green")):
+    # Distinct colour, line style, width and marker per curve: where Asimov Z and s/√b coincide
+    # (s << b) both stay visible, the thick solid line under the thin dashed one with markers.
+    styles = ({"color": "tab:blue", "ls": "-", "lw": 3.0, "zorder": 2},
+              {"color": "tab:orange", "ls": "--", "lw": 1.6, "marker": "o", "ms": 4, "markevery": 0.05, "zorder": 3},
+              {"color": "tab:green", "ls": ":", "lw": 2.0, "marker": "^", "ms": 4, "markevery": 0.05, "zorder": 4})
+    names = {"asimov": "Asimov Z", "simple": "s/√b"}  # Unicode: mathtext's \sqrt warns in the HEP fonts
+    best_styles = ("--", "-.", ":")
+    for sc, st, bls in zip((scan, *others), styles, best_styles):
         ok = sc.nbkg > 0
-        ax.plot(sc.cuts[ok], sc.z[ok], color=color, label=names.get(sc.method, sc.method))
-        ax.axvline(sc.best_cut, ls="--", color=color, alpha=0.7,
-                   label=f"max {sc.best_z:.3f} at {sc.best_cut:.3f} (nsig {sc.best_nsig:.1f}, nbkg {sc.best_nbkg:.1f})")
+        ax.plot(sc.cuts[ok], sc.z[ok], label=names.get(sc.method, sc.method), **st)
+        ax.axvline(sc.best_cut, ls=bls, color=st["color"], lw=1.2, alpha=0.8,
+                   label=f"max {sc.best_z:.2f} at cut {sc.best_cut:.3f}\n(s = {sc.best_nsig:.1f}, b = {sc.best_nbkg:.1f})")
+    if zoom:
+        ax.set_xlim(*_rising_range(scan))
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Significance Z")
-    ax.legend(fontsize=11)
+    ax.set_ylabel("Significance Z [σ]")
+    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.45)  # room for the legend above the curves
+    ax.legend(fontsize=10, ncols=2, loc="upper left")
     label(ax)
     return fig
+
+
+def _rising_range(scan: metrics.Scan) -> tuple[float, float]:
+    """From the first cut where Z reaches 10 % of its maximum to the last cut with background, padded by 5 %."""
+    ok = scan.nbkg > 0
+    cuts, z = np.asarray(scan.cuts)[ok], np.asarray(scan.z)[ok]
+    if len(cuts) < 2 or not np.isfinite(z).any() or np.nanmax(z) <= 0:
+        return float(scan.cuts[0]), float(scan.cuts[-1])
+    lo = float(cuts[np.argmax(z >= 0.1 * np.nanmax(z))])
+    hi = float(cuts[-1])
+    pad = 0.05 * (hi - lo) if hi > lo else 0.01
+    return max(float(cuts[0]), lo - pad), hi + pad
 
 
 def confusion_matrix(matrix: np.ndarray, cut: float):
     """Confusion matrix (test events, unweighted counts) at a cut."""
     fig, ax = figure()
     m = np.asarray(matrix, float)
-    ax.imshow(m / m.sum(axis=1, keepdims=True), cmap="Blues", vmin=0, vmax=1)
+    frac = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, label="fraction of the true class")
     for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=16)
+        ax.text(j, i, f"{int(v)}\n({frac[i, j]:.0%})", ha="center", va="center", fontsize=15,
+                color="white" if frac[i, j] > 0.6 else "black")
     ax.set_xticks([0, 1], ["background", "signal"])
     ax.set_yticks([0, 1], ["background", "signal"])
-    ax.set_xlabel(f"Predicted (score > {cut:g})")
-    ax.set_ylabel("True class")
+    ax.set_xlabel(f"Predicted class (signal if score > {cut:g})")
+    ax.set_ylabel("True class (test events)")
     plt.setp(ax.get_yticklabels(), rotation=90, va="center")
     return fig

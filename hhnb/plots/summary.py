@@ -17,8 +17,9 @@ def metrics_vs_lambda(evals: pd.DataFrame):
     axes[1].set_ylabel(r"Maximum significance $Z_{A}$ [$\sigma$]")
     for ax in axes:
         ax.set_xlabel(r"Training $\kappa_\lambda$")
+        ax.margins(x=0.06, y=0.12)  # no marker on the frame
         if len(evals):
             ax.legend(loc="best")
-        label(ax)
+    label(axes[0])
     fig.tight_layout()
     return fig
