@@ -122,7 +122,7 @@ CASES = {
     "score_distributions": lambda: pev.score_distributions(_scores(), xlabel="Signal probability $p_{sig}$"),
     "significance_curve": lambda: pev.significance_curve(*_scans()),
     "confusion_matrix": lambda: pev.confusion_matrix(np.array([[800, 50], [30, 120]]), 0.75),
-    "kinematics_grid": lambda: pkin.grid(*_kinematics_hists()),
+    "kinematics_grid": lambda: pkin.grid(*_kinematics_hists(), lumi=300.0),
     "kinematics_overlay": lambda: pkin.overlay(_overlay(), r"$m_{hh}$ [GeV]", "HH, parton level (toy)"),
     "score_vs_mass": lambda: pcorr.score_vs_mass(*_correlation_inputs()[:2], "m_hh"),
     "sculpting": lambda: pcorr.sculpting(_correlation_inputs()[2], 0.5),
@@ -225,7 +225,7 @@ def test_experiment_label_is_one_text_above_the_axes():
     fig = _draw("kinematics_grid")
     texts = [t for t in fig.axes[0].texts if "hhnb" in t.get_text()]
     assert len(texts) == 1
-    assert "3000 fb$^{-1}$" in texts[0].get_text() and "14 TeV" in texts[0].get_text()
+    assert "300 fb$^{-1}$" in texts[0].get_text() and "14 TeV" in texts[0].get_text()
     fig.canvas.draw()
     bbox = texts[0].get_window_extent()
     assert bbox.y0 >= fig.axes[0].get_window_extent().y1 - 1
