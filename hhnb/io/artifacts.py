@@ -34,6 +34,26 @@ def scores_path(models_dir: str | Path, analysis: str, kl: object) -> Path:
     return Path(models_dir) / f"{stem(analysis, kl)}_scores.parquet"
 
 
+def fold_model_path(models_dir: str | Path, analysis: str, kl: object, fold: int, folds: int) -> Path:
+    """Network ``fold`` of a k-fold set: ``nn_<analysis>_SlfCoup_<tag>_fold<i>of<k>.keras``."""
+    return Path(models_dir) / f"{stem(analysis, kl)}_fold{fold}of{folds}.keras"
+
+
+def onnx_path(model: str | Path) -> Path:
+    """``<model>.onnx`` beside a ``.keras`` file (one per network, one per fold of a k-fold set)."""
+    return Path(model).with_suffix(".onnx")
+
+
+def fold_branch(analysis: str, kl: object) -> str:
+    """``nnscore_<analysis>_SlfCoup_<tag>_fold``: which fold (= which blind network) scored the event."""
+    return f"nnscore_{analysis}_SlfCoup_{_lambdas.tag(kl)}_fold"
+
+
+def test_branch(analysis: str, kl: object) -> str:
+    """``nnscore_<analysis>_SlfCoup_<tag>_istest``: 1 for events a single network never trained on."""
+    return f"nnscore_{analysis}_SlfCoup_{_lambdas.tag(kl)}_istest"
+
+
 def branch_names(analysis: str, kl: object, classes: list[str] | tuple[str, ...]) -> list[str]:
     """Score branch names: ``nnscore_<analysis>_SlfCoup_<tag>_sig`` (+ ``_qcd``, ``_top``)."""
     base = f"nnscore_{analysis}_SlfCoup_{_lambdas.tag(kl)}"
