@@ -204,7 +204,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     if export_onnx:
         from hhnb.nn import onnx as _onnx
 
-        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p)) for r, p in zip(results, model_paths)]
+        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p), features, classes)
+                      for r, p in zip(results, model_paths)]
         card["onnx"] = _onnx.card_entry(onnx_paths, features, classes)
     mps = [save(r.model, p) for r, p in zip(results, model_paths)]
     if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
