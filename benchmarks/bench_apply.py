@@ -25,6 +25,7 @@ from hhnb.config import analyses as config  # noqa: E402
 from hhnb.config import lambdas  # noqa: E402
 from hhnb.io import artifacts  # noqa: E402
 from hhnb.nn import apply as A  # noqa: E402
+from hhnb.nn import onnx as O  # noqa: E402
 
 TREE = layout.DEFAULT_TREE
 EVENTS = 200_000
@@ -80,6 +81,25 @@ def make_networks(models_dir: Path, count: int) -> list[Path]:
     return paths
 
 
+def make_kfold(models_dir: Path, folds: int = 3, onnx: bool = False) -> Path:
+    """A k-fold set of (200, 200) networks of the resolved analysis at lambda 1 (card + one file per fold)."""
+    from hhnb.nn.model import HyperParameters, build, save
+
+    ana = config.analysis("resolved")
+    x = np.random.default_rng(2).normal(100, 30, (1000, len(ana.features))).astype(np.float32)
+    names = []
+    for i in range(folds):
+        path = save(build(x, 3, HyperParameters()), artifacts.fold_model_path(models_dir, "resolved", 1.0, i, folds))
+        names.append(path.name)
+    card = artifacts.write_card(artifacts.card_path(models_dir, "resolved", 1.0), {
+        "analysis": "resolved", "lambda": 1.0, "features": list(ana.features), "classes": list(ana.classes),
+        "score_branches": artifacts.branch_names("resolved", 1.0, ana.classes), "tree": TREE,
+        "event_branch": "eventNumber", "folds": folds, "fold_models": names})
+    if onnx:
+        O.export([models_dir / n for n in names], list(ana.features), list(ana.classes))
+    return card
+
+
 def plain_copy(src: Path, dst: Path, step: int = A.STEP) -> float:
     """Seconds for an uproot read + write of every branch, chunk by chunk, no scoring (the reference)."""
     t0 = time.perf_counter()
@@ -124,6 +144,12 @@ def rows() -> list[dict]:
         A.apply_file(make_file(tmp / "warm.root", 1000), nets, tmp / "warm_out.root")  # TF import, model load
         t_copy = min(plain_copy(src, tmp / "copy.root") for _ in range(2))
         t_apply = min(A.apply_file(src, nets, tmp / "out.root", force=True).seconds for _ in range(2))
+        t_kfold = min(A.apply_file(src, A.networks("resolved", "all", make_kfold(tmp / "kfold").parent), tmp / "kf.root",
+                                   force=True).seconds for _ in range(2))
+        O.export([nets[0].model_path], nets[0].features, nets[0].classes)  # the single network as ONNX
+        onnx_nets = [A.network(nets[0].model_path, "onnx")]
+        A.apply_file(tmp / "warm.root", onnx_nets, tmp / "warm_onnx.root", force=True)
+        t_onnx = min(A.apply_file(src, onnx_nets, tmp / "onnx.root", force=True).seconds for _ in range(2))
         model = load(nets[0].model_path)
         with uproot.open(src) as f:
             x = np.column_stack([f[TREE][b].array(library="np") for b in nets[0].features]).astype(np.float32)
@@ -149,6 +175,11 @@ def rows() -> list[dict]:
     r_apply, r_copy = EVENTS / t_apply, EVENTS / t_copy
     small, large = RSS_SIZES
     return [
+        {"benchmark": f"apply 3-fold set (each event scored once) vs 1 net ({EVENTS // 1000}k ev)", "hhnb": EVENTS / t_kfold,
+         "reference": r_apply, "unit": "events/s", "ratio": t_apply / t_kfold, "goal": ">= 0.8"},
+        {"benchmark": f"apply --backend onnx (onnxruntime) vs keras, 1 net ({EVENTS // 1000}k ev)",
+         "hhnb": EVENTS / t_onnx, "reference": r_apply, "unit": "events/s", "ratio": t_apply / t_onnx,
+         "goal": "(for scale)"},
         {"benchmark": f"apply 1 net vs plain uproot copy ({EVENTS // 1000}k ev, 42 branches)", "hhnb": r_apply,
          "reference": r_copy, "unit": "events/s", "ratio": r_apply / r_copy, "goal": ">= 0.5"},
         {"benchmark": "apply 1 net (file to file) vs keras predict in memory", "hhnb": r_apply,

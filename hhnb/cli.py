@@ -24,6 +24,7 @@ COMMANDS = {
     "record": "Print the run record (one row per trained network)",
     "roc": "Plot a ROC curve CSV and print the best significance",
     "search": "Random (or TPE) hyper-parameter search with Optuna",
+    "export": "Write ONNX files of trained networks (feature scaling inside) for C++ and inference servers",
     "demo": "Generate toy ntuples, sweep the default grid, print the results",
 }
 

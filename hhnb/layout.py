@@ -104,19 +104,32 @@ def tag(kl: object) -> str:
 
 # -- networks: model, card, scores ------------------------------------------------------------------------
 
-def network_stem(analysis: str, kl: object, fold: int | None = None) -> str:
-    """``nn_<analysis>_SlfCoup_<tag>`` (``_fold<k>`` appended for one fold of a k-fold network).
+def network_stem(analysis: str, kl: object, fold: int | None = None, folds: int | None = None) -> str:
+    """``nn_<analysis>_SlfCoup_<tag>`` (``_fold<i>of<k>`` appended for network i of a k-fold set).
 
-    >>> network_stem("resolved", -5), network_stem("boosted", 1, fold=2)
-    ('nn_resolved_SlfCoup_m5.0', 'nn_boosted_SlfCoup_1.0_fold2')
+    >>> network_stem("resolved", -5), network_stem("boosted", 1, fold=2, folds=3)
+    ('nn_resolved_SlfCoup_m5.0', 'nn_boosted_SlfCoup_1.0_fold2of3')
     """
     stem = f"nn_{analysis}_SlfCoup_{tag(kl)}"
-    return stem if fold is None else f"{stem}_fold{int(fold)}"
+    if fold is None:
+        return stem
+    return f"{stem}_fold{int(fold)}" + (f"of{int(folds)}" if folds else "")
 
 
-def model_path(models: str | Path, analysis: str, kl: object, fold: int | None = None) -> Path:
-    """``<models>/nn_<analysis>_SlfCoup_<tag>.keras``."""
-    return Path(models) / f"{network_stem(analysis, kl, fold)}.keras"
+def model_path(models: str | Path, analysis: str, kl: object, fold: int | None = None,
+               folds: int | None = None) -> Path:
+    """``<models>/nn_<analysis>_SlfCoup_<tag>.keras`` (``..._fold<i>of<k>.keras`` for one fold of a set)."""
+    return Path(models) / f"{network_stem(analysis, kl, fold, folds)}.keras"
+
+
+def fold_model_path(models: str | Path, analysis: str, kl: object, fold: int, folds: int) -> Path:
+    """Network ``fold`` of a k-fold set: ``nn_<analysis>_SlfCoup_<tag>_fold<i>of<k>.keras``."""
+    return model_path(models, analysis, kl, fold, folds)
+
+
+def onnx_path(model: str | Path) -> Path:
+    """``<model>.onnx`` beside a ``.keras`` file (one per network, one per fold of a k-fold set)."""
+    return Path(model).with_suffix(".onnx")
 
 
 def card_path(models: str | Path, analysis: str, kl: object, fold: int | None = None) -> Path:
@@ -268,6 +281,11 @@ def score_branches(analysis: str, kl: object, classes: list[str] | tuple[str, ..
 def istest_branch(analysis: str, kl: object) -> str:
     """``nnscore_<analysis>_SlfCoup_<tag>_istest``: 1 for events the network never trained on."""
     return f"{_score_base(analysis, kl)}_istest"
+
+
+def fold_branch(analysis: str, kl: object) -> str:
+    """``nnscore_<analysis>_SlfCoup_<tag>_fold``: which fold (= which blind network) scored the event."""
+    return f"{_score_base(analysis, kl)}_fold"
 
 
 def parse_score_branch(branch: str) -> ScoreBranch:

@@ -261,3 +261,41 @@ def test_parallel_jobs_match_serial(trained, inputs, tmp_path):
     assert [r.status for r in par] == ["written", "written"]
     for a, b in zip(serial, par):
         np.testing.assert_array_equal(_read(a.output)[SIG], _read(b.output)[SIG])
+
+
+@pytest.fixture(scope="module")
+def kfold_models(trained, tmp_path_factory):
+    from hhnb.nn.model import HyperParameters
+    from hhnb.nn.training import train
+
+    models = tmp_path_factory.mktemp("kfold_models")
+    train("resolved", 1.0, data_dir=trained / "data", models_dir=models, hyper=HyperParameters(epochs=1, widths=(16,)),
+          folds=3)
+    return models
+
+
+@pytest.mark.slow
+def test_kfold_each_event_scored_by_the_network_blind_to_its_fold(kfold_models, inputs, tmp_path):
+    from hhnb.nn.model import load, predict
+
+    nets = A.networks("resolved", "all", kfold_models)
+    assert len(nets) == 1 and nets[0].folds == 3 and nets[0].branches[-1] == "nnscore_resolved_SlfCoup_1.0_fold"
+    src = inputs / "ttbar.root"
+    res = A.apply_file(src, nets, output=tmp_path / "out.root", step=400)  # the Dask path: one file, same arguments
+    assert res.status == "written" and res.events == 1500
+    got, before = _read(tmp_path / "out.root"), _read(src)
+    np.testing.assert_array_equal(got["nnscore_resolved_SlfCoup_1.0_fold"], before["eventNumber"] % 3)
+    assert "nnscore_resolved_SlfCoup_1.0_istest" not in got
+    x = np.column_stack([before[f] for f in nets[0].features])
+    for i, path in enumerate(nets[0].fold_paths):
+        rows = before["eventNumber"] % 3 == i
+        np.testing.assert_allclose(got[SIG][rows], predict(load(path), x[rows])[:, 0], atol=1e-6, rtol=0)
+        other = predict(load(nets[0].fold_paths[(i + 1) % 3]), x[rows])[:, 0]
+        assert np.abs(got[SIG][rows] - other).max() > 1e-4  # not the score of a network that trained on it
+    # a fold file missing: one line naming it, exit status 2
+    (kfold_models / "nn_resolved_SlfCoup_1.0_fold2of3.keras").rename(tmp_path / "moved.keras")
+    with pytest.raises(FileNotFoundError, match=r"k-fold set nn_resolved_SlfCoup_1.0.json \(folds=3\) lacks fold "
+                                                 r"file\(s\) nn_resolved_SlfCoup_1.0_fold2of3.keras"):
+        A.networks("resolved", "1.0", kfold_models)
+    assert main(["apply", str(src), "--analysis", "resolved", "--models-dir", str(kfold_models), "--no-progress"]) == 2
+    (tmp_path / "moved.keras").rename(kfold_models / "nn_resolved_SlfCoup_1.0_fold2of3.keras")

@@ -18,9 +18,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--analysis", default=None, help="analysis (or comma list) whose networks to apply")
     p.add_argument("--lambdas", default="1.0", help="'1,10,m5.0' or 'all' (every network found; default 1.0)")
     p.add_argument("--model", action="append", default=[], metavar="PATH",
-                   help="a .keras model (card beside it); repeatable, instead of or besides --analysis")
+                   help="a .keras model or .json card (a k-fold set: its card or any fold file); repeatable")
     p.add_argument("--models-dir", default=None, help="where the networks are (default <project>/models)")
     p.add_argument("--outdir", default=None, help="output folder (default: beside each input)")
+    p.add_argument("--backend", choices=_apply.BACKENDS, default="keras",
+                   help="keras (TensorFlow) or onnx (onnxruntime on the .onnx files of hhnb export; no TensorFlow)")
     p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (default 1)")
     p.add_argument("--step", type=int, default=_apply.STEP, help=f"events per chunk (default {_apply.STEP})")
     p.add_argument("--force", action="store_true", help="rewrite outputs that already exist")
@@ -36,9 +38,9 @@ def _check_inputs(files, tree: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    nets = [_apply.network(m) for m in args.model]
+    nets = [_apply.network(m, args.backend) for m in args.model]
     if args.analysis:
-        nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir))
+        nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend)
     _apply.check_networks(nets)
     _check_inputs(_apply.expand(args.files), nets[0].tree)
     results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,

@@ -23,6 +23,10 @@ model_path = layout.model_path
 card_path = layout.card_path
 scores_path = layout.scores_path
 branch_names = layout.score_branches
+fold_model_path = layout.fold_model_path
+onnx_path = layout.onnx_path
+fold_branch = layout.fold_branch
+test_branch = layout.istest_branch
 
 
 def _missing(path: Path, what: str, analysis: str, kl: object) -> MissingArtifactError:

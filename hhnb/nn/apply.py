@@ -3,7 +3,10 @@
 For every input ``<stem>.root`` the output ``layout.applied_path`` holds every original
 branch unchanged plus, for each network, its score branches (``layout.score_branches``) as
 float32 and its test-set flag (``layout.istest_branch``, int32: 1 = an event of the network's
-test set, never trained on; 0 = the network may have seen it).
+test set, never trained on; 0 = the network may have seen it). For a k-fold set (card ``folds``
+= k >= 2) each event is scored by the one network that never saw its fold ``event % k``, and
+``layout.fold_branch`` (int32) says which. Each event is scored once whatever k.
+``backend="onnx"`` scores the ``.onnx`` files with onnxruntime and never imports TensorFlow.
 Files are read, scored and written in chunks, so memory stays flat whatever the file size;
 outputs are written to a temporary name and renamed when complete.
 """
@@ -15,6 +18,7 @@ import functools
 import glob
 import json
 import queue
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +36,8 @@ from hhnb.io import ntuples as data
 from hhnb.io.atomic import atomic_path
 
 SUFFIX = layout.APPLIED_SUFFIX
+BACKENDS = ("keras", "onnx")
+_FOLD_FILE = re.compile(r"_fold\d+of\d+$")
 STEP = 200_000  # events per chunk: about 8 MB per float64 branch
 
 
@@ -48,6 +54,10 @@ class Network:
     test_branch: str
     tree: str
     event_branch: str | None
+    folds: int = 1
+    fold_paths: tuple[Path, ...] = ()  # network i of a k-fold set scores the events with event % k == i
+    fold_branch: str | None = None
+    backend: str = "keras"
 
     @property
     def name(self) -> str:
@@ -55,7 +65,13 @@ class Network:
 
     @property
     def branches(self) -> tuple[str, ...]:
-        return (*self.score_branches, self.test_branch)
+        return (*self.score_branches, self.fold_branch if self.folds > 1 else self.test_branch)
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files that score: the ``.keras`` (or ``.onnx``) network, or one per fold."""
+        paths = self.fold_paths if self.folds > 1 else (self.model_path,)
+        return tuple(p.with_suffix(".onnx") for p in paths) if self.backend == "onnx" else paths
 
 
 @dataclass(frozen=True)
@@ -71,41 +87,65 @@ class Applied:
     error: str = ""
 
 
-def network(model_path: str | Path) -> Network:
-    """A network from its ``.keras`` file and the JSON card beside it."""
+def network(model_path: str | Path, backend: str = "keras") -> Network:
+    """A network (or k-fold set) from its model file, or its JSON card, and what the card says.
+
+    ``model_path`` may be the ``.keras`` file, the ``.json`` card, or one fold file of a k-fold
+    set (``..._fold0of3.keras``): the set is then applied whole.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     model_path = Path(model_path)
+    model_path = model_path.with_name(_FOLD_FILE.sub("", model_path.stem) + ".keras")
     card_file = model_path.with_suffix(".json")
-    if not model_path.exists():
-        raise MissingArtifactError(f"model file {model_path} does not exist")
     if not card_file.exists():
+        if not model_path.exists():
+            raise MissingArtifactError(f"model file {model_path} does not exist")
         raise MissingArtifactError(f"model card {card_file} (beside {model_path.name}) does not exist")
     card = json.loads(card_file.read_text())
     missing = [k for k in ("analysis", "lambda", "features", "classes") if k not in card]
     if missing:
         raise InputFileError(f"model card {card_file} lacks key(s) {', '.join(missing)}")
+    folds = int(card.get("folds", 1))
+    fold_paths: tuple[Path, ...] = ()
+    if folds > 1:
+        names = card.get("fold_models") or []
+        if len(names) != folds:
+            raise InputFileError(f"model card {card_file}: 'fold_models' lists {len(names)} files for folds={folds}")
+        fold_paths = tuple(card_file.parent / n for n in names)
+    want = [p.with_suffix(".onnx") if backend == "onnx" else p for p in (fold_paths or (model_path,))]
+    absent = [p for p in want if not p.exists()]
+    if absent:
+        what = (f"k-fold set {card_file.name} (folds={folds}) lacks fold file(s) "
+                f"{', '.join(p.name for p in absent)} in {card_file.parent}") if folds > 1 else \
+            f"model file {absent[0]} does not exist"
+        if backend == "onnx":
+            what += " (write them with: hhnb export --model " + str(card_file) + ")"
+        raise MissingArtifactError(what)
     branches = tuple(card.get("score_branches") or layout.score_branches(card["analysis"], card["lambda"],
                                                                           card["classes"]))
     return Network(card["analysis"], _lambdas.parse(card["lambda"]), model_path, tuple(card["features"]),
                    tuple(card["classes"]), branches, layout.istest_branch(card["analysis"], card["lambda"]),
-                   card.get("tree", layout.DEFAULT_TREE),
-                   card.get("event_branch"))
+                   card.get("tree", layout.DEFAULT_TREE), card.get("event_branch"), folds, fold_paths,
+                   layout.fold_branch(card["analysis"], card["lambda"]) if folds > 1 else None, backend)
 
 
-def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | Path) -> list[Network]:
+def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | Path,
+             backend: str = "keras") -> list[Network]:
     """Networks of ``analysis`` (comma list allowed) at ``lambdas`` ('all' = every card in ``models_dir``)."""
     models_dir = Path(models_dir)
     out = []
     for ana in [a.strip() for a in analysis.split(",") if a.strip()]:
         if isinstance(lambdas, str) and lambdas.strip().lower() == "all":
             paths = [p.with_suffix(".keras") for p in layout.card_paths(models_dir, ana)
-                     if p.with_suffix(".keras").exists()]
+                     if p.with_suffix(".keras").exists() or '"fold_models"' in p.read_text()]
             if not paths:
                 raise MissingArtifactError(f"no trained network of analysis {ana!r} in {models_dir} "
                                            f"(expected {layout.model_path('', ana, 1).name} or another "
                                            "lambda, with its .json card)")
         else:
             paths = [layout.model_path(models_dir, ana, kl) for kl in _lambdas.parse_list(lambdas)]
-        out += [network(p) for p in paths]
+        out += [network(p, backend) for p in paths]
     return out
 
 
@@ -142,16 +182,36 @@ def expand(patterns: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _model(path: Path):
-    """Each model is loaded once per process while it is among the last few used (bounded cache)."""
-    return _load_model(str(path.resolve()))
+def _model(path: Path, features: tuple[str, ...] | None = None):
+    """A Keras network or an onnxruntime session, kept while among the last few used (bounded cache)."""
+    model = _load_model(str(path.resolve()))
+    if features is not None and path.suffix == ".onnx":
+        from hhnb.nn import onnx as _onnx
+
+        _onnx.check_inputs(model, features, path)
+    return model
 
 
 @functools.lru_cache(maxsize=8)
 def _load_model(path: str):
+    if path.endswith(".onnx"):
+        from hhnb.nn import onnx as _onnx
+
+        return _onnx.session(path)
     from hhnb.nn import model as _m
 
     return _m.load(path)
+
+
+def _predict(net: Network, path: Path, x: np.ndarray) -> np.ndarray:
+    model = _model(path, net.features)
+    if net.backend == "onnx":
+        from hhnb.nn import onnx as _onnx
+
+        return _onnx.predict(model, x)
+    from hhnb.nn.model import predict
+
+    return predict(model, x)
 
 
 def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
@@ -160,19 +220,27 @@ def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
 
 
 def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: int) -> dict[str, np.ndarray]:
-    """Score branches (float32) and test-set flags (int32; ROOT reads int8 as char) for one chunk."""
-    from hhnb.nn.model import predict
-
+    """Score branches (float32) and test-set flags or folds (int32; ROOT reads int8 as char) for one chunk."""
     n = len(next(iter(chunk.values()))) if chunk else 0
     out: dict[str, np.ndarray] = {}
     for net in nets:
         x = np.column_stack([np.asarray(chunk[f], np.float32) for f in net.features]) if n else \
             np.zeros((0, len(net.features)), np.float32)
-        probs = predict(_model(net.model_path), x)
+        event = chunk[net.event_branch] if net.event_branch else np.arange(entry_start, entry_start + n)
+        files = net.files
+        if net.folds > 1:
+            fold = np.mod(np.asarray(event, np.int64), net.folds).astype(np.int32)
+            probs = np.zeros((n, len(net.classes)), np.float32)
+            for i, path in enumerate(files):
+                rows = np.flatnonzero(fold == i)
+                if len(rows):
+                    probs[rows] = _predict(net, path, x[rows])
+            out[net.fold_branch] = fold
+        else:
+            probs = _predict(net, files[0], x)
+            out[net.test_branch] = data.is_test(event).astype(np.int32)
         for i, b in enumerate(net.score_branches):
             out[b] = probs[:, i].astype(np.float32)
-        event = chunk[net.event_branch] if net.event_branch else np.arange(entry_start, entry_start + n)
-        out[net.test_branch] = data.is_test(event).astype(np.int32)
     return out
 
 
@@ -204,7 +272,7 @@ def _check_input(path: Path, nets: list[Network], tree: str):
 def _write_copy(src: Path, dst: Path, tree, types: dict[str, np.dtype], nets: list[Network], tree_name: str,
                 step: int, progress: Callable[[int], None] | None) -> int:
     """Write ``dst``: the input tree chunk by chunk plus the new branches, and the input's TObjStrings."""
-    new_types = {b: (np.int32 if b == net.test_branch else np.float32) for net in nets for b in net.branches}
+    new_types = {b: (np.float32 if b in net.score_branches else np.int32) for net in nets for b in net.branches}
     n = 0
     with uproot.open(src) as fin, uproot.recreate(dst) as fout:
         fout.mktree(tree_name, {**types, **new_types})
@@ -289,6 +357,10 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
     from tqdm.auto import tqdm
 
     check_networks(nets)
+    for net in nets:  # ONNX files are checked against the card's features before any file is touched
+        if net.backend == "onnx":
+            for f in net.files:
+                _model(f, net.features)
     paths = expand(files)
     if in_place and outdir is not None:
         raise UserArgumentError("--in-place writes into the input files: it takes no output directory")

@@ -19,15 +19,23 @@ from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
+from hhnb.nn import folds as _folds
 from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
 from hhnb.studies import metrics
 
-VALIDATION_FRACTION = 0.1
+VALIDATION_FRACTION = _folds.VALIDATION_FRACTION
+# k recommended for notebooks and the demo (3 trainings per point). train()'s own default stays 1 until the
+# SHAP stage explains k-fold sets per fold (hhnb.nn.folds.fold_view), so existing callers keep working.
+DEFAULT_FOLDS = 3
 
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """A finished training: where its files are and its headline numbers."""
+    """A finished training: where its files are and its headline numbers.
+
+    For a k-fold set ``model_paths`` lists the k networks (``model_path`` is the first)
+    and ``results`` their trainings; ``scores`` holds every event's out-of-fold score.
+    """
 
     analysis: str
     kl: float
@@ -37,30 +45,40 @@ class TrainingRun:
     card: dict[str, Any]
     result: TrainResult
     scores: pd.DataFrame
+    folds: int = 1
+    model_paths: tuple[Path, ...] = ()
+    results: tuple[TrainResult, ...] = ()
+    onnx_paths: tuple[Path, ...] = ()
 
 
 def validation_mask(event: np.ndarray, seed: int) -> np.ndarray:
     """A seeded 10 % of the training events for early stopping (never the test set)."""
-    rng = np.random.default_rng(seed)
-    return (rng.random(len(event)) < VALIDATION_FRACTION) & ~data.is_test(event)
+    return _folds.validation_mask(event, ~data.is_test(event), seed)
 
 
-def subsample(df: pd.DataFrame, max_events: int | None, seed: int) -> pd.DataFrame:
-    """Keep at most ``max_events`` training events per sample (test events are all kept)."""
+def subsample(df: pd.DataFrame, max_events: int | None, seed: int, folds: int = 1) -> pd.DataFrame:
+    """Keep at most ``max_events`` training events per sample (test events are all kept).
+
+    For a k-fold set every event is some network's test event: each sample keeps at most
+    ``max_events * k / (k - 1)`` events, so that each network trains on about ``max_events``.
+    """
     if not max_events:
         return df
     rng = np.random.default_rng(seed + 7)
+    pool = ~df["is_test"].to_numpy() if folds < 2 else np.ones(len(df), bool)
+    limit = max_events if folds < 2 else int(np.ceil(max_events * folds / (folds - 1)))
     keep = np.ones(len(df), bool)
     for name in df["sample"].cat.categories:
-        idx = np.flatnonzero((df["sample"] == name).to_numpy() & ~df["is_test"].to_numpy())
-        if len(idx) > max_events:
-            drop = rng.choice(idx, len(idx) - max_events, replace=False)
+        idx = np.flatnonzero((df["sample"] == name).to_numpy() & pool)
+        if len(idx) > limit:
+            drop = rng.choice(idx, len(idx) - limit, replace=False)
             keep[drop] = False
     out = df[keep].copy()
-    # the kept training events carry the weight of the dropped ones
+    kept_pool = pool[keep]
+    # the kept events carry the weight of the dropped ones
     for name in df["sample"].cat.categories:
-        m_all = (df["sample"] == name).to_numpy() & ~df["is_test"].to_numpy()
-        m_out = (out["sample"] == name).to_numpy() & ~out["is_test"].to_numpy()
+        m_all = (df["sample"] == name).to_numpy() & pool
+        m_out = (out["sample"] == name).to_numpy() & kept_pool
         if m_out.any():
             out.loc[m_out, "weight"] *= df.loc[m_all, "weight"].sum() / out.loc[m_out, "weight"].sum()
     return out.reset_index(drop=True)
@@ -71,7 +89,9 @@ class TrainingArrays:
     """The events of one analysis and lambda as a network sees them, and the three disjoint sets.
 
     ``weight`` is the physical (luminosity) weight; ``sample_weight`` the class-balanced
-    training weight; ``train``, ``val``, ``test`` are boolean masks over ``frame``'s rows.
+    training weight; ``train``, ``val``, ``test`` are boolean masks over ``frame``'s rows
+    (for a k-fold set ``test`` is every event and ``frame["fold"]`` says which network scores it;
+    the per-fold training and early-stopping sets come from :func:`fold_plans`).
     """
 
     frame: pd.DataFrame
@@ -84,33 +104,64 @@ class TrainingArrays:
     train: np.ndarray
     val: np.ndarray
     test: np.ndarray
+    folds: int = 1
+
+
+def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
+    """For a k-fold set: the half of the (all out-of-fold) events on which cuts are chosen (``is_val``).
+
+    Cuts are then quoted on the other half, so no quoted number is tuned on its own events.
+
+    >>> choose_half(np.arange(8), 2).astype(int).tolist()
+    [0, 0, 1, 1, 0, 0, 1, 1]
+    """
+    return (np.asarray(event) // folds) % 2 == 1
 
 
 def training_arrays(ana: Analysis, kl: float, data_dir: str | Path, n_classes: int | None = None,
-                    max_events: int | None = None, seed: int = 1, generate: bool = False) -> TrainingArrays:
+                    max_events: int | None = None, seed: int = 1, generate: bool = False,
+                    folds: int = 1) -> TrainingArrays:
     """Read the ntuples and build the arrays every training uses (train, search and the benchmarks)."""
+    folds = _folds.check_folds(folds)
     df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate)
-    df = subsample(df, max_events, seed)
+    if folds >= 2:
+        df["fold"] = _folds.fold_of(df["event"].to_numpy(), folds)
+        df["is_test"] = True  # every event is scored by the network blind to its fold
+    df = subsample(df, max_events, seed, folds)
     classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
-    df["is_val"] = validation_mask(df["event"].to_numpy(), seed)
+    event = df["event"].to_numpy()
+    df["is_val"] = validation_mask(event, seed) if folds == 1 else choose_half(event, folds)
     features = list(ana.features)
     y = df["label"].to_numpy(np.int32)
     weight = df["weight"].to_numpy(np.float64)
     test = df["is_test"].to_numpy()
     val = df["is_val"].to_numpy()
+    train = ~test & ~val if folds == 1 else np.zeros(len(df), bool)
     return TrainingArrays(df, features, classes, df[features].to_numpy(np.float32), y, weight,
-                          class_balanced_weights(y, weight), ~test & ~val, val, test)
+                          class_balanced_weights(y, weight), train, val, test, folds)
 
+
+def fold_plans(arrays: TrainingArrays, seed: int) -> list[tuple[list[np.ndarray], int]]:
+    """(train, early-stopping, scored) masks and seed of each network: one for a single split, k for a k-fold set."""
+    if arrays.folds == 1:
+        return [([arrays.train, arrays.val, arrays.test], seed)]
+    event, fold = arrays.frame["event"].to_numpy(), arrays.frame["fold"].to_numpy()
+    plans = []
+    for i in range(arrays.folds):
+        va = _folds.validation_mask(event, fold != i, seed, fold=i)
+        plans.append(([(fold != i) & ~va, va, fold == i], seed + i))
+    return plans
 
 def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysis: str, kl: float) -> pd.DataFrame:
     """The scores table downstream notebooks read: outputs, discriminant, meta columns, masses, features."""
     out = pd.DataFrame({f"score_{c}": probs[:, i].astype(np.float32) for i, c in enumerate(classes)})
     out.insert(0, "score_sig", probs[:, 0].astype(np.float32))
     out["discriminant"] = metrics.discriminant(probs[:, 0]).astype(np.float32)
-    for col in ("sample", "label", "weight", "event", "is_test", "is_val"):
-        out[col] = df[col].to_numpy()
+    for col in ("sample", "label", "weight", "event", "is_test", "is_val", "fold"):
+        if col in df:
+            out[col] = df[col].to_numpy()
     for col in df.columns:
-        if col not in out and col not in data.META and col != "is_val":
+        if col not in out and col not in data.META and col not in ("is_val", "fold"):
             out[col] = df[col].to_numpy()
     out.attrs.update({"analysis": analysis, "lambda": kl})
     return out
@@ -121,43 +172,101 @@ def output_dir(analysis: str, kl: object) -> Path:
     return paths.run_dir(analysis, kl)
 
 
+
+def _check_classes(y: np.ndarray, tr: np.ndarray, classes: list[str], where: str) -> None:
+    for k, name in enumerate(classes):
+        if not (tr & (y == k)).any():
+            raise data.InputError(f"{where}: no training events of class {name!r}")
+
+
+def _test_auc(df: pd.DataFrame, y: np.ndarray, score: np.ndarray, mask: np.ndarray) -> float:
+    w = metrics.luminosity_weights(df["weight"].to_numpy(), df["sample"].astype(str).to_numpy(), mask)
+    return metrics.roc((y[mask] == 0).astype(int), score[mask], w).area
+
+
 def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
           models_dir: str | Path | None = None, n_classes: int | None = None,
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
-          generate: bool = False) -> TrainingRun:
-    """Train one network for ``analysis`` at kappa_lambda ``kl`` and write model, card and scores.
+          generate: bool = False, folds: int = 1, entry_as_event: bool = False,
+          export_onnx: bool = False) -> TrainingRun:
+    """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
-    ``generate=True`` first writes the toy files it needs that are missing (said on stdout).
+    ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
+    seeded 10 % of those) and scoring fold i; the scores table holds every event's out-of-fold
+    score (``is_test`` is then true for every event), its ``fold``, and ``is_val`` marks the half
+    on which cuts are chosen (:func:`choose_half`). ``folds = 1``: one network, ``event % 5 == 0``
+    is the test set, as in earlier versions. ``entry_as_event``: split on entry numbers when the
+    config names no event branch (a warning goes into the card). ``export_onnx``: also write
+    ``<model>.onnx`` for every network (:mod:`hhnb.nn.onnx`). ``generate=True`` first writes the
+    toy files it needs that are missing (said on stdout).
     """
+    folds = _folds.check_folds(folds)
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
+    where = f"analysis {analysis!r} lambda {_lambdas.tag(kl)}"
+    warning = _folds.event_numbers(ana.event, folds, entry_as_event, f"analysis {analysis!r} (config {ana.source})")
     data_dir = paths.data_dir(data_dir)
     models_dir = paths.models_dir(models_dir)
     hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
-    arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate)
+    arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds)
     df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
                                        arrays.sample_weight)
-    tr, va, te = arrays.train, arrays.val, arrays.test
-    for k, name in enumerate(classes):
-        if not (tr & (y == k)).any():
-            raise data.InputError(f"analysis {analysis!r} lambda {_lambdas.tag(kl)}: no training events of class {name!r}")
-    result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=seed)
-    probs = predict(result.model, x)
+    plans = fold_plans(arrays, seed)
+    probs = np.zeros((len(df), len(classes)), np.float32)
+    results, per_fold = [], []
+    for i, ((tr, va, te), fold_seed) in enumerate(plans):
+        _check_classes(y, tr, classes, where + (f" fold {i} of {folds}" if folds > 1 else ""))
+        result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed)
+        # a single network scores every event (test flag says which it never saw); fold i scores its own fold
+        rows = np.ones(len(df), bool) if folds == 1 else te
+        probs[rows] = predict(result.model, x[rows])
+        results.append(result)
+        per_fold.append({"fold": i, "seed": fold_seed, "epochs_run": result.epochs_run,
+                         "training_time_s": round(result.train_time_s, 3),
+                         "events": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
+                         "test_auc": round(_test_auc(df, y, probs[:, 0], te), 6),
+                         "val_loss": round(min(result.history["val_loss"]), 6)})
     scores = score_frame(df, probs, classes, analysis, kl)
-    w_te = metrics.luminosity_weights(df["weight"].to_numpy(), df["sample"].astype(str).to_numpy(), te)
-    roc = metrics.roc((y[te] == 0).astype(int), probs[te, 0], w_te)
+    te_all = df["is_test"].to_numpy()
     card = {
         "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "features": features, "classes": classes,
-        "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
-        "hyperparameters": hyper.as_dict(), "epochs_run": result.epochs_run,
-        "training_time_s": round(result.train_time_s, 3),
-        "events": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
-        "metrics": {"test_auc": round(roc.area, 6), "val_loss": round(min(result.history["val_loss"]), 6)},
+        "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
+        "hyperparameters": hyper.as_dict(), "epochs_run": max(r.epochs_run for r in results),
+        "training_time_s": round(sum(r.train_time_s for r in results), 3),
+        "events": {"train": per_fold[0]["events"]["train"], "validation": per_fold[0]["events"]["validation"],
+                   "test": int(te_all.sum())},
+        "metrics": {"test_auc": round(_test_auc(df, y, probs[:, 0], te_all), 6),
+                    "val_loss": round(float(np.mean([p["val_loss"] for p in per_fold])), 6)},
         "masses": ana.masses, "tree": ana.tree, "config": str(ana.source), "data_dir": str(data_dir),
-        "event_branch": ana.event, "test_rule": f"{ana.event or 'entry'} % {data.TEST_MODULUS} == 0",
+        "event_branch": ana.event, "folds": folds, "test_rule": _folds.rule(ana.event, folds),
+        "warnings": [warning] if warning else [],
         "versions": versions(), "devices": devices(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
-    mp = save(result.model, artifacts.model_path(models_dir, analysis, kl))
+    if folds == 1:
+        model_paths = [artifacts.model_path(models_dir, analysis, kl)]
+    else:
+        model_paths = [artifacts.fold_model_path(models_dir, analysis, kl, i, folds) for i in range(folds)]
+        fm = _folds.fold_metrics(scores)
+        split = _folds.rule(ana.event, folds)
+        card["fold_rule"] = f"network i trains on {split} != i and scores {split} == i"
+        card["fold_models"] = [p.name for p in model_paths]
+        card["per_fold"] = per_fold
+        card["events"]["train"] = int(np.mean([p["events"]["train"] for p in per_fold]))
+        card["events"]["validation"] = int(np.mean([p["events"]["validation"] for p in per_fold]))
+        card["metrics"].update(fm.as_dict())
+    onnx_paths: list[Path] = []
+    if export_onnx:
+        from hhnb.nn import onnx as _onnx
+
+        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p), features, classes)
+                      for r, p in zip(results, model_paths)]
+        card["onnx"] = _onnx.card_entry(onnx_paths, features, classes)
+    mps = [save(r.model, p) for r, p in zip(results, model_paths)]
+    if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
+        for stale in (artifacts.model_path(models_dir, analysis, kl), artifacts.onnx_path(
+                artifacts.model_path(models_dir, analysis, kl))):
+            stale.unlink(missing_ok=True)
     cp = artifacts.write_card(artifacts.card_path(models_dir, analysis, kl), card)
     sp = artifacts.write_scores(artifacts.scores_path(models_dir, analysis, kl), scores)
-    return TrainingRun(analysis, kl, mp, cp, sp, card, result, scores)
+    return TrainingRun(analysis, kl, mps[0], cp, sp, card, results[0], scores, folds, tuple(mps), tuple(results),
+                       tuple(onnx_paths))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hhnb.errors import InputFileError, MissingArtifactError
+from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import record
 from hhnb.io.atomic import atomic_path
 from hhnb.studies import metrics, stats
@@ -84,7 +84,9 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
                                      rel_unc=rel_unc, method=method, min_bkg_mc=min_bkg_mc, mc_stat=True)
     simple = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
                                        method="simple", min_bkg_mc=min_bkg_mc)
-    ot = metrics.overtraining(score, label, weight, train, quote_on, classes)
+    # a k-fold set's scores are all out-of-fold: no training-set scores to compare (empty table)
+    ot = (metrics.overtraining(score, label, weight, train, quote_on, classes) if train.any()
+          else pd.DataFrame(columns=["class", "label", "train_events", "test_events", "ks_statistic", "ks_pvalue"]))
     bkg_p = ot.loc[ot["label"] != 0, "ks_pvalue"]
     return Evaluation(
         score=score_name, auc=roc.area, average_precision=pr.area,
@@ -104,16 +106,20 @@ def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, 
     """Evaluate ``score`` of a scores table: cut chosen on ``choose_on`` events, numbers quoted on ``quote_on``.
 
     Defaults: the validation events (``is_val``) choose, the test events (``is_test``) quote;
-    weights are scaled per sample to the full luminosity in each.
+    weights are scaled per sample to the full luminosity in each. Events in both sets (a k-fold
+    set's scores: every event is out-of-fold and ``is_val`` marks the choosing half) only choose.
     """
     for col in (score, choose_on, quote_on, "label", "weight", "sample"):
         if col not in scores:
-            raise KeyError(f"scores table has no column {col!r}: columns are {', '.join(map(str, scores.columns))}"
+            raise UserArgumentError(f"scores table has no column {col!r}: columns are {', '.join(map(str, scores.columns))}"
                            + (" (retrain: older scores files lack the validation flag)" if col == "is_val" else ""))
     classes = classes or scores.attrs.get("classes")
+    choose = scores[choose_on].to_numpy(bool)
+    quote = scores[quote_on].to_numpy(bool) & ~choose
+    train = ~choose & ~quote if "fold" not in scores else None
     return evaluate_arrays(
         scores[score].to_numpy(float), scores["label"].to_numpy(), scores["weight"].to_numpy(float),
-        scores["sample"].astype(str).to_numpy(), scores[choose_on].to_numpy(bool), scores[quote_on].to_numpy(bool),
+        scores["sample"].astype(str).to_numpy(), choose, quote, train=train,
         score_name=score, cut=cut, rel_unc=rel_unc, min_bkg=min_bkg, bins=bins, method=method,
         min_bkg_mc=min_bkg_mc, n_cuts=n_cuts, n_boot=n_boot, seed=seed,
         choose_name="validation" if choose_on == "is_val" else choose_on,
