@@ -57,16 +57,16 @@ def _slices(sample: str, kl: float) -> list[tuple[tuple[float, float] | None, fl
     return [(None, physics.XSEC_FB[sample][0])]
 
 
-def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar):
+def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar, bias=True):
     """Generate batches until every category has ``target`` events (or the cap); return per-category dicts."""
     kept: list[list[dict[str, np.ndarray]]] = [[] for _ in range(ncat)]
     counts = np.zeros(ncat, int)
     generated = 0
     while generated < max_factor * target and (counts < target).any():
         if sample in TTHH_SAMPLES:
-            out = toy_tthh.generate_batch(sample, batch, rng)
+            out = toy_tthh.generate_batch(sample, batch, rng, bias=bias)
         else:
-            out = toy_hh.generate_batch(sample, batch, rng, kl=kl, pt_slice=pt_slice)
+            out = toy_hh.generate_batch(sample, batch, rng, kl=kl, pt_slice=pt_slice, bias=bias)
         out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
         generated += batch
         for c in range(ncat):
@@ -121,8 +121,14 @@ def file_name(sample: str, kl: float | None = None) -> str:
 
 
 def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: int = 20000, seed: int = 42,
-                    progress: bool = True, batch: int | None = None, max_factor: int = 60) -> list[Written]:
-    """Generate one sample (``hh`` at ``kl``, a 4b background, or a ttHH sample) and write its files."""
+                    progress: bool = True, batch: int | None = None, max_factor: int = 60,
+                    bias: bool = True) -> list[Written]:
+    """Generate one sample (``hh`` at ``kl``, a 4b background, or a ttHH sample) and write its files.
+
+    ``bias`` (default) generates the backgrounds preferentially in the signal-like phase space
+    (importance sampling; the weights keep every weighted distribution unbiased); ``bias=False``
+    is the plain, unbiased generation (the reference the tests compare with).
+    """
     data_dir = Path(data_dir)
     tthh = sample in TTHH_SAMPLES
     if not tthh and sample not in ("hh", *HH_BACKGROUNDS):
@@ -142,7 +148,7 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
     offset = 0
     for pt_slice, xsec in pieces:
         res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), per_slice, rng, batch,
-                                    max_factor, bar)
+                                    max_factor, bar, bias)
         for c, arrays in enumerate(res):
             if arrays is not None:
                 arrays["eventNumber"] = arrays["eventNumber"] + offset
@@ -156,7 +162,7 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
             continue
         arrays = {k: np.concatenate([d[k] for d in merged[c]]) for k in merged[c][0]}
         path = data_dir / cat / file_name(sample, kl)
-        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} generated={generated_total}"
+        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} bias={bias} generated={generated_total}"
         _write(path, arrays, info)
         written.append(Written(cat, sample, path, len(arrays["weight"]), generated_total,
                                float(arrays["weight"].sum())))
