@@ -76,11 +76,11 @@ BR_W_HAD = 0.676
 # Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator uses
 # instead of BTAG_EFF, the window the masses are pulled towards, and the prescale of events
 # outside the signal-like region. Event weights p/q restore the physical distributions.
-BTAG_BIASED = {"b": 0.80, "c": 0.70, "l": 0.50}
+BTAG_BIASED = {"b": 0.80, "c": 0.80, "l": 0.70}
 MASS_WINDOW_PROPOSAL = (128.0, 16.0)  # mean, width (GeV) of the true candidate mass proposal
-MASS_BIAS_FRACTION = 0.6
+MASS_BIAS_FRACTION = 0.7
 SIGNAL_LIKE_MASS = (80.0, 150.0)
-PRESCALE = 0.25
+PRESCALE = 0.15
 
 
 def recoil(process: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
