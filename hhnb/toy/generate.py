@@ -57,16 +57,42 @@ def _slices(sample: str, kl: float) -> list[tuple[tuple[float, float] | None, fl
     return [(None, physics.XSEC_FB[sample][0])]
 
 
-def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar, bias=True):
-    """Generate batches until every category has ``target`` events (or the cap); return per-category dicts."""
+def _batch(sample, kl, pt_slice, n, rng, bias):
+    if sample in TTHH_SAMPLES:
+        return toy_tthh.generate_batch(sample, n, rng, bias=bias)
+    return toy_hh.generate_batch(sample, n, rng, kl=kl, pt_slice=pt_slice, bias=bias)
+
+
+def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=4000, floor=0.05):
+    """Events to keep per slice and category: proportional to sqrt(yield) of the slice in that category.
+
+    A pilot batch per slice estimates each slice's yield per category; slices that carry the yield
+    get more simulated events (smaller weights, smaller MC error where the analysis cuts), every
+    slice keeps at least ``floor`` of ``events``. A single piece keeps ``events``.
+    """
+    if len(pieces) == 1:
+        return np.full((1, ncat), events, int)
+    y = np.zeros((len(pieces), ncat))
+    for i, (pt_slice, xsec) in enumerate(pieces):
+        out = _batch(sample, kl, pt_slice, pilot, rng, bias)
+        for c in range(ncat):
+            y[i, c] = xsec * out["weight_factor"][out["category"] == c].sum() / pilot
+    share = np.sqrt(y) / np.maximum(np.sqrt(y).sum(axis=0), 1e-300)
+    share = np.where(np.sqrt(y).sum(axis=0) > 0, share, 1.0 / len(pieces))
+    share = np.maximum(share, floor)
+    share /= share.sum(axis=0)
+    return np.maximum(1, np.ceil(events * share)).astype(int)
+
+
+def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar, bias=True, cap=None):
+    """Generate batches until every category has its ``target`` events (or ``cap`` generated); per-category dicts."""
+    target = np.broadcast_to(np.asarray(target, int), (ncat,))
+    cap = cap if cap is not None else max_factor * int(target.max())
     kept: list[list[dict[str, np.ndarray]]] = [[] for _ in range(ncat)]
     counts = np.zeros(ncat, int)
     generated = 0
-    while generated < max_factor * target and (counts < target).any():
-        if sample in TTHH_SAMPLES:
-            out = toy_tthh.generate_batch(sample, batch, rng, bias=bias)
-        else:
-            out = toy_hh.generate_batch(sample, batch, rng, kl=kl, pt_slice=pt_slice, bias=bias)
+    while generated < cap and (counts < target).any():
+        out = _batch(sample, kl, pt_slice, batch, rng, bias)
         out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
         generated += batch
         for c in range(ncat):
@@ -83,7 +109,7 @@ def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor,
             continue
         arrays = {k: np.concatenate([d[k] for d in kept[c]]) for k in kept[c][0]}
         accepted = len(arrays["eventNumber"])
-        keep = min(accepted, target)
+        keep = min(accepted, int(target[c]))
         arrays = {k: v[:keep] for k, v in arrays.items()}
         # weight: sigma L / N_generated, scaled up for the accepted events not kept
         factor = arrays.pop("weight_factor", np.ones(keep))
@@ -141,14 +167,15 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
     per_slice = max(1, int(np.ceil(events / len(pieces))))
     batch = batch or max(2000, min(50_000, per_slice))
     rng = _seed(seed, sample, _lambdas.tag(kl))
+    targets = _slice_targets(sample, kl, pieces, len(categories), events, rng, bias)
     merged: list[list[dict[str, np.ndarray]]] = [[] for _ in categories]
     generated_total = 0
     label = f"{sample}" + (f" kl={kl:g}" if sample == "hh" else "")
     bar = tqdm(desc=f"generate {label}", unit=" ev", unit_scale=True, disable=not progress, leave=False)
     offset = 0
-    for pt_slice, xsec in pieces:
-        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), per_slice, rng, batch,
-                                    max_factor, bar, bias)
+    for i, (pt_slice, xsec) in enumerate(pieces):
+        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), targets[i], rng, batch,
+                                    max_factor, bar, bias, cap=max_factor * max(per_slice, int(targets[i].max())))
         for c, arrays in enumerate(res):
             if arrays is not None:
                 arrays["eventNumber"] = arrays["eventNumber"] + offset

@@ -76,11 +76,11 @@ BR_W_HAD = 0.676
 # Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator uses
 # instead of BTAG_EFF, the window the masses are pulled towards, and the prescale of events
 # outside the signal-like region. Event weights p/q restore the physical distributions.
-BTAG_BIASED = {"b": 0.80, "c": 0.80, "l": 0.70}
+BTAG_BIASED = {"b": 0.80, "c": 0.70, "l": 0.50}
 MASS_WINDOW_PROPOSAL = (128.0, 16.0)  # mean, width (GeV) of the true candidate mass proposal
-MASS_BIAS_FRACTION = 0.7
+MASS_BIAS_FRACTION = 0.6
 SIGNAL_LIKE_MASS = (80.0, 150.0)
-PRESCALE = 0.15
+PRESCALE = 0.25
 
 
 def recoil(process: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -274,8 +274,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
             h1, h2 = _boost_system([h1, h2], *recoil(process, n, rng))
         flav = _flavours(process, n, rng)
         true_jets = _decay_candidates(h1, h2, rng)
-        # wrong pairing of the four jets into candidates (a fixed fraction, as a chi2 pairing would)
-        wrong = rng.random(n) < 0.2
+        # wrong pairing of the four jets into candidates (a fixed 10 %, as a chi2 or min-dR pairing would)
+        wrong = rng.random(n) < 0.1
         true_jets[1], true_jets[2] = _swap(true_jets[1], true_jets[2], wrong)
         flav[[1, 2]] = np.where(wrong, flav[[2, 1]], flav[[1, 2]])
     elif process == "ttbar":

@@ -30,8 +30,8 @@ def _pair(parent, m, rng):
 # Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator draws with
 # (instead of the efficiencies) and the prescale of events outside the signal-like region
 # (>= 7 jets, >= 5 b-tags); ``weight_factor`` = p/q restores the physical distributions.
-BTAG_BIASED = {"b": 0.80, "c": 0.80, "l": 0.30}
-PRESCALE = 0.1
+BTAG_BIASED = {"b": 0.80, "c": 0.60, "l": 0.15}
+PRESCALE = 0.2
 
 
 def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = True) -> dict[str, np.ndarray]:
