@@ -197,8 +197,12 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
 
 
 def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: list[float] | None = None,
-             events: int = 20000, seed: int = 42, progress: bool = True, skip_existing: bool = False) -> list[Written]:
-    """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH)."""
+             events: int = 20000, seed: int = 42, progress: bool = True, skip_existing: bool = False,
+             bias: bool = True) -> list[Written]:
+    """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH).
+
+    ``bias``: importance-sample the backgrounds towards the signal-like region (see generate_sample).
+    """
     analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
     unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
     if unknown:
@@ -223,5 +227,5 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
                 gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
                 written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
             continue
-        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress)
+        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress, bias=bias)
     return [w for w in written if w.analysis in analyses]
