@@ -78,8 +78,7 @@ BR_W_HAD = 0.676
 # outside the signal-like region. Event weights p/q restore the physical distributions.
 BTAG_BIASED = {"b": 0.80, "c": 0.70, "l": 0.50}
 MASS_WINDOW_PROPOSAL = (128.0, 16.0)  # mean, width (GeV) of the true candidate mass proposal
-MASS_BIAS_FRACTION = 0.6
-SIGNAL_LIKE_MASS = (80.0, 150.0)
+MASS_BIAS_FRACTION = 0.5
 PRESCALE = 0.25
 
 
@@ -301,9 +300,9 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     nb = btag.sum(axis=0)
     valid &= nb >= 2  # generator-level preselection: at least two b-tagged jets
     if bias:
-        # prescale outside the signal-like region (both masses in the window, >= 3 b-tags)
-        lo_m, hi_m = SIGNAL_LIKE_MASS
-        inside = (masses[0] > lo_m) & (masses[0] < hi_m) & (masses[1] > lo_m) & (masses[1] < hi_m) & (nb >= 3)
+        # prescale the events with fewer than three b-tags (never signal-like), so that the
+        # events a network selects (>= 3 tags, inside or outside the mass window) carry similar weights
+        inside = nb >= 3
         kept = inside | (rng.random(n) < PRESCALE)
         valid &= kept
         wfac = np.where(inside, wfac, wfac / PRESCALE)
