@@ -2,9 +2,12 @@
 
 Each event has two Higgs candidates, each made of two jets. Signal candidates are
 real Higgs bosons from a 2->2 system whose m_hh follows the calibrated spectrum of
-``hhnb.toy.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar pairs
-W and b jets into candidates. Jets are smeared, b-tagged and sorted into the
-resolved/intermediate/boosted categories by the number of large-R (merged) candidates.
+``hhnb.toy.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar decays
+t -> b W, W -> q q' or l nu and keeps the four leading jets. Every hard system recoils
+against the same initial-state-radiation model; met_Et is the neutrinos' (semileptonic b/c
+decays, leptonic W) plus a soft term (physics.md section 6). Jets are smeared, b-tagged and
+sorted into the resolved/intermediate/boosted categories by the number of large-R (merged)
+candidates. Backgrounds are importance-sampled towards the signal-like region, with weights.
 """
 
 from __future__ import annotations
