@@ -59,16 +59,42 @@ def _slices(sample: str, kl: float) -> list[tuple[tuple[float, float] | None, fl
     return [(None, physics.XSEC_FB[sample][0])]
 
 
-def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar):
-    """Generate batches until every category has ``target`` events (or the cap); return per-category dicts."""
+def _batch(sample, kl, pt_slice, n, rng, bias):
+    if sample in TTHH_SAMPLES:
+        return toy_tthh.generate_batch(sample, n, rng, bias=bias)
+    return toy_hh.generate_batch(sample, n, rng, kl=kl, pt_slice=pt_slice, bias=bias)
+
+
+def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=4000, floor=0.05):
+    """Events to keep per slice and category: proportional to sqrt(yield) of the slice in that category.
+
+    A pilot batch per slice estimates each slice's yield per category; slices that carry the yield
+    get more simulated events (smaller weights, smaller MC error where the analysis cuts), every
+    slice keeps at least ``floor`` of ``events``. A single piece keeps ``events``.
+    """
+    if len(pieces) == 1:
+        return np.full((1, ncat), events, int)
+    y = np.zeros((len(pieces), ncat))
+    for i, (pt_slice, xsec) in enumerate(pieces):
+        out = _batch(sample, kl, pt_slice, pilot, rng, bias)
+        for c in range(ncat):
+            y[i, c] = xsec * out["weight_factor"][out["category"] == c].sum() / pilot
+    share = np.sqrt(y) / np.maximum(np.sqrt(y).sum(axis=0), 1e-300)
+    share = np.where(np.sqrt(y).sum(axis=0) > 0, share, 1.0 / len(pieces))
+    share = np.maximum(share, floor)
+    share /= share.sum(axis=0)
+    return np.maximum(1, np.ceil(events * share)).astype(int)
+
+
+def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar, bias=True, cap=None):
+    """Generate batches until every category has its ``target`` events (or ``cap`` generated); per-category dicts."""
+    target = np.broadcast_to(np.asarray(target, int), (ncat,))
+    cap = cap if cap is not None else max_factor * int(target.max())
     kept: list[list[dict[str, np.ndarray]]] = [[] for _ in range(ncat)]
     counts = np.zeros(ncat, int)
     generated = 0
-    while generated < max_factor * target and (counts < target).any():
-        if sample in TTHH_SAMPLES:
-            out = toy_tthh.generate_batch(sample, batch, rng)
-        else:
-            out = toy_hh.generate_batch(sample, batch, rng, kl=kl, pt_slice=pt_slice)
+    while generated < cap and (counts < target).any():
+        out = _batch(sample, kl, pt_slice, batch, rng, bias)
         out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
         generated += batch
         for c in range(ncat):
@@ -85,7 +111,7 @@ def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor,
             continue
         arrays = {k: np.concatenate([d[k] for d in kept[c]]) for k in kept[c][0]}
         accepted = len(arrays["eventNumber"])
-        keep = min(accepted, target)
+        keep = min(accepted, int(target[c]))
         arrays = {k: v[:keep] for k, v in arrays.items()}
         # weight: sigma L / N_generated, scaled up for the accepted events not kept
         factor = arrays.pop("weight_factor", np.ones(keep))
@@ -123,8 +149,14 @@ def file_name(sample: str, kl: float | None = None) -> str:
 
 
 def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: int = 20000, seed: int = 42,
-                    progress: bool = True, batch: int | None = None, max_factor: int = 60) -> list[Written]:
-    """Generate one sample (``hh`` at ``kl``, a 4b background, or a ttHH sample) and write its files."""
+                    progress: bool = True, batch: int | None = None, max_factor: int = 60,
+                    bias: bool = True) -> list[Written]:
+    """Generate one sample (``hh`` at ``kl``, a 4b background, or a ttHH sample) and write its files.
+
+    ``bias`` (default) generates the backgrounds preferentially in the signal-like phase space
+    (importance sampling; the weights keep every weighted distribution unbiased); ``bias=False``
+    is the plain, unbiased generation (the reference the tests compare with).
+    """
     data_dir = Path(data_dir)
     tthh = sample in TTHH_SAMPLES
     if not tthh and sample not in ("hh", *HH_BACKGROUNDS):
@@ -137,14 +169,15 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
     per_slice = max(1, int(np.ceil(events / len(pieces))))
     batch = batch or max(2000, min(50_000, per_slice))
     rng = _seed(seed, sample, _lambdas.tag(kl))
+    targets = _slice_targets(sample, kl, pieces, len(categories), events, rng, bias)
     merged: list[list[dict[str, np.ndarray]]] = [[] for _ in categories]
     generated_total = 0
     label = f"{sample}" + (f" kl={kl:g}" if sample == "hh" else "")
     bar = tqdm(desc=f"generate {label}", unit=" ev", unit_scale=True, disable=not progress, leave=False)
     offset = 0
-    for pt_slice, xsec in pieces:
-        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), per_slice, rng, batch,
-                                    max_factor, bar)
+    for i, (pt_slice, xsec) in enumerate(pieces):
+        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), targets[i], rng, batch,
+                                    max_factor, bar, bias, cap=max_factor * max(per_slice, int(targets[i].max())))
         for c, arrays in enumerate(res):
             if arrays is not None:
                 arrays["eventNumber"] = arrays["eventNumber"] + offset
@@ -158,7 +191,7 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
             continue
         arrays = {k: np.concatenate([d[k] for d in merged[c]]) for k in merged[c][0]}
         path = data_dir / cat / file_name(sample, kl)
-        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} generated={generated_total}"
+        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} bias={bias} generated={generated_total}"
         _write(path, arrays, info)
         written.append(Written(cat, sample, path, len(arrays["weight"]), generated_total,
                                float(arrays["weight"].sum())))
@@ -166,8 +199,12 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
 
 
 def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: list[float] | None = None,
-             events: int = 20000, seed: int = 42, progress: bool = True, skip_existing: bool = False) -> list[Written]:
-    """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH)."""
+             events: int = 20000, seed: int = 42, progress: bool = True, skip_existing: bool = False,
+             bias: bool = True) -> list[Written]:
+    """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH).
+
+    ``bias``: importance-sample the backgrounds towards the signal-like region (see generate_sample).
+    """
     analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
     unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
     if unknown:
@@ -195,5 +232,5 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
                 gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
                 written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
             continue
-        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress)
+        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress, bias=bias)
     return [w for w in written if w.analysis in analyses]

@@ -2,9 +2,12 @@
 
 Each event has two Higgs candidates, each made of two jets. Signal candidates are
 real Higgs bosons from a 2->2 system whose m_hh follows the calibrated spectrum of
-``hhnb.toy.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar pairs
-W and b jets into candidates. Jets are smeared, b-tagged and sorted into the
-resolved/intermediate/boosted categories by the number of large-R (merged) candidates.
+``hhnb.toy.physics``; QCD is 2->2 scattering in slices of leading-jet pT; ttbar decays
+t -> b W, W -> q q' or l nu and keeps the four leading jets. Every hard system recoils
+against the same initial-state-radiation model; met_Et is the neutrinos' (semileptonic b/c
+decays, leptonic W) plus a soft term (physics.md section 6). Jets are smeared, b-tagged and
+sorted into the resolved/intermediate/boosted categories by the number of large-R (merged)
+candidates. Backgrounds are importance-sampled towards the signal-like region, with weights.
 """
 
 from __future__ import annotations
@@ -62,27 +65,79 @@ def _powerlaw(lo, hi, index, n, rng):
     return (lo**a + u * (hi**a - lo**a)) ** (1.0 / a)
 
 
+# Initial-state radiation: the hard system recoils against it. One model for every process,
+# pT ~ Gamma(2, scale) (peak at the scale, long tail); gluon-initiated processes radiate alike,
+# ttbar (gg and qq) slightly more (physics.md section 6).
+ISR_SCALE_GEV = {"hh": 25.0, "qcd_4b": 23.0, "qcd_2b2j": 23.0, "ttbar": 28.0}
+# Semileptonic b (and c) decays: the fraction of jets holding a neutrino and its momentum
+# fraction x ~ Beta(2, 9) (mean 0.18): the mean b-jet response (1 - 0.33 * 0.18 = 0.94) and the
+# genuine missing transverse momentum of an all-hadronic final state (physics.md section 6).
+NU_FRACTION = {"b": 0.33, "c": 0.20, "l": 0.0}
+SOFT_MET_GEV = 12.0  # soft, unclustered term per transverse component
+M_TOP, W_TOP, M_W, W_W = 172.5, 1.4, 80.4, 2.1
+BR_W_HAD = 0.676
+# Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator uses
+# instead of BTAG_EFF, the window the masses are pulled towards, and the prescale of events
+# outside the signal-like region. Event weights p/q restore the physical distributions.
+BTAG_BIASED = {"b": 0.80, "c": 0.70, "l": 0.50}
+MASS_WINDOW_PROPOSAL = (128.0, 16.0)  # mean, width (GeV) of the true candidate mass proposal
+MASS_BIAS_FRACTION = 0.5
+PRESCALE = 0.25
+
+
+def recoil(process: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Transverse momentum (GeV) and azimuth of the initial-state radiation the hard system recoils against."""
+    return rng.gamma(2.0, ISR_SCALE_GEV[process], n), rng.uniform(-np.pi, np.pi, n)
+
+
+def _boost_system(parts, pt, phi):
+    """Give the system of ``parts`` the transverse momentum ``pt`` along ``phi`` (mass and rapidity kept)."""
+    system = parts[0]
+    for p in parts[1:]:
+        system = system + p
+    target = _from_pt_y(pt, system.rapidity, phi, system.mass)
+    return [p.boostCM_of_p4(system).boost_p4(target) for p in parts]
+
+
 def _system_signal(kl, n, rng):
     mhh, wfac = physics.sample_mhh_biased(kl, n, rng)
-    pt = rng.gamma(2.0, 25.0, n)
-    system = _from_pt_y(pt, rng.normal(0, 1.1, n), rng.uniform(-np.pi, np.pi, n), mhh)
+    pt, phi = recoil("hh", n, rng)
+    system = _from_pt_y(pt, rng.normal(0, 1.1, n), phi, mhh)
     m1 = np.full(n, physics.M_H)
     return system, m1, m1.copy(), rng.uniform(-1, 1, n), wfac
 
 
-def _qcd_masses(n, rng):
-    return np.clip(rng.gamma(4.0, 28.0, n), 15.0, 400.0), np.clip(rng.gamma(4.0, 27.0, n), 15.0, 400.0)
+def _gamma_pdf(x, k, theta):
+    from scipy import stats as _st
+
+    return _st.gamma.pdf(x, k, scale=theta)
+
+
+_QCD_MASS = ((4.0, 28.0), (4.0, 27.0))
+
+
+def _qcd_masses(n, rng, bias=False):
+    """True candidate masses of QCD (gamma distributed); biased towards the Higgs window with weights."""
+    m = [np.clip(rng.gamma(k, t, n), 15.0, 400.0) for k, t in _QCD_MASS]
+    if not bias:
+        return m[0], m[1], np.ones(n)
+    mu, sd = MASS_WINDOW_PROPOSAL
+    pulled = rng.random(n) < MASS_BIAS_FRACTION
+    for i in range(2):
+        m[i] = np.where(pulled, np.clip(rng.normal(mu, sd, n), 15.0, 400.0), m[i])
+    p = _gamma_pdf(m[0], *_QCD_MASS[0]) * _gamma_pdf(m[1], *_QCD_MASS[1])
+    q = np.exp(-0.5 * (((m[0] - mu) / sd) ** 2 + ((m[1] - mu) / sd) ** 2)) / (2 * np.pi * sd**2)
+    w = p / ((1 - MASS_BIAS_FRACTION) * p + MASS_BIAS_FRACTION * q)
+    return m[0], m[1], w
 
 
 def _system_2to2(pt_lo, pt_hi, index, n, rng, m1, m2):
-    """2->2 scattering: leading pT from a power law in the slice, independent rapidities."""
+    """2->2 scattering at zero system pT: leading pT from a power law in the slice, independent rapidities."""
     pt = _powerlaw(max(pt_lo, 30.0), pt_hi, index, n, rng)
     y1, y2 = rng.normal(0, 1.3, n), rng.normal(0, 1.3, n)
     phi = rng.uniform(-np.pi, np.pi, n)
-    kick = rng.normal(0, 15.0, (2, n))
     h1 = _from_pt_y(pt, y1, phi, m1)
-    h2t = _p4(-h1.px + kick[0], -h1.py + kick[1], np.zeros(n), np.zeros(n))
-    h2 = _from_pt_y(h2t.pt, y2, h2t.phi, m2)
+    h2 = _from_pt_y(pt, y2, phi + np.pi, m2)
     return h1, h2
 
 
@@ -102,63 +157,158 @@ def _decay_candidates(h1, h2, rng):
 
 
 def _flavours(process, n, rng):
-    """Jet flavours of the four jets (h1j1, h1j2, h2j1, h2j2) as arrays of 'b'/'c'/'l'."""
+    """Jet flavours of the four jets (h1j1, h1j2, h2j1, h2j2) as arrays of 'b'/'c'/'l' (HH and QCD)."""
     fl = np.full((4, n), "b", dtype="<U1")
     if process == "qcd_2b2j":
         light = rng.random(n) < 0.5  # which candidate holds the light pair
         for j, cand in ((0, 0), (1, 0), (2, 1), (3, 1)):
             mask = light == (cand == 0)
             fl[j, mask] = np.where(rng.random(mask.sum()) < 0.15, "c", "l")
-    elif process == "ttbar":
-        # two b jets and a W -> qq' pair (one c in half the decays), shuffled over the slots
-        base = np.array([["b"], ["b"], ["c"], ["l"]]).repeat(n, axis=1)
-        base[2, rng.random(n) < 0.5] = "l"
-        perm = rng.permuted(np.tile(np.arange(4), (n, 1)), axis=1).T
-        fl = np.take_along_axis(base, perm, axis=0)
     return fl
 
 
+def _breit_wigner(m, width, n, rng):
+    return m + 0.5 * width * np.tan(np.pi * (rng.random(n) - 0.5).clip(-0.49, 0.49))
+
+
+def _stack(vs):
+    return _p4(*(np.stack([getattr(v, k) for v in vs]) for k in ("px", "py", "pz", "E")))
+
+
+def _ttbar(pt_slice, n, rng):
+    """ttbar: two tops (Breit-Wigner), t -> b W, W -> q q' (67.6 %) or l nu; the four leading jets.
+
+    Jets: both b quarks, the quarks of hadronic W decays and the ISR jet. The leading jet is paired
+    with its nearest neighbour in dR, the other two form the second candidate, so three-jet
+    combinations near m_t and two-jet ones near m_W appear as in data. Returns the four true jets,
+    their flavours, the W neutrinos' (px, py) and the visible leptons.
+    """
+    lo, hi = pt_slice or (0.0, 2000.0)
+    tops = _system_2to2(lo, hi, 3.0, n, rng, _breit_wigner(M_TOP, W_TOP, n, rng),
+                        _breit_wigner(M_TOP, W_TOP, n, rng))
+    pt, phi = recoil("ttbar", n, rng)
+    tops = _boost_system(list(tops), pt, phi)
+    isr = _from_pt_y(pt, rng.normal(0, 1.8, n), phi + np.pi, np.zeros(n))
+    pool, flav, present = [], [], []
+    nu_x, nu_y = np.zeros(n), np.zeros(n)
+    n_el, n_mu = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    for top in tops:
+        mw = np.clip(_breit_wigner(M_W, W_W, n, rng), 40.0, 160.0)
+        b, w = two_body(top, np.full(n, 4.8), mw, rng.uniform(-1, 1, n), rng)
+        q1, q2 = two_body(w, np.zeros(n), np.zeros(n), rng.uniform(-1, 1, n), rng)
+        had = rng.random(n) < BR_W_HAD
+        pool += [b, q1, q2]
+        flav += [np.full(n, "b"), np.where(rng.random(n) < 0.5, "c", "l"), np.full(n, "l")]
+        present += [np.ones(n, bool), had, had]
+        # leptonic W: q1 is the charged lepton (e, mu or tau), q2 the neutrino
+        nu_x += np.where(had, 0.0, q2.px)
+        nu_y += np.where(had, 0.0, q2.py)
+        kind = rng.integers(0, 3, n)  # 0 e, 1 mu, 2 tau (not identified)
+        seen = ~had & (q1.pt > 10.0) & (np.abs(q1.eta) < 2.5) & (rng.random(n) < 0.9)
+        n_el += (seen & (kind == 0)).astype(np.int32)
+        n_mu += (seen & (kind == 1)).astype(np.int32)
+    pool.append(isr)
+    flav.append(np.full(n, "l"))
+    present.append(np.ones(n, bool))
+    vec = _stack(pool)
+    flav = np.stack(flav).astype("<U1")
+    present = np.stack(present)
+    order = np.argsort(-np.where(present, vec.pt, -1.0), axis=0)[:4]
+    four = [_p4(*(np.take_along_axis(getattr(vec, k), order[i:i + 1], axis=0)[0] for k in ("px", "py", "pz", "E")))
+            for i in range(4)]
+    fl4 = np.take_along_axis(flav, order, axis=0)
+    ok4 = np.take_along_axis(present, order, axis=0).all(axis=0)
+    # pairing: the leading jet with its nearest neighbour
+    dr = np.stack([four[0].deltaR(four[k]) for k in (1, 2, 3)])
+    partner = 1 + np.argmin(dr, axis=0)
+    rest = np.array([[2, 3], [1, 3], [1, 2]])[partner - 1].T
+    idx = np.stack([np.zeros(n, int), partner, rest[0], rest[1]])
+    all4 = _stack(four)
+    jets = [_p4(*(np.take_along_axis(getattr(all4, k), idx[i:i + 1], axis=0)[0] for k in ("px", "py", "pz", "E")))
+            for i in range(4)]
+    fl4 = np.take_along_axis(fl4, idx, axis=0)
+    return jets, fl4, ok4, nu_x, nu_y, n_el, n_mu
+
+
+def _semileptonic(jets, flav, rng):
+    """Neutrinos in semileptonic b/c decays: the visible jets and the neutrinos' (px, py)."""
+    n = len(jets[0])
+    vis, nx, ny = [], np.zeros(n), np.zeros(n)
+    for j, f in zip(jets, flav):
+        frac = np.select([f == "b", f == "c"], [NU_FRACTION["b"], NU_FRACTION["c"]], 0.0)
+        x = np.where(rng.random(n) < frac, rng.beta(2.0, 9.0, n), 0.0)
+        vis.append(_p4(j.px * (1 - x), j.py * (1 - x), j.pz * (1 - x), j.E * (1 - x)))
+        nx += x * j.px
+        ny += x * j.py
+    return vis, nx, ny
+
+
+def _tag(flav, rng, bias):
+    """b-tags of the four jets, drawn with the biased probabilities if ``bias``; returns tags and weights."""
+    eff = np.vectorize(BTAG_EFF.get)(flav)
+    q = np.vectorize(BTAG_BIASED.get)(flav) if bias else eff
+    tag = rng.random(flav.shape) < q
+    w = np.where(tag, eff / q, (1 - eff) / (1 - q)).prod(axis=0)
+    return tag.astype(np.int32), w
+
+
 def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1.0,
-                   pt_slice: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
-    """Generate ``n`` events of one process; returns all branches plus ``category`` (-1 = none)."""
+                   pt_slice: tuple[float, float] | None = None, bias: bool = True) -> dict[str, np.ndarray]:
+    """Generate ``n`` events of one process; returns all branches plus ``category`` (-1 = none).
+
+    With ``bias`` (backgrounds only) the events are generated preferentially in the signal-like
+    phase space (Higgs-window masses, b-tags, see BTAG_BIASED, MASS_WINDOW_PROPOSAL, PRESCALE);
+    ``weight_factor`` (p/q, mean 1 over generated events) makes every weighted distribution unbiased.
+    """
     wfac = np.ones(n)
-    if process == "hh":
-        system, m1, m2, costh, wfac = _system_signal(kl, n, rng)
-        h1, h2 = two_body(system, m1, m2, costh, rng)
-    elif process in ("qcd_4b", "qcd_2b2j"):
-        m1, m2 = _qcd_masses(n, rng)
-        lo, hi = pt_slice or (20.0, 2000.0)
-        h1, h2 = _system_2to2(lo, hi, 4.0, n, rng, m1, m2)
+    bias = bias and process != "hh"
+    nu_x, nu_y = np.zeros(n), np.zeros(n)
+    n_el, n_mu = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    ok4 = np.ones(n, bool)
+    if process in ("hh", "qcd_4b", "qcd_2b2j"):
+        if process == "hh":
+            system, m1, m2, costh, wfac = _system_signal(kl, n, rng)
+            h1, h2 = two_body(system, m1, m2, costh, rng)
+        else:
+            m1, m2, wfac = _qcd_masses(n, rng, bias)
+            lo, hi = pt_slice or (20.0, 2000.0)
+            h1, h2 = _system_2to2(lo, hi, 4.0, n, rng, m1, m2)
+            h1, h2 = _boost_system([h1, h2], *recoil(process, n, rng))
+        flav = _flavours(process, n, rng)
+        true_jets = _decay_candidates(h1, h2, rng)
+        # wrong pairing of the four jets into candidates (a fixed 10 %, as a chi2 or min-dR pairing would)
+        wrong = rng.random(n) < 0.1
+        true_jets[1], true_jets[2] = _swap(true_jets[1], true_jets[2], wrong)
+        flav[[1, 2]] = np.where(wrong, flav[[2, 1]], flav[[1, 2]])
     elif process == "ttbar":
-        w = rng.random(n) < 0.45
-        m1 = np.where(w, rng.normal(80.4, 3.0, n), np.clip(rng.gamma(5.0, 26.0, n), 20, 400))
-        m2 = np.clip(rng.gamma(5.0, 24.0, n), 20, 400)
-        lo, hi = pt_slice or (0.0, 2000.0)
-        h1, h2 = _system_2to2(lo, hi, 3.0, n, rng, m1, m2)
+        true_jets, flav, ok4, nu_x, nu_y, n_el, n_mu = _ttbar(pt_slice, n, rng)
     else:
         raise ValueError(f"unknown HH->bbbb toy process {process!r}: expected hh, qcd_4b, qcd_2b2j or ttbar")
 
-    flav = _flavours(process, n, rng)
-    true_jets = _decay_candidates(h1, h2, rng)
-    jets = [smear_jet(j, flav[i] == "b", rng) for i, j in enumerate(true_jets)]
-    # wrong pairing of the four jets into candidates (a fixed fraction, as a chi2 pairing would)
-    wrong = rng.random(n) < 0.2
-    jets[1], jets[2] = _swap(jets[1], jets[2], wrong)
-    true_jets[1], true_jets[2] = _swap(true_jets[1], true_jets[2], wrong)
-    flav[[1, 2]] = np.where(wrong, flav[[2, 1]], flav[[1, 2]])
+    visible, bx, by = _semileptonic(true_jets, flav, rng)
+    nu_x, nu_y = nu_x + bx, nu_y + by
+    jets = [smear_jet(j, np.zeros(n, bool), rng) for j in visible]
     cands = [jets[0] + jets[1], jets[2] + jets[3]]
     drs = [jets[0].deltaR(jets[1]), jets[2].deltaR(jets[3])]
     merged = [(d < LARGE_R_DR) & (c.pt > LARGE_R_PT) & (np.abs(c.eta) < LARGE_R_ETA) for c, d in zip(cands, drs)]
     ok = [(j.pt >= SMALL_R_PT) & (np.abs(j.eta) < SMALL_R_ETA) for j in jets]
     resolved_ok = [ok[0] & ok[1], ok[2] & ok[3]]
     n_large = merged[0].astype(int) + merged[1].astype(int)
-    valid = (merged[0] | resolved_ok[0]) & (merged[1] | resolved_ok[1])
+    valid = (merged[0] | resolved_ok[0]) & (merged[1] | resolved_ok[1]) & ok4
     # large-R jet mass: extra resolution from the merged-jet reconstruction
     masses = [np.where(m, c.mass * rng.normal(1.0, 0.06, n), c.mass) for c, m in zip(cands, merged)]
 
-    btag = (rng.random((4, n)) < np.vectorize(BTAG_EFF.get)(flav)).astype(np.int32)
+    btag, wtag = _tag(flav, rng, bias)
+    wfac = wfac * wtag
     nb = btag.sum(axis=0)
     valid &= nb >= 2  # generator-level filter: at least two b-tagged jets
+    if bias:
+        # prescale the events with fewer than three b-tags (never signal-like), so that the
+        # events a network selects (>= 3 tags, inside or outside the mass window) carry similar weights
+        inside = nb >= 3
+        kept = inside | (rng.random(n) < PRESCALE)
+        valid &= kept
+        wfac = np.where(inside, wfac, wfac / PRESCALE)
 
     # order candidates by pT
     swap = cands[1].pt > cands[0].pt
@@ -179,22 +329,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
             out[f"h1_j{idx}_{name}"], out[f"h2_j{idx}_{name}"] = pick(getattr(jets[ja], key), getattr(jets[jb], key))
         out[f"h1_j{idx}_BTag"], out[f"h2_j{idx}_BTag"] = pick(btag[ja], btag[jb])
 
-    # leptons and missing transverse momentum
-    metx = sum(t.px - j.px for t, j in zip(true_jets, jets)) + rng.normal(0, 12.0, n)
-    mety = sum(t.py - j.py for t, j in zip(true_jets, jets)) + rng.normal(0, 12.0, n)
-    n_el = np.zeros(n, np.int32)
-    n_mu = np.zeros(n, np.int32)
-    if process == "ttbar":
-        leptonic = rng.random(n) < 0.55
-        nu_pt = rng.gamma(2.0, 30.0, n) * leptonic
-        nu_phi = rng.uniform(-np.pi, np.pi, n)
-        metx += nu_pt * np.cos(nu_phi)
-        mety += nu_pt * np.sin(nu_phi)
-        seen = leptonic & (rng.random(n) < 0.55)
-        is_el = rng.random(n) < 0.5
-        n_el[seen & is_el] = 1
-        n_mu[seen & ~is_el] = 1
-    met = vector.array({"px": metx, "py": mety})
+    # missing transverse momentum: neutrinos (semileptonic b/c decays, leptonic W) plus a soft term
+    met = vector.array({"px": nu_x + rng.normal(0, SOFT_MET_GEV, n), "py": nu_y + rng.normal(0, SOFT_MET_GEV, n)})
 
     out.update({
         "m_hh": hh.mass, "pT_hh": hh.pt, "dEta_hh": np.abs(out["h1_Eta"] - out["h2_Eta"]),

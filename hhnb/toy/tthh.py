@@ -27,8 +27,20 @@ def _pair(parent, m, rng):
     return two_body(parent, mm, mm, rng.uniform(-1, 1, len(parent)), rng)
 
 
-def generate_batch(process: str, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Generate ``n`` events of ttHH, ttbb, ttH or ttZ; returns branches plus ``category`` (0 = kept)."""
+# Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator draws with
+# (instead of the efficiencies) and the prescale of events outside the signal-like region
+# (>= 7 jets, >= 5 b-tags); ``weight_factor`` = p/q restores the physical distributions.
+BTAG_BIASED = {"b": 0.80, "c": 0.60, "l": 0.15}
+PRESCALE = 0.2
+
+
+def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = True) -> dict[str, np.ndarray]:
+    """Generate ``n`` events of ttHH, ttbb, ttH or ttZ; returns branches plus ``category`` (0 = kept).
+
+    With ``bias`` (backgrounds only) mistags and events in the signal-like region are favoured;
+    ``weight_factor`` (mean 1 over generated events) keeps every weighted distribution unbiased.
+    """
+    bias = bias and process != "tthh"
     partons: list[tuple[object, np.ndarray]] = []  # (four-vector, flavour code per event)
 
     def add(vec, flav):
@@ -77,7 +89,11 @@ def generate_batch(process: str, n: int, rng: np.random.Generator) -> dict[str, 
     mass = np.stack([j.mass for j in sm])
     present = (flav != "x") & (pt > JET_PT) & (np.abs(eta) < JET_ETA)
     eff = np.select([flav == "b", flav == "c", flav == "l"], [BTAG_EFF["b"], BTAG_EFF["c"] * 0.8, 0.01], 0.0)
-    tagged = present & (rng.random((k, n)) < eff)
+    q = np.select([flav == "b", flav == "c", flav == "l"], [BTAG_BIASED[f] for f in "bcl"], 0.0) if bias else eff
+    q = np.where(present, q, eff)
+    tagged = present & (rng.random((k, n)) < q)
+    wfac = np.where(present, np.where(tagged, eff / np.where(q > 0, q, 1.0), (1 - eff) / np.where(q < 1, 1 - q, 1.0)),
+                    1.0).prod(axis=0)
     pt = np.where(present, pt, 0.0)
     order = np.argsort(-pt, axis=0)
     pt, eta, phi, mass, tagged = (np.take_along_axis(a, order, axis=0) for a in (pt, eta, phi, mass, tagged))
@@ -120,5 +136,10 @@ def generate_batch(process: str, n: int, rng: np.random.Generator) -> dict[str, 
         out[f"j{i + 1}_BTag"] = tagged[i].astype(np.int32)
     # generator-level filter, looser than the analysis selection
     keep = (numjet >= 6) & (nbtag >= 4) & lep_ok
+    if bias:
+        inside = (numjet >= 7) & (nbtag >= 5)
+        keep &= inside | (rng.random(n) < PRESCALE)
+        wfac = np.where(inside, wfac, wfac / PRESCALE)
+    out["weight_factor"] = wfac
     out["category"] = np.where(keep, 0, -1).astype(np.int32)
     return out

@@ -1,0 +1,160 @@
+"""Issue 12 items 1-2: measure the toy's goals at the demo's default size (not a test; minutes).
+
+    .venv/bin/python benchmarks/toy_goals.py [--events N] [--analyses resolved,boosted,...] [--workdir DIR]
+
+Generates the toy at ``defaults.EVENTS`` per sample (lambda 1), trains each analysis with the demo's
+settings, and prints per analysis: test AUC (weighted); the best cut chosen on half A of the test
+events (Asimov Z with the background's MC error sqrt(sum w^2) as sigma_b, >= 10 simulated background
+events, 200 score quantiles) and quoted on half B: s, b, simulated background events and
+sqrt(sum w^2)/sum w; and the SHAP ranking (shap.GradientExplainer on the signal output) with
+events drawn proportionally to |weight| within each class, classes balanced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hhnb.config import analyses as config
+from hhnb.config import defaults
+from hhnb.studies import importance, metrics, stats
+from hhnb.toy.generate import generate
+
+PUBLISHED = {"resolved": ["h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag", "m_hh", "h1_j1_j2_dR"],
+             "boosted": ["h1_Pt", "m_hh", "h1_j1_j2_dR", "h1_M"]}
+
+
+def physical_draw(label: np.ndarray, weight: np.ndarray, n_per_class: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices drawn with probability proportional to |weight| within each class, n_per_class each."""
+    out = []
+    for k in np.unique(label[label >= 0]):
+        idx = np.flatnonzero(label == k)
+        p = np.abs(weight[idx]) / np.abs(weight[idx]).sum()
+        out.append(rng.choice(idx, n_per_class, replace=True, p=p))
+    return np.concatenate(out)
+
+
+def half_split_cut(scores, n_grid: int = 200, min_mc: int = 10) -> dict:
+    """Cut chosen on half A of the test events (Z with sigma_b = MC error), quoted on half B."""
+    te = scores["is_test"].to_numpy(bool)
+    sample = scores["sample"].astype(str).to_numpy()
+    half_a = te & ((scores["event"].to_numpy() // 5) % 2 == 0)
+    half_b = te & ~half_a
+    w = scores["weight"].to_numpy(float)
+    sig = (scores["label"].to_numpy() == 0)
+    disc = scores["discriminant"].to_numpy(float)
+
+    def counts(mask, cuts):
+        wm = metrics.luminosity_weights(w, sample, mask)
+        d, s_ = disc[mask], sig[mask]
+        res = []
+        for c in cuts:
+            p = d > c
+            ws, wb = wm[p & s_], wm[p & ~s_]
+            res.append((ws.sum(), wb.sum(), np.sqrt((wb**2).sum()), int(len(wb))))
+        return np.array(res)
+
+    cuts = np.unique(np.quantile(disc[te & sig], np.linspace(0.0, 0.995, n_grid)))
+    a = counts(half_a, cuts)
+    za = np.where((a[:, 3] >= min_mc) & (a[:, 1] > 0), stats.asimov_z(a[:, 0], a[:, 1], a[:, 2]), 0.0)
+    i = int(np.argmax(za))
+    s, b, sb, nmc = counts(half_b, [cuts[i]])[0]
+    return {"cut": float(cuts[i]), "z_A": float(za[i]), "s": float(s), "b": float(b), "n_bkg_mc": int(nmc),
+            "rel_mc_err": float(sb / b) if b > 0 else float("inf"),
+            "z_B": float(stats.asimov_z(s, b, sb)), "z_B_no_mcerr": float(stats.asimov_z(s, b))}
+
+
+def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:
+    """Relative MC error sqrt(sum w^2)/sum w of the test background at cuts keeping a signal fraction.
+
+    A readout of the background's MC density where the analysis cuts that does not depend on a
+    (noisy) optimiser: the cut keeps ``eff`` of the weighted test signal.
+    """
+    te = scores["is_test"].to_numpy(bool)
+    sample = scores["sample"].astype(str).to_numpy()
+    w = metrics.luminosity_weights(scores["weight"].to_numpy(float), sample, te)
+    sig = scores["label"].to_numpy()[te] == 0
+    d = scores["discriminant"].to_numpy(float)[te]
+    order = np.argsort(-d[sig])
+    cum = np.cumsum(w[sig][order]) / w[sig].sum()
+    out = {}
+    for eff in efficiencies:
+        cut = d[sig][order][min(np.searchsorted(cum, eff), len(order) - 1)]
+        wb = w[~sig][d[~sig] >= cut]
+        out[f"eff{eff:g}"] = (int(len(wb)), float(np.sqrt((wb**2).sum()) / wb.sum()) if wb.sum() > 0 else float("inf"))
+    return out
+
+
+def shap_top(run, n_per_class: int = 300, seed: int = 1) -> list[tuple[str, float]]:
+    """Mean |SHAP| of the signal output on the physical, class-balanced population."""
+    sc = run.scores
+    feats = run.card["features"]
+    rng = np.random.default_rng(seed)
+    lab = sc["label"].to_numpy()
+    w = sc["weight"].to_numpy(float)
+    te = sc["is_test"].to_numpy(bool)
+    ex = physical_draw(np.where(te, lab, -1), np.where(te, w, 0.0), n_per_class, rng)
+    trn = ~te
+    ref = physical_draw(np.where(trn, lab, -1), np.where(trn, w, 0.0), 100, rng)
+    x = sc[feats].to_numpy(np.float32)
+    vals = importance.explain(run.result.model, x[ex], x[ref], "gradient", output=0, seed=seed)
+    rank = importance.ranking(vals, feats)
+    return list(zip(rank["feature"], rank["mean_abs_shap"].round(5)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--events", type=int, default=defaults.EVENTS)
+    ap.add_argument("--analyses", default="resolved,intermediate,boosted,tthh")
+    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--reuse", action="store_true", help="keep ntuples already in --workdir")
+    ap.add_argument("--json", default=None, help="write the results here")
+    args = ap.parse_args()
+    analyses = [a for a in args.analyses.split(",") if a]
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="toy_goals_"))
+    t0 = time.perf_counter()
+    written = generate(work / "data", analyses=analyses, lambdas=[1.0], events=args.events, seed=defaults.SEED,
+                       progress=False, skip_existing=args.reuse)
+    t_gen = time.perf_counter() - t0
+    print(f"generation: {t_gen:.1f} s for {len(written)} files (events={args.events})", flush=True)
+    for w in written:
+        print(f"  {w.analysis:13s} {w.sample:9s} events {w.events:6d} generated {w.generated:9d} "
+              f"yield {w.yield_:.4g}", flush=True)
+
+    from hhnb.nn.model import HyperParameters
+    from hhnb.nn.training import train
+
+    results = {"generation_s": t_gen, "events": args.events}
+    for name in analyses:
+        ana = config.analysis(name)
+        hyper = HyperParameters(learning_rate=ana.learning_rate, epochs=defaults.EPOCHS,
+                                batch_size=defaults.BATCH_SIZE)
+        t1 = time.perf_counter()
+        run = train(name, 1.0, data_dir=work / "data", models_dir=work / "models", hyper=hyper,
+                    seed=defaults.TRAIN_SEED)
+        cut = half_split_cut(run.scores)
+        top = shap_top(run)
+        fixed = mc_error_at_efficiency(run.scores)
+        res = {"auc": run.card["metrics"]["test_auc"], **cut, "shap": top[:8], "mc_err_at_signal_eff": fixed,
+               "train_s": time.perf_counter() - t1}
+        results[name] = res
+        print(f"\n== {name}: test AUC {res['auc']:.4f}  (train {res['train_s']:.0f} s)")
+        print(f"   best cut (half A) {cut['cut']:.3f}: Z_A {cut['z_A']:.2f}; half B: s {cut['s']:.1f}, "
+              f"b {cut['b']:.1f}, simulated bkg {cut['n_bkg_mc']}, MC err {100 * cut['rel_mc_err']:.1f} %, "
+              f"Z_B {cut['z_B']:.2f} (without MC err {cut['z_B_no_mcerr']:.2f})")
+        print("   MC err at fixed signal efficiency (all test events): " + ", ".join(
+            f"{k}: {n} sim. bkg, {100 * e:.1f} %" for k, (n, e) in fixed.items()))
+        print("   SHAP top 8: " + ", ".join(f"{f} {v:.4f}" for f, v in top[:8]))
+        if name in PUBLISHED:
+            print("   published:  " + ", ".join(PUBLISHED[name]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
