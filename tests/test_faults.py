@@ -116,6 +116,7 @@ def _wait_for(predicate, timeout: float, what: str):
 @pytest.mark.slow
 def test_worker_killed_during_sweep_point(fake_nbdir, tmp_path, monkeypatch):
     import dask
+    import distributed  # noqa: F401 - loads the distributed.* config defaults
 
     project = tmp_path / "proj"
     monkeypatch.setenv("HHNB_HOME", str(project))
@@ -188,7 +189,8 @@ def scoring(tmp_path_factory):
         cols = {f: rng.normal(100, 30, n).astype(np.float32) for f in ana.features}
         cols["eventNumber"] = np.arange(n, dtype=np.int64)
         with uproot.recreate(root / "in" / f"f{i}.root") as f:
-            f[TREE] = cols
+            f.mktree(TREE, {k: v.dtype for k, v in cols.items()})
+            f[TREE].extend(cols)
     return root
 
 
