@@ -207,9 +207,12 @@ def client_for(options: ClusterOptions, scheduler: str | None = None, home: str 
 
 def scheduler_gone(client, exc: BaseException) -> bool:
     """Whether a task's error means the scheduler (not the task) is gone."""
+    from asyncio import CancelledError  # noqa: PLC0415
+
     from distributed.comm import CommClosedError  # noqa: PLC0415
 
-    if isinstance(exc, (CommClosedError, OSError, TimeoutError)):
+    # nothing here cancels a task: a cancelled one was dropped by a scheduler that went away
+    if isinstance(exc, (CommClosedError, OSError, TimeoutError, CancelledError)):
         return True
     return client.status not in ("running", "connecting", "newly-created")
 

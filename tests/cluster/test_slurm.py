@@ -22,7 +22,7 @@ import uproot
 from hhnb.io import artifacts, record
 
 HHNB = [sys.executable, "-m", "hhnb.cli"]
-JOB = ["--queue", "debug", "--cores", "1", "--memory", "1GB", "--walltime", "00:20:00"]
+JOB = ["--queue", "debug", "--cores", "1", "--memory", "3GB", "--walltime", "00:20:00"]  # TF in the worker: ~1 GB
 
 
 def _hhnb(args: list[str], home: Path, timeout: int = 900) -> subprocess.CompletedProcess:
