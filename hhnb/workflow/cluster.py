@@ -74,8 +74,12 @@ def parse_env(items: Sequence[str]) -> dict[str, str]:
 
 def quiet_logs() -> None:
     """Keep Dask's, papermill's and Jupyter's informational chatter out of the commands' output."""
-    for name in ("distributed", "papermill", "traitlets", "tornado", "dask_jobqueue"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    import distributed  # noqa: F401, PLC0415 - its import configures its loggers: quiet them afterwards
+
+    prefixes = ("distributed", "papermill", "traitlets", "tornado", "dask_jobqueue")
+    for name in [*prefixes, *logging.root.manager.loggerDict]:
+        if name.split(".")[0] in prefixes:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def local_client(n_workers: int | None = None):
@@ -208,11 +212,12 @@ def client_for(options: ClusterOptions, scheduler: str | None = None, home: str 
 def scheduler_gone(client, exc: BaseException) -> bool:
     """Whether a task's error means the scheduler (not the task) is gone."""
     from asyncio import CancelledError  # noqa: PLC0415
+    from concurrent.futures import CancelledError as FutureCancelled  # distributed's FutureCancelledError  # noqa: PLC0415
 
     from distributed.comm import CommClosedError  # noqa: PLC0415
 
     # nothing here cancels a task: a cancelled one was dropped by a scheduler that went away
-    if isinstance(exc, (CommClosedError, OSError, TimeoutError, CancelledError)):
+    if isinstance(exc, (CommClosedError, OSError, TimeoutError, CancelledError, FutureCancelled)):
         return True
     return client.status not in ("running", "connecting", "newly-created")
 
