@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-fast lint lab test-lab bench clean-outputs notebooks
+.PHONY: demo test test-fast lint lab test-lab test-cluster bench clean-outputs notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 	$(BIN)/ruff check hhnb tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist load tests hhnb
 	$(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
+
+# A real one-node Slurm (installed with apt-get when missing: needs root), the sweep and apply on it, torn down.
+test-cluster: $(STAMP)
+	tests/cluster/run.sh
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests hhnb

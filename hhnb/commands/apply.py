@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 
 from hhnb import layout as paths
+from hhnb.commands import clusteropts
 from hhnb.io import ntuples
 from hhnb.io.tables import text_table
 from hhnb.nn import apply as _apply
@@ -28,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="rewrite outputs that already exist")
     p.add_argument("--in-place", action="store_true", help="add the branches to the input files themselves")
     p.add_argument("--no-progress", action="store_true")
+    clusteropts.add_arguments(p)  # --scheduler / --cluster: one Dask task per file (--jobs workers or jobs)
 
 
 def _check_inputs(files, tree: str) -> None:
@@ -43,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
         nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend)
     _apply.check_networks(nets)
     _check_inputs(_apply.expand(args.files), nets[0].tree)
-    results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
-                           in_place=args.in_place, step=args.step, progress=not args.no_progress)
+    if args.cluster or args.scheduler:
+        results = _on_dask(args, nets)
+    else:
+        results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
+                               in_place=args.in_place, step=args.step, progress=not args.no_progress)
     table = pd.DataFrame([{"input": str(r.input), "output": str(r.output), "status": r.status, "events": r.events,
                            "seconds": round(r.seconds, 2),
                            "events/s": round(r.events / r.seconds) if r.seconds > 0 and r.events else 0}
@@ -55,3 +60,19 @@ def run(args: argparse.Namespace) -> int:
     for r in failed:
         print(f"hhnb apply: failed: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _on_dask(args: argparse.Namespace, nets) -> list:
+    """``--cluster``/``--scheduler``: one Dask task per file on ``--jobs`` workers (local) or batch jobs."""
+    import os
+
+    from hhnb.workflow import cluster, distributed_apply
+
+    if args.in_place:
+        raise ValueError("--in-place is not available with --cluster/--scheduler: drop one of them")
+    opts = clusteropts.options(args, workers=args.jobs if args.jobs > 1 else None)
+    _apply.check_networks(nets)
+    _apply.expand(args.files)  # a pattern matching nothing fails before any job is submitted
+    with cluster.client_for(opts, args.scheduler, os.environ.get("HHNB_HOME") or str(paths.project_dir())) as client:
+        return distributed_apply.apply(args.files, nets, client, outdir=args.outdir, force=args.force,
+                                       step=args.step, progress=not args.no_progress)

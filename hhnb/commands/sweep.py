@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+
+from hhnb.commands import clusteropts
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +22,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="re-run points whose outputs are complete")
     p.add_argument("--workers", type=int, default=None, help="local workers (default one per core)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--cluster", choices=("local", "htcondor", "slurm"), default="local", help="where to run")
+    p.add_argument("--cluster", default="local", metavar="{local,slurm,htcondor}", help="where to run")
     p.add_argument("--jobs", type=int, default=2, help="batch jobs to submit with --cluster (default 2)")
     p.add_argument("--cores", type=int, default=1, help="cores per batch job (default 1)")
     p.add_argument("--memory", default="4GB", help="memory per batch job (default 4GB)")
     p.add_argument("--walltime", default="02:00:00", help="SLURM wall time per job")
     p.add_argument("--queue", default=None, help="SLURM partition")
+    clusteropts.add_extra_arguments(p)  # --directive, --env, --log-dir
+    p.add_argument("--notebook-dir", default=None, help="folder of the chain's notebooks (default: notebooks/)")
     p.add_argument("--dry-run", action="store_true", help="print the batch job script (or the points) and exit")
     p.add_argument("--config", default=None, help="analysis YAML (passed to the notebooks too)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell")
@@ -54,13 +59,15 @@ def run(args: argparse.Namespace) -> int:
     from hhnb.config import lambdas
     from hhnb.errors import UserArgumentError
     from hhnb.io.tables import text_table
-    from hhnb.workflow import sweep
+    from hhnb.workflow import cluster, sweep
+    from hhnb.workflow.lock import project_lock
 
+    opts = clusteropts.options(args, workers=args.workers)  # an unknown --cluster fails here, in one line
     points = sweep.grid(args.analyses, args.lambdas, args.config)
     params = sweep.parse_params(args.param)
     if args.config:
         params.setdefault("config", str(Path(args.config).resolve()))
-    nbdir = paths.notebooks_dir()
+    nbdir = Path(args.notebook_dir).resolve() if args.notebook_dir else paths.notebooks_dir()
     wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     notebooks, missing = sweep.present_notebooks(wanted, nbdir)
     for name in missing:
@@ -68,28 +75,19 @@ def run(args: argparse.Namespace) -> int:
     if not notebooks:
         raise UserArgumentError(f"none of the notebooks {wanted} exists in {nbdir}")
     project = paths.project_dir()
-    if args.cluster != "local":
-        cluster = sweep.batch_cluster(args.cluster, args.cores, args.memory, args.walltime, args.queue,
-                                      str(project))
-        if args.dry_run:
-            print(cluster.job_script())
-            cluster.close()
-            return 0
-    elif args.dry_run:
+    home = os.environ.get("HHNB_HOME")
+    if args.cluster != "local" and args.dry_run:
+        batch = cluster.batch_cluster(args.cluster, args.cores, args.memory, args.walltime, args.queue,
+                                      home or str(project), opts.directives, opts.env, opts.python, args.log_dir)
+        print(batch.job_script())
+        batch.close()
+        return 0
+    if args.dry_run:
         for pt in points:
             print(f"{pt.analysis} lambda {pt.tag}: {' -> '.join(notebooks)}")
         return 0
     sweep.preflight(points, args.config, params.get("data_dir"))
     print(f"sweep: {len(points)} points x {' -> '.join(notebooks)}; outputs under {project}", flush=True)
-    if args.scheduler:
-        client = sweep.connect(args.scheduler)
-    elif args.cluster != "local":
-        cluster.scale(jobs=args.jobs)
-        from dask.distributed import Client
-
-        client = Client(cluster)
-    else:
-        client = sweep.local_client(args.workers)
 
     def report(res) -> None:
         where = f"{res.point.analysis} lambda {lambdas.tag(res.point.kl)}"
@@ -98,14 +96,9 @@ def run(args: argparse.Namespace) -> int:
         elif res.status == "done":
             print(f"done {where} in {res.seconds:.1f} s", flush=True)
 
-    try:
+    with project_lock(project), cluster.client_for(opts, args.scheduler, home or str(project)) as client:
         results = sweep.sweep(points, notebooks, client, params, force=args.force, nbdir=nbdir, project=project,
                               on_result=report, progress=not args.no_progress, timeout=args.timeout)
-    finally:
-        cluster_obj = getattr(client, "cluster", None)
-        client.close()
-        if cluster_obj is not None and not args.scheduler:
-            cluster_obj.close()
     print()
     print(text_table(sweep.results_table(results)))
     skipped = sum(r.status == "skipped" for r in results)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import logging
 import os
 import time
+from asyncio import CancelledError
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,14 @@ from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
 from hhnb.errors import UserArgumentError
 from hhnb.io import record
+from hhnb.workflow.cluster import (  # noqa: F401 - batch_cluster, connect, local_client moved to cluster.py
+    SchedulerLost,
+    batch_cluster,
+    connect,
+    local_client,
+    lost_message,
+    scheduler_gone,
+)
 
 CHAIN: tuple[str, ...] = ("train", "evaluate", "correlations", "shap")
 TRAINS = "train"  # the notebook that writes the network files
@@ -199,58 +207,6 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
     return PointResult(point, "done", time.perf_counter() - t0, None, None, timings)
 
 
-def _quiet_logs() -> None:
-    """Keep Dask's, papermill's and Jupyter's informational chatter out of the sweep's output."""
-    for name in ("distributed", "papermill", "traitlets", "tornado"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def local_client(n_workers: int | None = None):
-    """A ``LocalCluster`` client: one single-threaded worker process per core (or ``n_workers``)."""
-    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
-
-    _quiet_logs()
-    n = n_workers or os.cpu_count() or 1
-    # each worker's notebooks get their share of the cores: TensorFlow and BLAS would otherwise
-    # start one thread per core in every kernel and the workers would fight over them
-    threads = str(max(1, (os.cpu_count() or 1) // n))
-    env = {k: threads for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR, env=env)
-    return Client(cluster)
-
-
-def connect(address: str, timeout: str = "10s"):
-    """A client of an existing scheduler; a clear error (not a hang) when nothing answers."""
-    from dask.distributed import Client  # noqa: PLC0415
-
-    _quiet_logs()
-    try:
-        return Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
-        raise UserArgumentError(
-            f"no Dask scheduler answers at {address!r} within {timeout} ({type(exc).__name__}): start one "
-            "(dask scheduler; dask worker ADDRESS) or leave out --scheduler to use a local cluster"
-        ) from None
-
-
-def batch_cluster(kind: str, cores: int = 1, memory: str = "4GB", walltime: str = "02:00:00",
-                  queue: str | None = None, home: str | None = None):
-    """An HTCondor or SLURM cluster (dask-jobqueue) whose workers run one point at a time."""
-    import dask_jobqueue  # noqa: PLC0415
-
-    prologue = [f"export HHNB_HOME={home}"] if home else []
-    prologue += ["export TF_CPP_MIN_LOG_LEVEL=3"]
-    common = {"cores": cores, "memory": memory, "processes": 1, "job_script_prologue": prologue,
-              "silence_logs": logging.ERROR, "scheduler_options": {"dashboard_address": ":0"}}
-    if kind == "htcondor":
-        return dask_jobqueue.HTCondorCluster(disk=memory, **common)
-    if kind == "slurm":
-        return dask_jobqueue.SLURMCluster(walltime=walltime, queue=queue, **common)
-    raise UserArgumentError(f"unknown --cluster {kind!r}: expected htcondor or slurm")
-
-
 def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str, Any] | None = None,
           force: bool = False, nbdir: str | Path | None = None, project: str | Path | None = None,
           on_result: Callable[[PointResult], None] | None = None, progress: bool = True,
@@ -272,7 +228,9 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
         point = futures[fut]
         try:
             res = fut.result()
-        except Exception as exc:  # noqa: BLE001 - a worker died: the point fails, the others go on
+        except (Exception, CancelledError) as exc:  # noqa: BLE001 - a worker died: the point fails, the others go on
+            if scheduler_gone(client, exc):
+                raise SchedulerLost(lost_message(client, exc, len(results), len(points), "points")) from None
             res = PointResult(point, "failed", error=f"task error: {type(exc).__name__}: {exc}")
         results[point] = res
         if bar is not None:
