@@ -256,7 +256,12 @@ class Likelihood:
 
     def scan(self, kl: np.ndarray, kl_ref: float = 1.0) -> Scan:
         """-2 delta ln L at each ``kl``: fits warm-started from the neighbouring point; minimum from the scan and kl_ref."""
-        kl = np.asarray(kl, float)
+        from threadpoolctl import threadpool_limits  # one BLAS thread: small arrays, 2x faster on a loaded machine
+
+        with threadpool_limits(1):
+            return self._scan(np.asarray(kl, float), kl_ref)
+
+    def _scan(self, kl: np.ndarray, kl_ref: float) -> Scan:
         ref, pars = self.twice_nll(kl_ref)
         order = np.argsort(np.abs(kl - kl_ref), kind="stable")  # walk outwards from the minimum
         vals = np.empty(len(kl))
@@ -360,3 +365,27 @@ def interval_table(intervals: dict[tuple[str, str], Interval], published: dict |
         cats = [c for c in out.columns if "(published)" not in c]
         out = out[[x for c in cats for x in (c, f"{c} (published)") if x in out.columns]]
     return out
+
+
+def _scan_one(args: tuple) -> Scan:
+    group, kl, f, mc_stat, name = args
+    return Likelihood.build(group, f=f, mc_stat=mc_stat, name=name).scan(kl)
+
+
+def profile_scans(groups: Sequence[Sequence[Templates]], kl: np.ndarray, f: float = 0.0, mc_stat: bool = True,
+                  names: Sequence[str] | None = None, workers: int = 1) -> list[Scan]:
+    """pyhf scans of several category groups (e.g. each category and the combination), in ``workers`` processes.
+
+    Each model is still built once; the largest groups are started first so two workers share the load.
+    """
+    names = list(names) if names is not None else ["+".join(t.category for t in g) for g in groups]
+    jobs = [(list(g), np.asarray(kl, float), f, mc_stat, n) for g, n in zip(groups, names)]
+    if workers <= 1:
+        return [_scan_one(j) for j in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    order = sorted(range(len(jobs)), key=lambda i: -sum(len(t.background) for t in jobs[i][0]))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip(order, pool.map(_scan_one, [jobs[i] for i in order])))
+    return [done[i] for i in range(len(jobs))]
