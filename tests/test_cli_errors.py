@@ -69,7 +69,7 @@ def test_apply(bad, capsys):
 def test_cut(bad, capsys):
     branch = layout.score_branches("mine", 1.0, ["signal", "background"])[0]
     _one_line_exit_2(capsys, ["cut", "--file", str(bad["sig"]), "--branch", branch, "--cut", "0.5",
-                              "--tree", "Events", "--weight", "w"], str(bad["sig"]))
+                              "--tree", "Events", "--weight", "w", "--config", str(bad["cfg"])], str(bad["sig"]))
 
 
 def test_roc(bad, capsys):

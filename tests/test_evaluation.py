@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb.errors import InputFileError, MissingArtifactError
+from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import record
 from hhnb.studies import evaluation, stats
 
@@ -112,7 +112,7 @@ def test_record_row_carries_the_errors(scores, tmp_path):
 
 
 def test_evaluate_needs_the_validation_flag(scores):
-    with pytest.raises(KeyError, match="is_val.*retrain"):
+    with pytest.raises(UserArgumentError, match="is_val.*retrain"):
         evaluation.evaluate(scores.drop(columns="is_val"))
 
 

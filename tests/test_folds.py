@@ -75,5 +75,5 @@ def test_fold_metrics_and_rocs_agree():
     assert np.trapezoid(r.tpr[0], r.fpr) == pytest.approx(fm.aucs[0], abs=2e-3)
     view = F.fold_view(s, 2)
     assert view["is_test"].sum() == 2000 and not view.loc[view["is_test"], "fold"].ne(2).any()
-    with pytest.raises(KeyError, match="no 'fold' column"):
+    with pytest.raises(ValueError, match="no 'fold' column"):
         F.fold_metrics(s.drop(columns="fold"))

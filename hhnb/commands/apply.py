@@ -9,6 +9,7 @@ import pandas as pd
 
 from hhnb import layout as paths
 from hhnb.commands import clusteropts
+from hhnb.errors import UserArgumentError
 from hhnb.io import ntuples
 from hhnb.io.tables import text_table
 from hhnb.nn import apply as _apply
@@ -40,6 +41,8 @@ def _check_inputs(files, tree: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.cluster or args.scheduler:  # an unknown --cluster or bad job option fails first, in one line
+        clusteropts.options(args, workers=args.jobs if args.jobs > 1 else None)
     nets = [_apply.network(m, args.backend) for m in args.model]
     if args.analysis:
         nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend)
@@ -69,7 +72,7 @@ def _on_dask(args: argparse.Namespace, nets) -> list:
     from hhnb.workflow import cluster, distributed_apply
 
     if args.in_place:
-        raise ValueError("--in-place is not available with --cluster/--scheduler: drop one of them")
+        raise UserArgumentError("--in-place is not available with --cluster/--scheduler: drop one of them")
     opts = clusteropts.options(args, workers=args.jobs if args.jobs > 1 else None)
     _apply.check_networks(nets)
     _apply.expand(args.files)  # a pattern matching nothing fails before any job is submitted

@@ -34,6 +34,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hhnb.io import ntuples
+    from hhnb.nn.apply import expand
+
+    for path in expand(args.file):  # an unreadable input is named before anything else is looked up
+        ntuples.open_file(str(path))
     value = _cut.best_cut(args.branch, args.record) if args.best else args.cut
     selection = None if args.no_selection else _cut.analysis_selection(args.branch, args.config)
     result = _cut.cut(args.file, args.branch, value, [s.strip() for s in args.signal.split(",") if s.strip()],

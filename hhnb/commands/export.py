@@ -6,6 +6,7 @@ import argparse
 import json
 
 from hhnb import layout as paths
+from hhnb.errors import UserArgumentError
 from hhnb.io import artifacts
 from hhnb.nn import apply as _apply
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     if args.analysis:
         nets += _apply.networks(args.analysis, args.lambdas, paths.resolve(args.models_dir, "models"))
     if not nets:
-        raise ValueError("nothing to export: give --analysis/--lambdas or --model")
+        raise UserArgumentError("nothing to export: give --analysis/--lambdas or --model")
     for net in nets:
         written = _onnx.export(net.files, net.features, net.classes)
         card_file = net.model_path.with_suffix(".json")

@@ -94,7 +94,7 @@ def network(model_path: str | Path, backend: str = "keras") -> Network:
     set (``..._fold0of3.keras``): the set is then applied whole.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+        raise UserArgumentError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     model_path = Path(model_path)
     model_path = model_path.with_name(_FOLD_FILE.sub("", model_path.stem) + ".keras")
     card_file = model_path.with_suffix(".json")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hhnb.errors import UserArgumentError
 from hhnb.io.ntuples import TEST_MODULUS, InputError
 from hhnb.studies import metrics
 
@@ -28,7 +29,7 @@ def check_folds(folds: object) -> int:
     3
     """
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or not 1 <= int(folds) <= MAX_FOLDS:
-        raise ValueError(f"folds={folds!r}: expected 1 (single train/test split, event % {TEST_MODULUS} == 0 "
+        raise UserArgumentError(f"folds={folds!r}: expected 1 (single train/test split, event % {TEST_MODULUS} == 0 "
                          f"is the test set) or an integer k with 2 <= k <= {MAX_FOLDS} (k-fold, fold = event % k)")
     return int(folds)
 
@@ -41,7 +42,7 @@ def fold_of(event: np.ndarray, folds: int) -> np.ndarray:
     """
     k = check_folds(folds)
     if k < 2:
-        raise ValueError(f"folds={k}: a fold rule needs k >= 2 (k = 1 is the single split event % {TEST_MODULUS} == 0)")
+        raise UserArgumentError(f"folds={k}: a fold rule needs k >= 2 (k = 1 is the single split event % {TEST_MODULUS} == 0)")
     return np.mod(np.asarray(event, np.int64), k).astype(np.int32)
 
 
@@ -98,7 +99,7 @@ def _signal_and_weights(scores: pd.DataFrame, mask: np.ndarray) -> tuple[np.ndar
 def fold_metrics(scores: pd.DataFrame, score: str = "score_sig") -> FoldMetrics:
     """Per-fold weighted AUCs (signal vs all, each fold's weights scaled to the full luminosity)."""
     if "fold" not in scores:
-        raise KeyError("the scores table has no 'fold' column: it was not written by a k-fold training")
+        raise UserArgumentError("the scores table has no 'fold' column: it was not written by a k-fold training")
     fold = scores["fold"].to_numpy()
     aucs, events = [], []
     for i in np.unique(fold):
@@ -127,7 +128,7 @@ class FoldRocs:
 def fold_rocs(scores: pd.DataFrame, score: str = "score_sig", points: int = 201) -> FoldRocs:
     """Each fold's weighted ROC curve interpolated on ``points`` false-positive rates in [0, 1]."""
     if "fold" not in scores:
-        raise KeyError("the scores table has no 'fold' column: it was not written by a k-fold training")
+        raise UserArgumentError("the scores table has no 'fold' column: it was not written by a k-fold training")
     grid = np.linspace(0.0, 1.0, points)
     fold = scores["fold"].to_numpy()
     curves, aucs = [], []

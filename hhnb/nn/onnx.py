@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from hhnb.errors import InputFileError, MissingArtifactError
 from hhnb.io.atomic import atomic_path
 
 INPUT = "features"
@@ -27,7 +28,7 @@ META_FEATURES = "hhnb_features"
 META_CLASSES = "hhnb_classes"
 
 
-class OnnxInputError(ValueError):
+class OnnxInputError(InputFileError):
     """An ONNX file that does not take the inputs the config or card expects."""
 
 
@@ -136,7 +137,7 @@ def session(path: str | Path, threads: int | None = None):
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"ONNX file {path} does not exist: run hhnb export (or train with export_onnx=True)")
+        raise MissingArtifactError(f"ONNX file {path} does not exist: run hhnb export (or train with export_onnx=True)")
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     if threads:

@@ -57,7 +57,7 @@ def ensure_network(analysis: str, kl: float, data_dir: Path, models_dir: Path, e
     from hhnb.nn.model import HyperParameters
     from hhnb.nn.training import train
 
-    train(analysis, kl, data_dir=data_dir, models_dir=models_dir, seed=seed, max_events=max_events,
+    train(analysis, kl, data_dir=data_dir, models_dir=models_dir, seed=seed, max_events=max_events, generate=True,
           hyper=HyperParameters(epochs=epochs, learning_rate=5e-3))
     return True
 
@@ -82,7 +82,7 @@ def signal_samples(ana: Analysis, basis: Sequence[float], data_dir: Path, traine
     sample = ana.samples_of(ana.signal_class)[0]
     for kl in basis:
         if generate and ana.toy:
-            data.ensure_signal(ana, kl, data_dir, events=events, seed=seed)
+            data.generate_missing_toys(ana, kl, data_dir, events=events, seed=seed)
         try:
             files = data.sample_files(sample, data_dir, kl)
         except FileNotFoundError:

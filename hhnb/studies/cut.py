@@ -2,7 +2,7 @@
 
 By default only the test events count (the ``_istest`` branch: never trained on, nor used to choose
 a cut), their weights scaled per sample so the yields stay physical; the analysis selection (the
-preselection of the config) is applied first. Events pass when ``score >= cut`` (the convention of
+selection of the config) is applied first. Events pass when ``score >= cut`` (the convention of
 ``hhnb.studies.stats.yields`` and ``metrics.significance_scan``).
 """
 

@@ -17,6 +17,7 @@ from asyncio import CancelledError
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from hhnb.errors import UserArgumentError
 from hhnb.nn import apply as _apply
 from hhnb.nn.apply import Applied, Network
 from hhnb.workflow.cluster import SchedulerLost, lost_message, scheduler_gone
@@ -77,7 +78,7 @@ def apply(files: Iterable[str | Path], nets: list[Network], client, outdir: str 
     seen: dict[Path, Path] = {}
     for p, o in zip(paths, outputs):
         if o.resolve() in seen:
-            raise ValueError(f"inputs {seen[o.resolve()]} and {p} would both write {o}")
+            raise UserArgumentError(f"inputs {seen[o.resolve()]} and {p} would both write {o}")
         seen[o.resolve()] = p
     if outdir is not None:
         Path(outdir).mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from hhnb.errors import UserArgumentError
 
-class ProjectBusy(ValueError):
+
+class ProjectBusy(UserArgumentError):
     """Another process holds the project's lock."""
 
 

@@ -21,6 +21,10 @@ import uproot
 
 from hhnb.io import artifacts, record
 
+# needs the one-node Slurm of tests/cluster/slurm-up.sh: `make test-cluster` runs these (tests/cluster/run.sh)
+pytestmark = pytest.mark.skipif(os.environ.get("HHNB_TEST_SLURM") != "1", reason="needs the test Slurm: run `make test-cluster`")
+
+
 HHNB = [sys.executable, "-m", "hhnb.cli"]
 JOB = ["--queue", "debug", "--cores", "1", "--memory", "3GB", "--walltime", "00:20:00"]  # TF in the worker: ~1 GB
 
