@@ -44,5 +44,6 @@ def test_roc_round_trip(tiny_run, tmp_path, capsys):
     assert cli.main(["roc", "--file", str(csv)]) == 0
     out = capsys.readouterr().out
     assert f"Sign. = {ev.scan.best_z:.4f}" in out and f"nsig. = {ev.scan.best_nsig:.2f}" in out
-    assert f"AUC = {ev.auc:.2f}" in out
+    auc = float(out.split("AUC = ")[1].split()[0])  # from the CSV's 2000-point curve
+    assert auc == pytest.approx(ev.auc, abs=0.005)
     assert (tmp_path / "roc_from_csv.png").exists() and (tmp_path / "roc_from_csv.pdf").exists()
