@@ -39,7 +39,7 @@ class TrainingRun:
     """
 
     analysis: str
-    kl: float
+    kl: float | str  # layout.PARAM for the parameterised network
     model_path: Path
     card_path: Path
     scores_path: Path
