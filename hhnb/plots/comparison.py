@@ -27,7 +27,8 @@ def versus_lambda(table: pd.DataFrame, names: tuple[str, str] = ("dedicated", "p
                 ax.errorbar(table["lambda"].to_numpy()[part] + shift, table[f"{what} {name}"].to_numpy()[part],
                             yerr=table[f"{what} {name} error"].to_numpy()[part], ls="none", marker=marker,
                             color=f"C{j}", mfc=face,
-                            label=f"{name}" + (" (nearest, held-out lambda)" if face else ""))
+                            label=name + ("" if not face else " at a held-out lambda" if j else
+                                          " (nearest network) at a held-out lambda"))
         ax.set_xlabel(r"$\kappa_\lambda$")
         ax.set_ylabel(unit)
         ax.margins(x=0.06, y=0.15)
