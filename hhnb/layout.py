@@ -29,6 +29,8 @@ DEFAULT_TREE = "preselection"
 ENERGY_TEV = 14.0
 #: Tag of a network parameterised in kappa_lambda (one network for all lambdas).
 PARAM = "param"
+#: Name of the extra (last) input of a parameterised network: kappa_lambda, in its card and ONNX metadata.
+PARAM_INPUT = "kappa_lambda"
 
 _SCORE_PREFIX = "nnscore_"
 _SCORE_RE = re.compile(r"^nnscore_(?P<analysis>.+)_SlfCoup_(?P<tag>[^_]+)_(?P<output>[A-Za-z0-9]+)$")
@@ -63,6 +65,11 @@ def data_dir(path: str | Path | None = None) -> Path:
 def models_dir(path: str | Path | None = None) -> Path:
     """``<project>/models``: networks, cards and scores (or ``path`` when given)."""
     return resolve(path, "models")
+
+
+def comparison_models_dir(path: str | Path | None = None) -> Path:
+    """``<project>/models/param_comparison``: the networks of the parameterised-vs-dedicated notebook."""
+    return resolve(path, "models/param_comparison")
 
 
 def runs_dir(path: str | Path | None = None) -> Path:
@@ -100,6 +107,20 @@ def tag(kl: object) -> str:
     ('m5.0', '10.0', 'param')
     """
     return PARAM if kl == PARAM else _lambdas.tag(kl)
+
+
+def param_sample(sample: str, kl: object) -> str:
+    """The name of one lambda's signal sample in a parameterised network's events: ``<sample>_SlfCoup_<tag>``.
+
+    >>> param_sample("hh", -5)
+    'hh_SlfCoup_m5.0'
+    """
+    return f"{sample}_SlfCoup_{tag(kl)}"
+
+
+def is_param(kl: object) -> bool:
+    """True for the tag (or card ``lambda``) of a network parameterised in kappa_lambda."""
+    return isinstance(kl, str) and kl.strip().lower() == PARAM
 
 
 # -- networks: model, card, scores ------------------------------------------------------------------------

@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lambdas", default="1.0", help="'1,10,m5.0' or 'all' (every network found; default 1.0)")
     p.add_argument("--model", action="append", default=[], metavar="PATH",
                    help="a .keras model or .json card (a k-fold set: its card or any fold file); repeatable")
+    p.add_argument("--parameterised", action="store_true",
+                   help="apply the network parameterised in kappa_lambda (nn_<analysis>_SlfCoup_param) at --lambdas "
+                        "('all': its training lambdas); a --model whose card says lambda 'param' is scored at --lambdas")
     p.add_argument("--models-dir", default=None, help="where the networks are (default <project>/models)")
     p.add_argument("--outdir", default=None, help="output folder (default: beside each input)")
     p.add_argument("--backend", choices=_apply.BACKENDS, default="keras",
@@ -43,9 +46,10 @@ def _check_inputs(files, tree: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.cluster or args.scheduler:  # an unknown --cluster or bad job option fails first, in one line
         clusteropts.options(args, workers=args.jobs if args.jobs > 1 else None)
-    nets = [_apply.network(m, args.backend) for m in args.model]
+    nets = [_apply.network(m, args.backend, args.lambdas) for m in args.model]
     if args.analysis:
-        nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend)
+        nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend,
+                                args.parameterised)
     _apply.check_networks(nets)
     _check_inputs(_apply.expand(args.files), nets[0].tree)
     if args.cluster or args.scheduler:

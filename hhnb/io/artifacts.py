@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from hhnb import layout
-from hhnb.config import lambdas as _lambdas
 from hhnb.errors import InputFileError, MissingArtifactError
 from hhnb.io.atomic import atomic_path, write_text
 
@@ -32,8 +31,8 @@ test_branch = layout.istest_branch
 def _missing(path: Path, what: str, analysis: str, kl: object) -> MissingArtifactError:
     return MissingArtifactError(
         f"{what} {path} does not exist: train the network first "
-        f"(papermill notebooks/train.ipynb out.ipynb -p analysis {analysis} -p lambda {_lambdas.tag(kl)}, "
-        f"or hhnb sweep --analyses {analysis} --lambdas {_lambdas.tag(kl)})"
+        f"(papermill notebooks/train.ipynb out.ipynb -p analysis {analysis} -p lambda {layout.tag(kl)}, "
+        f"or hhnb sweep --analyses {analysis} --lambdas {layout.tag(kl)})"
     )
 
 
@@ -63,9 +62,9 @@ def read_scores(models_dir: str | Path, analysis: str, kl: object) -> pd.DataFra
     df = pd.read_parquet(path)
     meta = df.attrs or {}
     got_a, got_l = meta.get("analysis"), meta.get("lambda")
-    if got_a is not None and (got_a != analysis or _lambdas.tag(got_l) != _lambdas.tag(kl)):
+    if got_a is not None and (got_a != analysis or layout.tag(got_l) != layout.tag(kl)):
         raise InputFileError(
-            f"scores file {path} belongs to analysis {got_a!r} lambda {_lambdas.tag(got_l)}, "
-            f"not {analysis!r} lambda {_lambdas.tag(kl)}"
+            f"scores file {path} belongs to analysis {got_a!r} lambda {layout.tag(got_l)}, "
+            f"not {analysis!r} lambda {layout.tag(kl)}"
         )
     return df

@@ -222,10 +222,10 @@ def _missing_hint(analysis: Analysis, kl: float, sample: Sample, exc: Exception)
 
 
 def load(analysis: Analysis, kl: float | str, data_dir: str | Path | None = None, n_classes: int | None = None,
-         step_size: str | int = "200 MB", generate: bool = False) -> pd.DataFrame:
+         step_size: str | int = "200 MB", generate: bool = False, signal_only: bool = False) -> pd.DataFrame:
     """Read every sample of an analysis at one lambda: features, masses, sample, label, weight, event, is_test.
 
-    Only the signal sample(s) that provide ``kl`` are read. ``label`` is the class index:
+    Only the signal sample(s) that provide ``kl`` are read (``signal_only``: nothing else). ``label`` is the class index:
     the analysis classes in order, or signal = 0 / background = 1 when ``n_classes == 2``.
     ``generate=True`` first writes missing toy files (toy analyses only, said on stdout);
     otherwise a missing file is an error naming it and the command that makes it.
@@ -238,7 +238,7 @@ def load(analysis: Analysis, kl: float | str, data_dir: str | Path | None = None
             f"analysis {analysis.name!r} has classes {list(analysis.classes)}: n_classes must be 2 or "
             f"{len(analysis.classes)}, got {n_classes}"
         )
-    samples = analysis.samples_at(kl)
+    samples = [s for s in analysis.samples_at(kl) if not signal_only or s.klass == analysis.signal_class]
     if generate:
         generate_missing_toys(analysis, kl, data_dir)
     columns = columns_for(analysis)

@@ -6,6 +6,9 @@ float32 and its test-set flag (``layout.istest_branch``, int32: 1 = an event of 
 test set, never trained on; 0 = the network may have seen it). For a k-fold set (card ``folds``
 = k >= 2) each event is scored by the one network that never saw its fold ``event % k``, and
 ``layout.fold_branch`` (int32) says which. Each event is scored once whatever k.
+A network parameterised in kappa_lambda (card ``lambda`` = ``param``) writes its scores at each
+requested lambda under that lambda's usual branch names (``layout.score_branches(analysis, kl, ...)``),
+one input column ``kappa_lambda`` set to the lambda (:mod:`hhnb.nn.parameterised`).
 ``backend="onnx"`` scores the ``.onnx`` files with onnxruntime and never imports TensorFlow.
 Files are read, scored and written in chunks, so memory stays flat whatever the file size;
 outputs are written to a temporary name and renamed when complete.
@@ -46,7 +49,7 @@ class Network:
     """One trained network as apply needs it: its model file and what its card says."""
 
     analysis: str
-    kl: float
+    kl: float | str  # layout.PARAM for a parameterised network
     model_path: Path
     features: tuple[str, ...]
     classes: tuple[str, ...]
@@ -58,10 +61,23 @@ class Network:
     fold_paths: tuple[Path, ...] = ()  # network i of a k-fold set scores the events with event % k == i
     fold_branch: str | None = None
     backend: str = "keras"
+    lambdas: tuple[float, ...] = ()  # a parameterised network: the lambdas it is scored at
 
     @property
     def name(self) -> str:
         return self.model_path.stem
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The network's input columns: the features (and ``kappa_lambda`` last for a parameterised one)."""
+        return (*self.features, layout.PARAM_INPUT) if self.lambdas else self.features
+
+    def outputs(self) -> list[tuple[float | None, tuple[str, ...]]]:
+        """(kappa_lambda input or None, the score branches it writes) for each scoring of an event."""
+        if not self.lambdas:
+            return [(None, self.score_branches)]
+        n = len(self.score_branches) // len(self.lambdas)
+        return [(kl, self.score_branches[i * n:(i + 1) * n]) for i, kl in enumerate(self.lambdas)]
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -87,11 +103,12 @@ class Applied:
     error: str = ""
 
 
-def network(model_path: str | Path, backend: str = "keras") -> Network:
+def network(model_path: str | Path, backend: str = "keras", lambdas: str | Iterable[object] | None = None) -> Network:
     """A network (or k-fold set) from its model file, or its JSON card, and what the card says.
 
     ``model_path`` may be the ``.keras`` file, the ``.json`` card, or one fold file of a k-fold
-    set (``..._fold0of3.keras``): the set is then applied whole.
+    set (``..._fold0of3.keras``): the set is then applied whole. ``lambdas``: where a parameterised
+    network is scored (None or 'all': the lambdas it was trained on); ignored for other networks.
     """
     if backend not in BACKENDS:
         raise UserArgumentError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
@@ -122,23 +139,39 @@ def network(model_path: str | Path, backend: str = "keras") -> Network:
         if backend == "onnx":
             what += " (write them with: hhnb export --model " + str(card_file) + ")"
         raise MissingArtifactError(what)
-    branches = tuple(card.get("score_branches") or layout.score_branches(card["analysis"], card["lambda"],
-                                                                          card["classes"]))
-    return Network(card["analysis"], _lambdas.parse(card["lambda"]), model_path, tuple(card["features"]),
-                   tuple(card["classes"]), branches, layout.istest_branch(card["analysis"], card["lambda"]),
+    at: tuple[float, ...] = ()
+    if layout.is_param(card["lambda"]):
+        kl: float | str = layout.PARAM
+        if lambdas is None or (isinstance(lambdas, str) and lambdas.strip().lower() == "all"):
+            lambdas = card.get("lambdas") or []
+        at = tuple(dict.fromkeys(_lambdas.parse_list(lambdas)))
+        branches = tuple(b for v in at for b in layout.score_branches(card["analysis"], v, card["classes"]))
+    else:
+        kl = _lambdas.parse(card["lambda"])
+        branches = tuple(card.get("score_branches") or layout.score_branches(card["analysis"], kl, card["classes"]))
+    return Network(card["analysis"], kl, model_path, tuple(card["features"]),
+                   tuple(card["classes"]), branches, layout.istest_branch(card["analysis"], kl),
                    card.get("tree", layout.DEFAULT_TREE), card.get("event_branch"), folds, fold_paths,
-                   layout.fold_branch(card["analysis"], card["lambda"]) if folds > 1 else None, backend)
+                   layout.fold_branch(card["analysis"], kl) if folds > 1 else None, backend, at)
 
 
 def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | Path,
-             backend: str = "keras") -> list[Network]:
-    """Networks of ``analysis`` (comma list allowed) at ``lambdas`` ('all' = every card in ``models_dir``)."""
+             backend: str = "keras", parameterised: bool = False) -> list[Network]:
+    """Networks of ``analysis`` (comma list allowed) at ``lambdas`` ('all' = every card in ``models_dir``).
+
+    ``parameterised``: the parameterised network of each analysis, scored at ``lambdas`` ('all': its
+    training lambdas); otherwise the dedicated networks ('all' leaves parameterised ones out).
+    """
     models_dir = Path(models_dir)
     out = []
     for ana in [a.strip() for a in analysis.split(",") if a.strip()]:
+        if parameterised:
+            out.append(network(layout.model_path(models_dir, ana, layout.PARAM), backend, lambdas))
+            continue
         if isinstance(lambdas, str) and lambdas.strip().lower() == "all":
-            paths = [p.with_suffix(".keras") for p in layout.card_paths(models_dir, ana)
-                     if p.with_suffix(".keras").exists() or '"fold_models"' in p.read_text()]
+            param_card = layout.card_path(models_dir, ana, layout.PARAM)
+            paths = [p.with_suffix(".keras") for p in layout.card_paths(models_dir, ana) if p != param_card and
+                     (p.with_suffix(".keras").exists() or '"fold_models"' in p.read_text())]
             if not paths:
                 raise MissingArtifactError(f"no trained network of analysis {ana!r} in {models_dir} "
                                            f"(expected {layout.model_path('', ana, 1).name} or another "
@@ -204,7 +237,7 @@ def _load_model(path: str):
 
 
 def _predict(net: Network, path: Path, x: np.ndarray) -> np.ndarray:
-    model = _model(path, net.features)
+    model = _model(path, net.inputs)
     if net.backend == "onnx":
         from hhnb.nn import onnx as _onnx
 
@@ -230,18 +263,30 @@ def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: 
         files = net.files
         if net.folds > 1:
             fold = np.mod(np.asarray(event, np.int64), net.folds).astype(np.int32)
-            probs = np.zeros((n, len(net.classes)), np.float32)
-            for i, path in enumerate(files):
-                rows = np.flatnonzero(fold == i)
-                if len(rows):
-                    probs[rows] = _predict(net, path, x[rows])
             out[net.fold_branch] = fold
         else:
-            probs = _predict(net, files[0], x)
             out[net.test_branch] = data.is_test(event).astype(np.int32)
-        for i, b in enumerate(net.score_branches):
-            out[b] = probs[:, i].astype(np.float32)
+        for kl, branches in net.outputs():
+            xin = x if kl is None else np.column_stack([x, np.full(n, kl, np.float32)])
+            if net.folds > 1:
+                probs = np.zeros((n, len(net.classes)), np.float32)
+                for i, path in enumerate(files):
+                    rows = np.flatnonzero(fold == i)
+                    if len(rows):
+                        probs[rows] = _predict(net, path, xin[rows])
+            else:
+                probs = _predict(net, files[0], xin)
+            for i, b in enumerate(branches):
+                out[b] = probs[:, i].astype(np.float32)
     return out
+
+
+def score_events(net: Network, events: Any, event: str = "event") -> dict[str, np.ndarray]:
+    """The branches apply would write, for a table of events (its features and ``event`` column)."""
+    chunk = {f: np.asarray(events[f]) for f in net.features}
+    if net.event_branch:
+        chunk[net.event_branch] = np.asarray(events[event])
+    return score_chunk([net], chunk, 0)
 
 
 def _check_input(path: Path, nets: list[Network], tree: str):
@@ -360,7 +405,7 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
     for net in nets:  # ONNX files are checked against the card's features before any file is touched
         if net.backend == "onnx":
             for f in net.files:
-                _model(f, net.features)
+                _model(f, net.inputs)
     paths = expand(files)
     if in_place and outdir is not None:
         raise UserArgumentError("--in-place writes into the input files: it takes no output directory")

@@ -20,6 +20,7 @@ from hhnb.config.analyses import Analysis
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.nn import folds as _folds
+from hhnb.nn import parameterised as _param
 from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
 from hhnb.studies import metrics
 
@@ -38,7 +39,7 @@ class TrainingRun:
     """
 
     analysis: str
-    kl: float
+    kl: float | str  # layout.PARAM for the parameterised network
     model_path: Path
     card_path: Path
     scores_path: Path
@@ -56,19 +57,24 @@ def validation_mask(event: np.ndarray, seed: int) -> np.ndarray:
     return _folds.validation_mask(event, ~data.is_test(event), seed)
 
 
-def subsample(df: pd.DataFrame, max_events: int | None, seed: int, folds: int = 1) -> pd.DataFrame:
+def subsample(df: pd.DataFrame, max_events: int | None, seed: int, folds: int = 1,
+              limits: dict[str, int] | None = None) -> pd.DataFrame:
     """Keep at most ``max_events`` training events per sample (test events are all kept).
 
     For a k-fold set every event is some network's test event: each sample keeps at most
     ``max_events * k / (k - 1)`` events, so that each network trains on about ``max_events``.
+    ``limits`` sets another number for the samples it names.
     """
-    if not max_events:
+    if not max_events and not limits:
         return df
     rng = np.random.default_rng(seed + 7)
     pool = ~df["is_test"].to_numpy() if folds < 2 else np.ones(len(df), bool)
-    limit = max_events if folds < 2 else int(np.ceil(max_events * folds / (folds - 1)))
     keep = np.ones(len(df), bool)
     for name in df["sample"].cat.categories:
+        most = (limits or {}).get(name, max_events)
+        if not most:
+            continue
+        limit = most if folds < 2 else int(np.ceil(most * folds / (folds - 1)))
         idx = np.flatnonzero((df["sample"] == name).to_numpy() & pool)
         if len(idx) > limit:
             drop = rng.choice(idx, len(idx) - limit, replace=False)
@@ -105,6 +111,12 @@ class TrainingArrays:
     val: np.ndarray
     test: np.ndarray
     folds: int = 1
+    lambdas: tuple[float, ...] = ()  # a parameterised network's training lambdas (x ends with kappa_lambda)
+
+    @property
+    def inputs(self) -> list[str]:
+        """The network's input columns: the features, then ``layout.PARAM_INPUT`` for a parameterised network."""
+        return [*self.features, paths.PARAM_INPUT] if self.lambdas else list(self.features)
 
 
 def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
@@ -118,27 +130,39 @@ def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
     return (np.asarray(event) // folds) % 2 == 1
 
 
-def training_arrays(ana: Analysis, kl: float, data_dir: str | Path, n_classes: int | None = None,
+def training_arrays(ana: Analysis, kl: object, data_dir: str | Path, n_classes: int | None = None,
                     max_events: int | None = None, seed: int = 1, generate: bool = False,
-                    folds: int = 1) -> TrainingArrays:
-    """Read the ntuples and build the arrays every training uses (train, search and the benchmarks)."""
+                    folds: int = 1, lambdas: object = None, signal_events: int | None = None) -> TrainingArrays:
+    """Read the ntuples and build the arrays every training uses (train, search and the benchmarks).
+
+    ``kl = layout.PARAM``: the events of a parameterised network (:mod:`hhnb.nn.parameterised`) at
+    ``lambdas`` (default the grid), at most ``signal_events`` training events of each lambda's signal.
+    """
     folds = _folds.check_folds(folds)
-    df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate)
+    grid = _param.check_lambdas(lambdas) if paths.is_param(kl) else ()
+    if grid:
+        df = _param.load_frame(ana, grid, data_dir, n_classes, generate, seed)
+    else:
+        df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate)
     if folds >= 2:
         df["fold"] = _folds.fold_of(df["event"].to_numpy(), folds)
         df["is_test"] = True  # every event is scored by the network blind to its fold
-    df = subsample(df, max_events, seed, folds)
+    limits = {str(s): signal_events for s in df.loc[df["label"] == 0, "sample"].unique()} if grid and signal_events \
+        else None
+    df = subsample(df, max_events, seed, folds, limits)
     classes = list(ana.classes) if (n_classes or len(ana.classes)) == len(ana.classes) else [ana.classes[0], "background"]
     event = df["event"].to_numpy()
     df["is_val"] = validation_mask(event, seed) if folds == 1 else choose_half(event, folds)
     features = list(ana.features)
+    inputs = [*features, paths.PARAM_INPUT] if grid else features
     y = df["label"].to_numpy(np.int32)
     weight = df["weight"].to_numpy(np.float64)
     test = df["is_test"].to_numpy()
     val = df["is_val"].to_numpy()
     train = ~test & ~val if folds == 1 else np.zeros(len(df), bool)
-    return TrainingArrays(df, features, classes, df[features].to_numpy(np.float32), y, weight,
-                          class_balanced_weights(y, weight), train, val, test, folds)
+    balance = _param.lambda_balanced(weight, df[paths.PARAM_INPUT].to_numpy(), y == 0) if grid else weight
+    return TrainingArrays(df, features, classes, df[inputs].to_numpy(np.float32), y, weight,
+                          class_balanced_weights(y, balance), train, val, test, folds, grid)
 
 
 def fold_plans(arrays: TrainingArrays, seed: int) -> list[tuple[list[np.ndarray], int]]:
@@ -152,7 +176,7 @@ def fold_plans(arrays: TrainingArrays, seed: int) -> list[tuple[list[np.ndarray]
         plans.append(([(fold != i) & ~va, va, fold == i], seed + i))
     return plans
 
-def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysis: str, kl: float) -> pd.DataFrame:
+def score_frame(df: pd.DataFrame, probs: np.ndarray, classes: list[str], analysis: str, kl: object) -> pd.DataFrame:
     """The scores table downstream notebooks read: outputs, discriminant, meta columns, masses, features."""
     out = pd.DataFrame({f"score_{c}": probs[:, i].astype(np.float32) for i, c in enumerate(classes)})
     out.insert(0, "score_sig", probs[:, 0].astype(np.float32))
@@ -184,11 +208,26 @@ def _test_auc(df: pd.DataFrame, y: np.ndarray, score: np.ndarray, mask: np.ndarr
     return metrics.roc((y[mask] == 0).astype(int), score[mask], w).area
 
 
+def _param_card(arrays: TrainingArrays, models: list, signal_events: int | None) -> dict[str, Any]:
+    """What a parameterised network's card adds: its lambdas, its extra input, test AUC at each lambda."""
+    test = arrays.test
+    return {
+        "lambdas": list(arrays.lambdas), "parameter": paths.PARAM_INPUT, "inputs": arrays.inputs,
+        "score_branches": [],  # written per requested lambda by apply: layout.score_branches(analysis, kl, classes)
+        "parameterisation": {
+            "reference": "Baldi et al., EPJC 76 (2016) 235", "input": f"last input column {paths.PARAM_INPUT!r}",
+            "signal": "each lambda's signal sample with the same total training weight",
+            "background": "kappa_lambda drawn (seeded) uniformly from the training lambdas",
+            "signal_events_per_lambda": signal_events},
+        "test_auc_by_lambda": _param.lambda_aucs(models, arrays.frame, arrays.x[:, :-1], test, arrays.lambdas),
+    }
+
+
 def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
           models_dir: str | Path | None = None, n_classes: int | None = None,
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
           generate: bool = False, folds: int = 1, entry_as_event: bool = False,
-          export_onnx: bool = False) -> TrainingRun:
+          export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None) -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -199,16 +238,20 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     config names no event branch (a warning goes into the card). ``export_onnx``: also write
     ``<model>.onnx`` for every network (:mod:`hhnb.nn.onnx`). ``generate=True`` first writes the
     toy files it needs that are missing (said on stdout).
+
+    ``kl = layout.PARAM`` (``"param"``): one network parameterised in kappa_lambda, trained on the
+    signal at each of ``lambdas`` (default: the study's grid) with at most ``signal_events`` training
+    events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`.
     """
     folds = _folds.check_folds(folds)
-    kl = _lambdas.parse(kl)
+    kl = paths.PARAM if paths.is_param(kl) else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    where = f"analysis {analysis!r} lambda {_lambdas.tag(kl)}"
+    where = f"analysis {analysis!r} lambda {paths.tag(kl)}"
     warning = _folds.event_numbers(ana.event, folds, entry_as_event, f"analysis {analysis!r} (config {ana.source})")
     data_dir = paths.data_dir(data_dir)
     models_dir = paths.models_dir(models_dir)
     hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
-    arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds)
+    arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds, lambdas, signal_events)
     df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
                                        arrays.sample_weight)
     plans = fold_plans(arrays, seed)
@@ -229,7 +272,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     scores = score_frame(df, probs, classes, analysis, kl)
     te_all = df["is_test"].to_numpy()
     card = {
-        "analysis": analysis, "lambda": kl, "tag": _lambdas.tag(kl), "features": features, "classes": classes,
+        "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
         "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
@@ -254,13 +297,15 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         card["events"]["train"] = int(np.mean([p["events"]["train"] for p in per_fold]))
         card["events"]["validation"] = int(np.mean([p["events"]["validation"] for p in per_fold]))
         card["metrics"].update(fm.as_dict())
+    if arrays.lambdas:
+        card.update(_param_card(arrays, [r.model for r in results], signal_events or max_events))
     onnx_paths: list[Path] = []
     if export_onnx:
         from hhnb.nn import onnx as _onnx
 
-        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p), features, classes)
+        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p), arrays.inputs, classes)
                       for r, p in zip(results, model_paths)]
-        card["onnx"] = _onnx.card_entry(onnx_paths, features, classes)
+        card["onnx"] = _onnx.card_entry(onnx_paths, arrays.inputs, classes)
     mps = [save(r.model, p) for r, p in zip(results, model_paths)]
     if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
         for stale in (artifacts.model_path(models_dir, analysis, kl), artifacts.onnx_path(

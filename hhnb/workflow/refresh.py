@@ -15,7 +15,8 @@ from nbclient import NotebookClient
 
 #: Run order (later notebooks read what earlier ones wrote); a name without a notebook is skipped,
 #: so a new notebook is added here when it is added to notebooks/.
-ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary")
+ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary",
+         "parameterised")
 
 
 def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
