@@ -1,0 +1,91 @@
+"""The constraints notebook's report: m_hh templates after the network cut, chi2 and pyhf scans of kappa_lambda,
+the 68 % and 95 % CL intervals beside the published ones. ``hhnb demo`` ends with its table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hhnb import layout
+from hhnb.config import analyses as config_mod
+from hhnb.io import artifacts
+from hhnb.studies import basis, constraints
+from hhnb.studies import constraint_inputs as inputs
+
+
+@dataclass(frozen=True)
+class ConstraintsReport:
+    """Templates per (network kl, category); scans per (network kl, f, category or 'combined'); interval tables."""
+
+    analyses: tuple[str, ...]
+    networks: tuple[float, ...]
+    templates: dict[tuple[float, str], constraints.Templates]
+    chi2: dict[tuple[float, float, str], constraints.Scan]
+    pyhf: dict[tuple[float, float, str], constraints.Scan]
+    notes: tuple[str, ...]  # what was trained or generated on demand, which bins were merged
+
+    @property
+    def groups(self) -> list[str]:
+        return [*self.analyses, "combined"]
+
+    def intervals(self, method: str = "chi2", cl: float = constraints.CLS[0], f: float = 0.0) -> pd.DataFrame:
+        """The interval table of one method at one CL, laid out like the published one (published beside at 68 %)."""
+        scans = self.chi2 if method == "chi2" else self.pyhf
+        ivs = {(f"kl = {net:g}", c): scans[(net, f, c)].interval(cl) for net in self.networks for c in self.groups
+               if (net, f, c) in scans}
+        published = {f"kl = {k:g}": v for k, v in constraints.PUBLISHED.items()} if cl < 0.9 else None
+        return constraints.interval_table(ivs, published)
+
+    def by_systematic(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
+        """The combined chi2 interval for each background systematic f (network ``net``, default the first)."""
+        net = self.networks[0] if net is None else net
+        fs = sorted({f for (n, f, c) in self.chi2 if n == net and c == "combined"})
+        return pd.DataFrame({"f": [f"{100 * f:g} %" for f in fs],
+                             "interval": [str(self.chi2[(net, f, "combined")].interval(cl)) for f in fs]})
+
+
+def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), networks: Sequence[float] = (1.0, 5.0),
+         config: str | Path | None = None, data_dir: str | Path | None = None, models_dir: str | Path | None = None,
+         basis_points: Sequence[float] = basis.DEFAULT_BASIS, basis_events: int = 2000, cut: float = constraints.CUT,
+         systematics: Sequence[float] = constraints.SYSTEMATICS, pyhf_systematics: Sequence[float] = (0.0,),
+         points: int = 201, pyhf_points: int = 41, empty_bins: str = "merge", train_epochs: int = 2,
+         train_max_events: int = 2000, log: Callable[[str], None] = print) -> ConstraintsReport:
+    """Build the templates of every (network, category), scan kappa_lambda over [-20, 20] with chi2 and pyhf.
+
+    A network or basis sample that is missing is trained or generated with the small settings given, and
+    ``log`` says so; pyhf scans use ``pyhf_points`` points (each point is a profile fit), chi2 ``points``.
+    """
+    data, models = layout.data_dir(data_dir), layout.models_dir(models_dir)
+    notes: list[str] = []
+    templates: dict[tuple[float, str], constraints.Templates] = {}
+    for net in networks:
+        for name in analyses:
+            ana = config_mod.analysis(name, config)
+            if inputs.ensure_network(name, net, data, models, epochs=train_epochs, max_events=train_max_events):
+                notes.append(f"trained the missing {name} network at kl = {net:g} ({train_epochs} epochs, "
+                             f"at most {train_max_events} events per sample)")
+                log(notes[-1])
+            scorer = inputs.NetworkScorer(models, name, net)
+            bkg = inputs.background(artifacts.read_scores(models, name, net))
+            sig = inputs.signal_samples(ana, basis_points, data, trained_on=[net], events=basis_events)
+            t = inputs.templates_at(ana, scorer, net, bkg, sig, basis_points, cut=cut, empty=empty_bins)
+            templates[(net, name)] = t
+            if t.merged:
+                notes.append(f"kl = {net:g} {name}: merged empty background bins {', '.join(t.merged)}")
+    kl_chi2, kl_pyhf = np.linspace(-20, 20, points), np.linspace(-20, 20, pyhf_points)
+    chi2: dict[tuple[float, float, str], constraints.Scan] = {}
+    pyhf: dict[tuple[float, float, str], constraints.Scan] = {}
+    for net in networks:
+        cats = [templates[(net, a)] for a in analyses]
+        for f in systematics:
+            for t in cats:
+                chi2[(net, f, t.category)] = constraints.chi2_scan([t], kl_chi2, f=f)
+            chi2[(net, f, "combined")] = constraints.chi2_scan(cats, kl_chi2, f=f, name="combined")
+        for f in pyhf_systematics:
+            for group, name in [([t], t.category) for t in cats] + [(cats, "combined")]:
+                pyhf[(net, f, name)] = constraints.Likelihood.build(group, f=f, name=name).scan(kl_pyhf)
+    return ConstraintsReport(tuple(analyses), tuple(float(n) for n in networks), templates, chi2, pyhf, tuple(notes))
