@@ -31,8 +31,8 @@ TTHH_SAMPLES = ("tthh", "ttbb", "tth", "ttz")
 _TTBAR_SLICES = ((0.0, 300.0, 0.95), (300.0, 2000.0, 0.05))  # fraction of sigma by top pT
 # Simulated events per sample, as a multiple of ``events``, in the biased generation: QCD 2b2j
 # carries most of the background where the HH networks cut, so it gets the events that QCD 4b and
-# ttbar give up (the background total stays 3 x events; each still has enough to train on).
-EVENT_SHARE = {"qcd_2b2j": 2.0, "qcd_4b": 0.5, "ttbar": 0.5}
+# ttbar give up (the background total stays 3 x events; each keeps enough to train on).
+EVENT_SHARE = {"qcd_2b2j": 2.2, "qcd_4b": 0.4, "ttbar": 0.4}
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _signal_like(out: dict[str, np.ndarray]) -> np.ndarray:
     return (out["nBTags"] >= 3) & window[0] & window[1]
 
 
-def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=6000, floor=0.04):
+def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=20000, floor=0.03):
     """Events to keep per slice and category: proportional to the slice's yield in the signal-like region.
 
     A pilot batch per slice estimates each slice's yield per category in the signal-like region

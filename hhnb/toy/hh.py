@@ -88,11 +88,11 @@ BR_W_HAD = 0.676
 # physical (gamma) density times a smooth window (plateau MASS_WINDOW_GEV): the proposal is then
 # the physical density times a constant on the plateau, so events there carry one weight (_qcd_masses).
 CHARM_FRACTION = {"b": 0.0, "c": 1.0, "l": 0.0, "q": 0.15, "w": 0.5}  # q: QCD light/gluon jet; w: W -> qq'
-BTAG_BIAS_FACTOR = 5.0
+BTAG_BIAS_FACTOR = 4.0
 BTAG_Q_MAX = 0.7
 BTAG_BIASED = {"b": BTAG_EFF["b"]} | {k: min(BTAG_BIAS_FACTOR * (pc * BTAG_EFF["c"] + (1 - pc) * BTAG_EFF["l"]),
                                            BTAG_Q_MAX) for k, pc in CHARM_FRACTION.items() if k != "b"}
-MASS_WINDOW_GEV = (85.0, 165.0)  # plateau of the true candidate masses the proposal favours
+MASS_WINDOW_GEV = (80.0, 190.0)  # plateau of the true candidate masses the proposal favours
 MASS_WINDOW_EDGE_GEV = 5.0
 MASS_BIAS_FRACTION = 0.6
 PRESCALE = 0.25
