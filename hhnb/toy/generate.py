@@ -31,8 +31,9 @@ TTHH_SAMPLES = ("tthh", "ttbb", "tth", "ttz")
 _TTBAR_SLICES = ((0.0, 300.0, 0.95), (300.0, 2000.0, 0.05))  # fraction of sigma by top pT
 # Simulated events per sample, as a multiple of ``events``, in the biased generation: QCD 2b2j
 # carries most of the background where the HH networks cut, so it gets the events that QCD 4b and
-# ttbar give up (the background total stays 3 x events; each keeps enough to train on).
-EVENT_SHARE = {"qcd_2b2j": 2.2, "qcd_4b": 0.4, "ttbar": 0.4}
+# ttbar give up; likewise ttbb for ttHH (the background total stays 3 x events; each keeps enough
+# to train on).
+EVENT_SHARE = {"qcd_2b2j": 2.2, "qcd_4b": 0.4, "ttbar": 0.4, "ttbb": 1.8, "tth": 0.7, "ttz": 0.5}
 
 
 @dataclass(frozen=True)

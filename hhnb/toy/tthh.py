@@ -15,6 +15,7 @@ from hhnb.toy.hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
 
 JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 TTBB_EXTRA = 0.08  # ttbb events with a further g -> bb/cc splitting
+TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
 
 
@@ -34,8 +35,8 @@ def _pair(parent, m, rng):
 # outside the signal-like region (>= 7 jets, >= 5 b-tags) are prescaled. ``weight_factor`` = p/q.
 MISTAG = {"c": 0.28, "l": 0.01}  # c and light(-gluon) mistag probabilities
 CHARM_FRACTION = {"w": 0.5, "l": 0.0, "c": 1.0, "x": 0.0}  # w: first quark of W -> qq' (c half the time)
-BTAG_BIAS_FACTOR = 4.0
-BTAG_Q_MAX = 0.6
+BTAG_BIAS_FACTOR = 5.0
+BTAG_Q_MAX = 0.7
 PRESCALE = 0.2
 
 
@@ -88,9 +89,12 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         zflav = np.where(rng.random(n) < 0.22, "b", np.where(rng.random(n) < 0.3, "c", "l"))  # Z -> bb, cc, light
         z = _pair(_resonance(n, 80.0, 91.19, rng), 4.8, rng)
         add(z[0], zflav), add(z[1], zflav)
-    else:  # ttbb: the extra b pair from hard gluon emission (m_bb a broad continuum that covers m_H) and,
+    else:  # ttbb: the extra b pair from soft, collinear gluon splitting or (TTBB_HARD of the events) a hard
+        # emission (m_bb a broad continuum that covers m_H) and,
         # in TTBB_EXTRA of the events, a further soft g -> bb or cc splitting (extra b-like jets)
-        g = _resonance(n, 90.0, 20.0 + rng.gamma(2.0, 35.0, n), rng)
+        hard = rng.random(n) < TTBB_HARD
+        g = _resonance(n, np.where(hard, 90.0, 70.0), np.where(hard, 20.0 + rng.gamma(2.0, 35.0, n),
+                                                                15.0 + rng.gamma(2.0, 20.0, n)), rng)
         bb = _pair(g, 4.8, rng)
         add(bb[0], "b"), add(bb[1], "b")
         extra = rng.random(n) < TTBB_EXTRA
