@@ -1,7 +1,8 @@
 """Toy ttHH (single lepton) events and the ttbb, ttH, ttZ backgrounds, at jet level.
 
 Every process has a semileptonic top pair (b l nu, b q q'); ttHH adds two H->bb,
-ttH one, ttZ a Z->qq (b-rich 22 %), ttbb a soft gluon-splitting b pair. Extra
+ttH one, ttZ a Z->qq (b-rich 22 %), ttbb an extra b pair (half soft, collinear gluon splitting; half
+a hard emission whose m_bb covers m_H) and, in 8 %, a further g->bb/cc pair. Extra
 light jets come from initial-state radiation. The event-level inputs of the older
 Keras study (numjet, btag, m_bb, ...) are computed from the smeared, b-tagged jets.
 """
