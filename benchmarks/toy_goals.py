@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/toy_goals.py [--events N] [--analyses resolved,boosted,...] [--workdir DIR]
 
 Generates the toy at ``defaults.EVENTS`` per sample (lambda 1), trains each analysis with the demo's
-settings, and prints per analysis: test AUC (weighted); the best cut chosen on half A of the test
-events (Asimov Z with the background's MC error sqrt(sum w^2) as sigma_b, >= 10 simulated background
-events, 200 score quantiles) and quoted on half B: s, b, simulated background events and
-sqrt(sum w^2)/sum w; and the SHAP ranking (shap.GradientExplainer on the signal output) with
-events drawn proportionally to |weight| within each class, classes balanced.
+settings, and prints per analysis: test AUC (weighted); the best cut as ``hhnb.studies.stats.significance``
+defines it (chosen on the validation events: Asimov Z with the background's MC error sqrt(sum w^2) in
+sigma_b, >= 10 simulated background events), quoted on the test events: Z, s, b with bootstrap errors,
+simulated and effective background events and sqrt(sum w^2)/sum w; and the SHAP ranking
+(shap.GradientExplainer on the signal output) with events drawn proportionally to |weight| within each
+class, classes balanced.
 """
 
 from __future__ import annotations
@@ -39,34 +40,26 @@ def physical_draw(label: np.ndarray, weight: np.ndarray, n_per_class: int, rng: 
     return np.concatenate(out)
 
 
-def half_split_cut(scores, n_grid: int = 200, min_mc: int = 10) -> dict:
-    """Cut chosen on half A of the test events (Z with sigma_b = MC error), quoted on half B."""
+def best_cut(scores) -> dict:
+    """The best cut as ``hhnb.studies.stats.significance`` defines it (``evaluation.evaluate``'s):
+    chosen on the validation events (Asimov Z with the MC error sqrt(sum w^2) in sigma_b, >= 10
+    simulated background events), quoted on the test events with bootstrap errors; plus the
+    background's simulated and effective event counts and relative MC error at that cut."""
     te = scores["is_test"].to_numpy(bool)
+    val = scores["is_val"].to_numpy(bool)
     sample = scores["sample"].astype(str).to_numpy()
-    half_a = te & ((scores["event"].to_numpy() // 5) % 2 == 0)
-    half_b = te & ~half_a
     w = scores["weight"].to_numpy(float)
-    sig = (scores["label"].to_numpy() == 0)
+    sig = scores["label"].to_numpy() == 0
     disc = scores["discriminant"].to_numpy(float)
-
-    def counts(mask, cuts):
-        wm = metrics.luminosity_weights(w, sample, mask)
-        d, s_ = disc[mask], sig[mask]
-        res = []
-        for c in cuts:
-            p = d > c
-            ws, wb = wm[p & s_], wm[p & ~s_]
-            res.append((ws.sum(), wb.sum(), np.sqrt((wb**2).sum()), int(len(wb))))
-        return np.array(res)
-
-    cuts = np.unique(np.quantile(disc[te & sig], np.linspace(0.0, 0.995, n_grid)))
-    a = counts(half_a, cuts)
-    za = np.where((a[:, 3] >= min_mc) & (a[:, 1] > 0), stats.asimov_z(a[:, 0], a[:, 1], a[:, 2]), 0.0)
-    i = int(np.argmax(za))
-    s, b, sb, nmc = counts(half_b, [cuts[i]])[0]
-    return {"cut": float(cuts[i]), "z_A": float(za[i]), "s": float(s), "b": float(b), "n_bkg_mc": int(nmc),
-            "rel_mc_err": float(sb / b) if b > 0 else float("inf"),
-            "z_B": float(stats.asimov_z(s, b, sb)), "z_B_no_mcerr": float(stats.asimov_z(s, b))}
+    res = stats.significance(disc, sig, w, val, te, sample)
+    q = res.quoted
+    wq = stats.scaled_weights(w, sample, te)
+    wb = wq[(disc[te] > q.cut) & ~sig[te]]
+    n_eff = float(wb.sum() ** 2 / (wb**2).sum()) if len(wb) else 0.0
+    return {"cut": q.cut, "z_val": float(res.choice.z[res.choice.index]), "z": q.z, "z_err": q.z_error,
+            "z_no_mc": q.z_no_mc, "s": q.s, "s_err": q.s_error, "b": q.b, "b_err": q.b_error,
+            "n_bkg_mc": q.n_bkg_mc, "n_bkg_eff": n_eff, "n_sig_mc": q.n_sig_mc,
+            "rel_mc_err": q.b_mc_error / q.b if q.b > 0 else float("inf")}
 
 
 def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:
@@ -137,16 +130,18 @@ def main() -> None:
         t1 = time.perf_counter()
         run = train(name, 1.0, data_dir=work / "data", models_dir=work / "models", hyper=hyper,
                     seed=defaults.TRAIN_SEED)
-        cut = half_split_cut(run.scores)
+        cut = best_cut(run.scores)
         top = shap_top(run)
         fixed = mc_error_at_efficiency(run.scores)
         res = {"auc": run.card["metrics"]["test_auc"], **cut, "shap": top[:8], "mc_err_at_signal_eff": fixed,
                "train_s": time.perf_counter() - t1}
         results[name] = res
         print(f"\n== {name}: test AUC {res['auc']:.4f}  (train {res['train_s']:.0f} s)")
-        print(f"   best cut (half A) {cut['cut']:.3f}: Z_A {cut['z_A']:.2f}; half B: s {cut['s']:.1f}, "
-              f"b {cut['b']:.1f}, simulated bkg {cut['n_bkg_mc']}, MC err {100 * cut['rel_mc_err']:.1f} %, "
-              f"Z_B {cut['z_B']:.2f} (without MC err {cut['z_B_no_mcerr']:.2f})")
+        print(f"   best cut {cut['cut']:.3f} (chosen on validation, Z_val {cut['z_val']:.2f}); test: "
+              f"Z {cut['z']:.2f} +- {cut['z_err']:.2f} (without MC err {cut['z_no_mc']:.2f}), "
+              f"s {cut['s']:.1f} +- {cut['s_err']:.1f}, b {cut['b']:.1f} +- {cut['b_err']:.1f}, "
+              f"simulated bkg {cut['n_bkg_mc']}, effective {cut['n_bkg_eff']:.1f}, "
+              f"MC err {100 * cut['rel_mc_err']:.1f} %")
         print("   MC err at fixed signal efficiency (all test events): " + ", ".join(
             f"{k}: {n} sim. bkg, {100 * e:.1f} %" for k, (n, e) in fixed.items()))
         print("   SHAP top 8: " + ", ".join(f"{f} {v:.4f}" for f, v in top[:8]))

@@ -284,6 +284,8 @@ def test_kfold_each_event_scored_by_the_network_blind_to_its_fold(kfold_models, 
     res = A.apply_file(src, nets, output=tmp_path / "out.root", step=400)  # the Dask path: one file, same arguments
     assert res.status == "written" and res.events == len(_read(src)["eventNumber"])
     got, before = _read(tmp_path / "out.root"), _read(src)
+    # every input event (the toy keeps fewer ttbar than signal events: generate.EVENT_SHARE)
+    assert res.status == "written" and res.events == len(before["eventNumber"]) > 500
     np.testing.assert_array_equal(got["nnscore_resolved_SlfCoup_1.0_fold"], before["eventNumber"] % 3)
     assert "nnscore_resolved_SlfCoup_1.0_istest" not in got
     x = np.column_stack([before[f] for f in nets[0].features])

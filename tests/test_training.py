@@ -119,10 +119,20 @@ def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
         np.testing.assert_array_equal(model.predict(model.load(p), s.loc[rows, card["features"]].to_numpy(np.float32))[:, 0],
                                       s.loc[rows, "score_sig"].to_numpy())
     # out-of-fold AUC (all events) agrees with the single split's test AUC (20 % of them) on the toy: k = 5 so
-    # that each network trains on as many events (80 %) as the single network
-    assert abs(m["oof_auc"] - tiny_run.card["metrics"]["test_auc"]) < 0.01
-    ev = evaluation.evaluate(s, min_bkg=10)  # downstream evaluation reads the out-of-fold scores unchanged
-    assert ev.auc == pytest.approx(m["oof_auc"], abs=1e-6)
+    # that each network trains on as many events (80 %) as the single network. Tolerance: the single split's
+    # weighted test AUC rests on ~20 % of a 1500-event-per-sample toy whose background weights vary
+    # (importance sampling, QCD 2b2j holding most events), a statistical error of about 0.01
+    assert abs(m["oof_auc"] - tiny_run.card["metrics"]["test_auc"]) < 0.02
+    # downstream evaluation reads the out-of-fold scores unchanged: cuts chosen on the is_val half, numbers
+    # (the AUC included) quoted on the other half
+    ev = evaluation.evaluate(s, min_bkg=10)
+    from hhnb.studies import metrics, stats
+
+    q = (s["is_test"] & ~s["is_val"]).to_numpy()
+    assert 0.3 < q.mean() < 0.7
+    w = stats.scaled_weights(s["weight"].to_numpy(), s["sample"].astype(str).to_numpy(), q)
+    assert ev.auc == pytest.approx(metrics.roc((s["label"].to_numpy()[q] == 0).astype(int),
+                                               s["score_sig"].to_numpy()[q], w).area, abs=1e-6)
 
 
 def test_kfold_bad_inputs(toy_dir, tmp_path):

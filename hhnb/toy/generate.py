@@ -29,6 +29,11 @@ LUMINOSITY = 3000.0  # fb^-1
 HH_BACKGROUNDS = ("qcd_4b", "qcd_2b2j", "ttbar")
 TTHH_SAMPLES = ("tthh", "ttbb", "tth", "ttz")
 _TTBAR_SLICES = ((0.0, 300.0, 0.95), (300.0, 2000.0, 0.05))  # fraction of sigma by top pT
+# Simulated events per sample, as a multiple of ``events``, in the biased generation: QCD 2b2j
+# carries most of the background where the HH networks cut, so it gets the events that QCD 4b and
+# ttbar give up; likewise ttbb for ttHH (the background total stays 3 x events; each keeps enough
+# to train on).
+EVENT_SHARE = {"qcd_2b2j": 2.2, "qcd_4b": 0.4, "ttbar": 0.4, "ttbb": 1.8, "tth": 0.7, "ttz": 0.5}
 
 
 @dataclass(frozen=True)
@@ -65,22 +70,32 @@ def _batch(sample, kl, pt_slice, n, rng, bias):
     return toy_hh.generate_batch(sample, n, rng, kl=kl, pt_slice=pt_slice, bias=bias)
 
 
-def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=4000, floor=0.05):
-    """Events to keep per slice and category: proportional to sqrt(yield) of the slice in that category.
+def _signal_like(out: dict[str, np.ndarray]) -> np.ndarray:
+    """Events in the signal-like region of the HH->bbbb categories: >= 3 b-tags, both masses near m_H."""
+    if "h1_M" not in out:
+        return np.ones(len(out["category"]), bool)
+    window = [(out[f"h{i}_M"] > 80.0) & (out[f"h{i}_M"] < 150.0) for i in (1, 2)]
+    return (out["nBTags"] >= 3) & window[0] & window[1]
 
-    A pilot batch per slice estimates each slice's yield per category; slices that carry the yield
-    get more simulated events (smaller weights, smaller MC error where the analysis cuts), every
-    slice keeps at least ``floor`` of ``events``. A single piece keeps ``events``.
+
+def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=20000, floor=0.03):
+    """Events to keep per slice and category: proportional to the slice's yield in the signal-like region.
+
+    A pilot batch per slice estimates each slice's yield per category in the signal-like region
+    (``_signal_like``); keeping events in proportion to it gives the events there one weight per
+    category whatever their slice (the effective count where networks cut equals the simulated
+    count). Every slice keeps at least ``floor`` of ``events``. A single piece keeps ``events``.
     """
     if len(pieces) == 1:
         return np.full((1, ncat), events, int)
     y = np.zeros((len(pieces), ncat))
     for i, (pt_slice, xsec) in enumerate(pieces):
         out = _batch(sample, kl, pt_slice, pilot, rng, bias)
+        sel = _signal_like(out) if bias else np.ones(pilot, bool)
         for c in range(ncat):
-            y[i, c] = xsec * out["weight_factor"][out["category"] == c].sum() / pilot
-    share = np.sqrt(y) / np.maximum(np.sqrt(y).sum(axis=0), 1e-300)
-    share = np.where(np.sqrt(y).sum(axis=0) > 0, share, 1.0 / len(pieces))
+            y[i, c] = xsec * out["weight_factor"][(out["category"] == c) & sel].sum() / pilot
+    total = y.sum(axis=0)
+    share = np.where(total > 0, y / np.maximum(total, 1e-300), 1.0 / len(pieces))
     share = np.maximum(share, floor)
     share /= share.sum(axis=0)
     return np.maximum(1, np.ceil(events * share)).astype(int)
@@ -203,7 +218,8 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
              bias: bool = True) -> list[Written]:
     """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH).
 
-    ``bias``: importance-sample the backgrounds towards the signal-like region (see generate_sample).
+    ``bias``: importance-sample the backgrounds towards the signal-like region (see generate_sample)
+    and share the background events among the samples by EVENT_SHARE.
     """
     analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
     unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
@@ -232,5 +248,6 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
                 gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
                 written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
             continue
-        written += generate_sample(data_dir, sample, kl, events=events, seed=seed, progress=progress, bias=bias)
+        n = max(1, round(events * EVENT_SHARE.get(sample, 1.0))) if bias else events
+        written += generate_sample(data_dir, sample, kl, events=n, seed=seed, progress=progress, bias=bias)
     return [w for w in written if w.analysis in analyses]

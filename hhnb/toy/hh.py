@@ -12,6 +12,8 @@ candidates. Backgrounds are importance-sampled towards the signal-like region, w
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import vector
 
@@ -79,9 +81,20 @@ BR_W_HAD = 0.676
 # Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator uses
 # instead of BTAG_EFF, the window the masses are pulled towards, and the prescale of events
 # outside the signal-like region. Event weights p/q restore the physical distributions.
-BTAG_BIASED = {"b": 0.80, "c": 0.70, "l": 0.50}
-MASS_WINDOW_PROPOSAL = (128.0, 16.0)  # mean, width (GeV) of the true candidate mass proposal
-MASS_BIAS_FRACTION = 0.5
+# b-tagging is importance-sampled per jet kind (_flavour_tag): a non-b jet is tagged with
+# BTAG_BIAS_FACTOR times its physical probability (at most BTAG_Q_MAX), and its flavour is drawn
+# given the tag, so every tagged non-b jet of a kind carries one weight whatever its flavour.
+# The candidate masses are drawn, for MASS_BIAS_FRACTION of the events, from the
+# physical (gamma) density times a smooth window (plateau MASS_WINDOW_GEV): the proposal is then
+# the physical density times a constant on the plateau, so events there carry one weight (_qcd_masses).
+CHARM_FRACTION = {"b": 0.0, "c": 1.0, "l": 0.0, "q": 0.15, "w": 0.5}  # q: QCD light/gluon jet; w: W -> qq'
+BTAG_BIAS_FACTOR = 4.0
+BTAG_Q_MAX = 0.7
+BTAG_BIASED = {"b": BTAG_EFF["b"]} | {k: min(BTAG_BIAS_FACTOR * (pc * BTAG_EFF["c"] + (1 - pc) * BTAG_EFF["l"]),
+                                           BTAG_Q_MAX) for k, pc in CHARM_FRACTION.items() if k != "b"}
+MASS_WINDOW_GEV = (80.0, 190.0)  # plateau of the true candidate masses the proposal favours
+MASS_WINDOW_EDGE_GEV = 5.0
+MASS_BIAS_FRACTION = 0.6
 PRESCALE = 0.25
 
 
@@ -107,27 +120,49 @@ def _system_signal(kl, n, rng):
     return system, m1, m1.copy(), rng.uniform(-1, 1, n), wfac
 
 
-def _gamma_pdf(x, k, theta):
-    from scipy import stats as _st
-
-    return _st.gamma.pdf(x, k, scale=theta)
-
-
 _QCD_MASS = ((4.0, 28.0), (4.0, 27.0))
 
 
+def _window_shape(m):
+    """Smooth window (0..1) in one true candidate mass: flat inside MASS_WINDOW_GEV, soft edges."""
+    lo, hi = MASS_WINDOW_GEV
+    return 1.0 / ((1.0 + np.exp(-(m - lo) / MASS_WINDOW_EDGE_GEV)) * (1.0 + np.exp(-(hi - m) / MASS_WINDOW_EDGE_GEV)))
+
+
+@functools.cache
+def _window_mean(k: float, theta: float) -> float:
+    """E_p[window shape] of one gamma-distributed mass (the proposal's normalisation)."""
+    from scipy import integrate
+    from scipy import stats as _st
+
+    return integrate.quad(lambda m: _st.gamma.pdf(m, k, scale=theta) * _window_shape(m), 0.0, 1000.0, limit=200)[0]
+
+
 def _qcd_masses(n, rng, bias=False):
-    """True candidate masses of QCD (gamma distributed); biased towards the Higgs window with weights."""
+    """True candidate masses of QCD (gamma distributed); biased towards the Higgs window with weights.
+
+    With ``bias``, a fraction f = MASS_BIAS_FRACTION of the events draws each mass from the gamma
+    density times the smooth window h (rejection: accept with probability h). The proposal is
+    q = p ((1 - f) + f h1 h2 / H), H = E_p[h1 h2], so the weight p/q = 1 / (1 - f + f h1 h2 / H)
+    depends on the masses only through the window: one value on its plateau, whatever the masses
+    there (flat weights where the analysis cuts).
+    """
     m = [np.clip(rng.gamma(k, t, n), 15.0, 400.0) for k, t in _QCD_MASS]
     if not bias:
         return m[0], m[1], np.ones(n)
-    mu, sd = MASS_WINDOW_PROPOSAL
-    pulled = rng.random(n) < MASS_BIAS_FRACTION
-    for i in range(2):
-        m[i] = np.where(pulled, np.clip(rng.normal(mu, sd, n), 15.0, 400.0), m[i])
-    p = _gamma_pdf(m[0], *_QCD_MASS[0]) * _gamma_pdf(m[1], *_QCD_MASS[1])
-    q = np.exp(-0.5 * (((m[0] - mu) / sd) ** 2 + ((m[1] - mu) / sd) ** 2)) / (2 * np.pi * sd**2)
-    w = p / ((1 - MASS_BIAS_FRACTION) * p + MASS_BIAS_FRACTION * q)
+    f = MASS_BIAS_FRACTION
+    pulled = np.flatnonzero(rng.random(n) < f)
+    for i, (k, t) in enumerate(_QCD_MASS):
+        need, got = len(pulled), []
+        while need > 0:
+            x = np.clip(rng.gamma(k, t, 4 * need + 16), 15.0, 400.0)
+            x = x[rng.random(len(x)) < _window_shape(x)][:need]
+            got.append(x)
+            need -= len(x)
+        if got:
+            m[i][pulled] = np.concatenate(got)
+    big_h = _window_mean(*_QCD_MASS[0]) * _window_mean(*_QCD_MASS[1])
+    w = 1.0 / (1.0 - f + f * _window_shape(m[0]) * _window_shape(m[1]) / big_h)
     return m[0], m[1], w
 
 
@@ -163,7 +198,7 @@ def _flavours(process, n, rng):
         light = rng.random(n) < 0.5  # which candidate holds the light pair
         for j, cand in ((0, 0), (1, 0), (2, 1), (3, 1)):
             mask = light == (cand == 0)
-            fl[j, mask] = np.where(rng.random(mask.sum()) < 0.15, "c", "l")
+            fl[j, mask] = "q"  # light quark or gluon jet, charm with probability CHARM_FRACTION["q"]
     return fl
 
 
@@ -198,7 +233,7 @@ def _ttbar(pt_slice, n, rng):
         q1, q2 = two_body(w, np.zeros(n), np.zeros(n), rng.uniform(-1, 1, n), rng)
         had = rng.random(n) < BR_W_HAD
         pool += [b, q1, q2]
-        flav += [np.full(n, "b"), np.where(rng.random(n) < 0.5, "c", "l"), np.full(n, "l")]
+        flav += [np.full(n, "b"), np.full(n, "w"), np.full(n, "l")]  # "w": c (W -> cs) half the time
         present += [np.ones(n, bool), had, had]
         # leptonic W: q1 is the charged lepton (e, mu or tau), q2 the neutrino
         nu_x += np.where(had, 0.0, q2.px)
@@ -243,13 +278,24 @@ def _semileptonic(jets, flav, rng):
     return vis, nx, ny
 
 
-def _tag(flav, rng, bias):
-    """b-tags of the four jets, drawn with the biased probabilities if ``bias``; returns tags and weights."""
-    eff = np.vectorize(BTAG_EFF.get)(flav)
-    q = np.vectorize(BTAG_BIASED.get)(flav) if bias else eff
-    tag = rng.random(flav.shape) < q
-    w = np.where(tag, eff / q, (1 - eff) / (1 - q)).prod(axis=0)
-    return tag.astype(np.int32), w
+def _flavour_tag(kind, rng, bias):
+    """Flavours ('b'/'c'/'l') and b-tags of the four jets from their kinds, with importance weights.
+
+    A kind other than 'b' is charm with probability CHARM_FRACTION[kind]. Flavour and tag are drawn
+    jointly: tag with probability Q = min(BTAG_BIAS_FACTOR * P, BTAG_Q_MAX) where P is the physical
+    tag probability of the kind (Q = P without ``bias``), then the flavour from its physical
+    probability given the tag. The weight is P/Q (tagged) or (1-P)/(1-Q) (untagged), whatever the
+    flavour, so tagged c and light jets carry one weight.
+    """
+    pc = np.vectorize(CHARM_FRACTION.get)(kind)
+    is_b = kind == "b"
+    p_tag = np.where(is_b, BTAG_EFF["b"], pc * BTAG_EFF["c"] + (1 - pc) * BTAG_EFF["l"])
+    q_tag = np.where(is_b, p_tag, np.minimum(BTAG_BIAS_FACTOR * p_tag, BTAG_Q_MAX)) if bias else p_tag
+    tag = rng.random(kind.shape) < q_tag
+    p_c = np.where(tag, pc * BTAG_EFF["c"] / p_tag, pc * (1 - BTAG_EFF["c"]) / (1 - p_tag))
+    flav = np.where(is_b, "b", np.where(rng.random(kind.shape) < p_c, "c", "l")).astype("<U1")
+    w = np.where(tag, p_tag / q_tag, (1 - p_tag) / (1 - q_tag)).prod(axis=0)
+    return flav, tag.astype(np.int32), w
 
 
 def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1.0,
@@ -257,7 +303,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     """Generate ``n`` events of one process; returns all branches plus ``category`` (-1 = none).
 
     With ``bias`` (backgrounds only) the events are generated preferentially in the signal-like
-    phase space (Higgs-window masses, b-tags, see BTAG_BIASED, MASS_WINDOW_PROPOSAL, PRESCALE);
+    phase space (Higgs-window masses, b-tags, see BTAG_BIASED, MASS_WINDOW_GEV, PRESCALE);
     ``weight_factor`` (p/q, mean 1 over generated events) makes every weighted distribution unbiased.
     """
     wfac = np.ones(n)
@@ -285,6 +331,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     else:
         raise ValueError(f"unknown HH->bbbb toy process {process!r}: expected hh, qcd_4b, qcd_2b2j or ttbar")
 
+    flav, btag, wtag = _flavour_tag(flav, rng, bias)
     visible, bx, by = _semileptonic(true_jets, flav, rng)
     nu_x, nu_y = nu_x + bx, nu_y + by
     jets = [smear_jet(j, np.zeros(n, bool), rng) for j in visible]
@@ -298,7 +345,6 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     # large-R jet mass: extra resolution from the merged-jet reconstruction
     masses = [np.where(m, c.mass * rng.normal(1.0, 0.06, n), c.mass) for c, m in zip(cands, merged)]
 
-    btag, wtag = _tag(flav, rng, bias)
     wfac = wfac * wtag
     nb = btag.sum(axis=0)
     valid &= nb >= 2  # generator-level filter: at least two b-tagged jets

@@ -1,7 +1,8 @@
 """Toy ttHH (single lepton) events and the ttbb, ttH, ttZ backgrounds, at jet level.
 
 Every process has a semileptonic top pair (b l nu, b q q'); ttHH adds two H->bb,
-ttH one, ttZ a Z->qq (b-rich 22 %), ttbb a soft gluon-splitting b pair. Extra
+ttH one, ttZ a Z->qq (b-rich 22 %), ttbb an extra b pair (half soft, collinear gluon splitting; half
+a hard emission whose m_bb covers m_H) and, in 8 %, a further g->bb/cc pair. Extra
 light jets come from initial-state radiation. The event-level inputs of the older
 Keras study (numjet, btag, m_bb, ...) are computed from the smeared, b-tagged jets.
 """
@@ -14,6 +15,8 @@ import vector
 from hhnb.toy.hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
 
 JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
+TTBB_EXTRA = 0.08  # ttbb events with a further g -> bb/cc splitting
+TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
 
 
@@ -27,11 +30,30 @@ def _pair(parent, m, rng):
     return two_body(parent, mm, mm, rng.uniform(-1, 1, len(parent)), rng)
 
 
-# Importance sampling of the backgrounds (issue 12): b-tag probabilities the generator draws with
-# (instead of the efficiencies) and the prescale of events outside the signal-like region
-# (>= 7 jets, >= 5 b-tags); ``weight_factor`` = p/q restores the physical distributions.
-BTAG_BIASED = {"b": 0.80, "c": 0.60, "l": 0.15}
+# Importance sampling of the backgrounds (issue 12): the tags of non-b jets are drawn with
+# BTAG_BIAS_FACTOR times their physical probability (at most BTAG_Q_MAX) and their flavour given the
+# tag (hh._flavour_tag's scheme), so every mistagged jet carries one weight whatever its kind; events
+# outside the signal-like region (>= 7 jets, >= 5 b-tags) are prescaled. ``weight_factor`` = p/q.
+# The factor is moderate on purpose: each extra mistag divides the weight by it, and the events a
+# network keeps mix 5 and 6 tags (a factor 5 gave weights spread 25x there and an MC error of 40 %).
+MISTAG = {"c": 0.28, "l": 0.01}  # c and light(-gluon) mistag probabilities
+CHARM_FRACTION = {"w": 0.5, "l": 0.0, "c": 1.0, "x": 0.0}  # w: first quark of W -> qq' (c half the time)
+BTAG_BIAS_FACTOR = 2.5
+BTAG_Q_MAX = 0.7
 PRESCALE = 0.2
+
+
+def _flavour_tag(kind, present, rng, bias):
+    """Flavours and b-tags of the jets from their kinds ('b', 'w', 'c', 'l'), with weights p/q."""
+    pc = np.where(kind == "b", 0.0, np.vectorize(lambda k: CHARM_FRACTION.get(k, 0.0))(kind))
+    is_b = kind == "b"
+    p_tag = np.where(is_b, BTAG_EFF["b"], pc * MISTAG["c"] + (1 - pc) * MISTAG["l"])
+    q_tag = np.where(is_b | ~present, p_tag, np.minimum(BTAG_BIAS_FACTOR * p_tag, BTAG_Q_MAX)) if bias else p_tag
+    tag = present & (rng.random(kind.shape) < q_tag)
+    p_c = np.where(tag, pc * MISTAG["c"] / p_tag, pc * (1 - MISTAG["c"]) / (1 - p_tag))
+    flav = np.where(is_b, "b", np.where(rng.random(kind.shape) < p_c, "c", "l"))
+    w = np.where(present, np.where(tag, p_tag / q_tag, (1 - p_tag) / (1 - q_tag)), 1.0).prod(axis=0)
+    return flav, tag, w
 
 
 def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = True) -> dict[str, np.ndarray]:
@@ -46,7 +68,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
     def add(vec, flav):
         partons.append((vec, np.broadcast_to(np.asarray(flav), (n,)).astype("<U1")))
 
-    top_scale = {"tthh": 75.0, "tth": 70.0, "ttz": 70.0, "ttbb": 60.0}.get(process)
+    top_scale = {"tthh": 75.0, "tth": 72.0, "ttz": 70.0, "ttbb": 70.0}.get(process)
     if top_scale is None:
         raise ValueError(f"unknown ttHH toy process {process!r}: expected tthh, ttbb, tth or ttz")
     for leptonic in (True, False):
@@ -57,23 +79,32 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         if leptonic:
             lep, nu = q1, q2
         else:
-            add(q1, np.where(rng.random(n) < 0.5, "c", "l"))
+            add(q1, "w")
             add(q2, "l")
     if process == "tthh":
         for _ in range(2):
             add_pair = _pair(_resonance(n, 110.0, 125.0, rng), 4.8, rng)
             add(add_pair[0], "b"), add(add_pair[1], "b")
     elif process == "tth":
-        h = _pair(_resonance(n, 80.0, 125.0, rng), 4.8, rng)
+        h = _pair(_resonance(n, 100.0, 125.0, rng), 4.8, rng)
         add(h[0], "b"), add(h[1], "b")
     elif process == "ttz":
-        zflav = np.where(rng.random(n) < 0.22, "b", np.where(rng.random(n) < 0.3, "c", "l"))
+        zflav = np.where(rng.random(n) < 0.22, "b", np.where(rng.random(n) < 0.3, "c", "l"))  # Z -> bb, cc, light
         z = _pair(_resonance(n, 80.0, 91.19, rng), 4.8, rng)
         add(z[0], zflav), add(z[1], zflav)
-    else:  # ttbb: soft, collinear gluon splitting
-        g = _resonance(n, 70.0, 15.0 + rng.gamma(2.0, 20.0, n), rng)
+    else:  # ttbb: the extra b pair from soft, collinear gluon splitting or (TTBB_HARD of the events) a hard
+        # emission (m_bb a broad continuum that covers m_H) and,
+        # in TTBB_EXTRA of the events, a further soft g -> bb or cc splitting (extra b-like jets)
+        hard = rng.random(n) < TTBB_HARD
+        g = _resonance(n, np.where(hard, 90.0, 70.0), np.where(hard, 20.0 + rng.gamma(2.0, 35.0, n),
+                                                                15.0 + rng.gamma(2.0, 20.0, n)), rng)
         bb = _pair(g, 4.8, rng)
         add(bb[0], "b"), add(bb[1], "b")
+        extra = rng.random(n) < TTBB_EXTRA
+        xflav = np.where(rng.random(n) < 0.4, "b", "c")
+        g2 = _resonance(n, 50.0, 12.0 + rng.gamma(2.0, 15.0, n), rng)
+        xx = _pair(g2, 1.5, rng)
+        add(xx[0], np.where(extra, xflav, "x")), add(xx[1], np.where(extra, xflav, "x"))
     n_isr = rng.poisson(1.6 if process != "tthh" else 1.2, n)
     for k in range(4):
         isr = _from_pt_y(30.0 + rng.exponential(30.0, n), rng.normal(0, 1.8, n), rng.uniform(-np.pi, np.pi, n),
@@ -88,12 +119,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
     phi = np.stack([j.phi for j in sm])
     mass = np.stack([j.mass for j in sm])
     present = (flav != "x") & (pt > JET_PT) & (np.abs(eta) < JET_ETA)
-    eff = np.select([flav == "b", flav == "c", flav == "l"], [BTAG_EFF["b"], BTAG_EFF["c"] * 0.8, 0.01], 0.0)
-    q = np.select([flav == "b", flav == "c", flav == "l"], [BTAG_BIASED[f] for f in "bcl"], 0.0) if bias else eff
-    q = np.where(present, q, eff)
-    tagged = present & (rng.random((k, n)) < q)
-    wfac = np.where(present, np.where(tagged, eff / np.where(q > 0, q, 1.0), (1 - eff) / np.where(q < 1, 1 - q, 1.0)),
-                    1.0).prod(axis=0)
+    flav, tagged, wfac = _flavour_tag(flav, present, rng, bias)
     pt = np.where(present, pt, 0.0)
     order = np.argsort(-pt, axis=0)
     pt, eta, phi, mass, tagged = (np.take_along_axis(a, order, axis=0) for a in (pt, eta, phi, mass, tagged))
