@@ -122,7 +122,7 @@ def _peer_rows(analysis: str, kl: float, d) -> list[dict]:
     res = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(ana.classes), hyper, seed=1)
     scores = {"hhnb": predict(res.model, x[te])[:, 0]}
     xgb = XGBClassifier(n_estimators=600, max_depth=6, learning_rate=0.05, n_jobs=2, random_state=1,
-                        early_stopping_rounds=30, eval_metric="mlogloss")
+                        early_stopping_rounds=30, eval_metric="mlogloss" if len(ana.classes) > 2 else "logloss")
     xgb.fit(x[tr], y[tr], sample_weight=sw[tr], eval_set=[(x[va], y[va])], sample_weight_eval_set=[sw[va]],
             verbose=False)
     scores["XGBoost"] = xgb.predict_proba(x[te])[:, 0]
@@ -148,8 +148,10 @@ def _peer_rows(analysis: str, kl: float, d) -> list[dict]:
 def rows() -> list[dict]:
     d = data_dir(lambdas=(1.0, 10.0), analyses=("resolved", "boosted", "tthh"))
     out = _throughput_rows(d)
+    print(*out, sep="\n", flush=True)
     for analysis, kl in PEER_CASES:
         out += _peer_rows(analysis, kl, d)
+        print(*out[-2:], sep="\n", flush=True)
     return out
 
 
