@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-fast lint lab test-lab test-cluster bench clean-outputs notebooks
+.PHONY: demo test test-fast lint lab test-lab test-cluster bench bench-large bench-demo clean-outputs notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ test-lab: $(STAMP) $(KERNELSPEC)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Slow measurements stored with their date in benchmarks/stored/ and shown by make bench.
+bench-large: $(STAMP)
+	$(BIN)/python benchmarks/large.py
+
+bench-demo: $(STAMP)
+	$(BIN)/python benchmarks/demo_time.py
 
 # Re-execute the notebooks with their default parameters (what git keeps as outputs).
 notebooks: $(STAMP)

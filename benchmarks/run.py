@@ -2,14 +2,25 @@
 
 Each module defines ``rows() -> list[dict]`` with keys: ``benchmark``, ``hhnb`` (value),
 ``reference`` (value of the thing compared against), ``unit``, ``ratio`` (hhnb / reference,
->1 = better unless the row says otherwise) and ``goal`` (text).
+>1 = better unless the row says otherwise) and ``goal`` (text). Optional keys: ``peer`` (what the
+reference is), ``met`` (True/False/None: whether the goal is met), ``lower_is_better``, ``measured``
+(date of a stored result). Rows measured outside ``make bench`` (too slow for it: ``make bench-large``,
+``make demo`` from a fresh clone) are read from ``benchmarks/stored/*.json`` with their date.
+The table is printed and written to ``runs/bench/bench.csv`` and ``bench.md`` (and
+``benchmarks/results/latest.csv``).
+
+    python benchmarks/run.py [name ...]     # only bench_<name>.py, e.g. train apply
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
+import json
+import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -17,31 +28,85 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from hhnb import layout  # noqa: E402
+from hhnb.io.atomic import atomic_path  # noqa: E402
 from hhnb.io.tables import text_table  # noqa: E402
+
+STORED = HERE / "stored"
+COLUMNS = ["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "measured", "file"]
+
+
+def stored_rows() -> list[dict]:
+    """Rows of results measured by the slow targets, each file ``{"measured": date, "rows": [...]}``."""
+    out = []
+    for path in sorted(STORED.glob("*.json")):
+        doc = json.loads(path.read_text())
+        out += [{"measured": doc.get("measured"), "file": f"stored/{path.name}", **row} for row in doc["rows"]]
+    return out
+
+
+def _met(v) -> str:
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else ("yes" if bool(v) else "NO")
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A GitHub Markdown table of the rows (numbers to 4 significant digits)."""
+    def cell(v):
+        if isinstance(v, float):
+            return "" if pd.isna(v) else f"{v:.4g}"
+        return "" if v is None else str(v).replace("|", "/")
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
 
 
 def main(names: list[str]) -> int:
-    rows = []
+    t_start = time.perf_counter()
+    rows, failed = [], []
     for path in sorted(HERE.glob("bench_*.py")):
         if names and path.stem.removeprefix("bench_") not in names:
             continue
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
         t0 = time.perf_counter()
         print(f"running {path.name} ...", flush=True)
-        for row in mod.rows():
-            rows.append({"file": path.stem, **row})
+        try:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            for row in mod.rows():
+                rows.append({"file": path.stem, **row})
+        except Exception as exc:  # one broken benchmark must not hide the others' rows
+            traceback.print_exc()
+            failed.append(path.name)
+            rows.append({"file": path.stem, "benchmark": f"{path.name} FAILED: {type(exc).__name__}: {exc}"[:160],
+                         "met": False})
         print(f"  {path.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+    if not names:
+        rows += stored_rows()
+    total = time.perf_counter() - t_start
+    what = "make bench" if not names else f"benchmarks/run.py {' '.join(names)}"
+    rows.append({"file": "run", "benchmark": f"{what} wall time ({os.cpu_count()} cores)", "hhnb": total,
+                 "peer": "budget", "reference": 900.0, "unit": "s", "ratio": total / 900.0, "goal": "<= 1",
+                 "met": total <= 900.0, "lower_is_better": True})
     df = pd.DataFrame(rows)
-    cols = ["benchmark", "hhnb", "reference", "unit", "ratio", "goal"]
+    for c in COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    df["measured"] = df["measured"].fillna(dt.date.today().isoformat())
+    df["met"] = [_met(v) for v in df["met"]]
+    df = df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
     print()
-    print(text_table(df[[c for c in cols if c in df.columns]], ".4g"))
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    df.to_csv(out / "latest.csv", index=False)
-    print(f"\nwritten {out / 'latest.csv'}")
-    return 0
+    print(text_table(df[["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met"]], ".4g"))
+    out = layout.bench_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("bench.csv", df.to_csv(index=False)), ("bench.md", markdown(df[COLUMNS[:-1]]))):
+        with atomic_path(out / name) as tmp:
+            tmp.write_text(text)
+    (HERE / "results").mkdir(exist_ok=True)
+    df.to_csv(HERE / "results" / "latest.csv", index=False)
+    print(f"\nwritten {out / 'bench.csv'} and {out / 'bench.md'}; {total:.0f} s in all")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -77,6 +77,11 @@ def runs_dir(path: str | Path | None = None) -> Path:
     return resolve(path, "runs")
 
 
+def bench_dir(path: str | Path | None = None) -> Path:
+    """``<project>/runs/bench``: the ``make bench`` table as CSV and Markdown."""
+    return Path(path) if path else runs_dir() / "bench"
+
+
 # -- shipped files (package data, read through importlib.resources) ----------------------------------------
 
 def notebooks_dir() -> Path:

@@ -20,7 +20,7 @@ def test_class_balanced_weights_give_every_class_the_same_total():
 
 @pytest.mark.parametrize("kwargs,message", [
     ({"epochs": 0}, "epochs=0"), ({"dropout": 1.0}, "dropout=1.0"), ({"widths": (32, 0)}, "widths"),
-    ({"batch_size": 2.5}, "an integer"),
+    ({"batch_size": 2.5}, "an integer"), ({"steps_per_execution": 0}, "steps_per_execution=0"),
 ])
 def test_bad_hyper_parameters_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -29,7 +29,7 @@ def test_bad_hyper_parameters_name_themselves(kwargs, message):
 
 def test_hyper_parameters_as_dict_has_no_dead_fields():
     assert set(HyperParameters().as_dict()) == {"widths", "dropout", "learning_rate", "optimizer", "epochs",
-                                                "batch_size", "patience"}
+                                                "batch_size", "patience", "steps_per_execution"}
 
 
 @pytest.mark.slow
@@ -48,3 +48,30 @@ def test_fit_predict_save_load(tmp_path):
     assert np.allclose(model.predict(again, x), p, atol=1e-6)
     assert not hasattr(model, "_CACHE")  # the compiled predict lives on the model, not in the module
     assert model.predict(res.model, x[:0]).shape == (0, 2)
+
+
+@pytest.mark.slow
+def test_steps_per_execution_and_seed_leave_the_learned_weights_identical():
+    """Same seed -> the same weights; steps_per_execution only changes how steps are dispatched.
+
+    101 events at batch 10 give 11 steps, not a multiple of 4: the last, partial execution is covered.
+    """
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, (101, 3)).astype(np.float32) * 20 + 50
+    y = (x[:, 0] > 50).astype(np.int32)
+    w = rng.uniform(0.5, 2.0, 101)
+
+    def weights(spe: int) -> list[np.ndarray]:
+        hyper = HyperParameters(widths=(8, 8), epochs=2, batch_size=10, steps_per_execution=spe, patience=5)
+        return model.fit(x, y, w, x[::4], y[::4], w[::4], 2, hyper, seed=7).model.get_weights()
+
+    first, again, batched = weights(1), weights(1), weights(4)
+    assert len(first) == len(again) == len(batched) > 0
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(np.array_equal(a, b) for a, b in zip(first, batched))
+    assert not np.array_equal(first[-2], weights_other_seed(x, y, w)[-2])
+
+
+def weights_other_seed(x, y, w) -> list[np.ndarray]:
+    hyper = HyperParameters(widths=(8, 8), epochs=2, batch_size=10, steps_per_execution=4, patience=5)
+    return model.fit(x, y, w, x[::4], y[::4], w[::4], 2, hyper, seed=8).model.get_weights()
