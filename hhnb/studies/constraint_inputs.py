@@ -41,12 +41,12 @@ class NetworkScorer:
     _model: Any = field(default=None, repr=False)
 
     def __call__(self, frame: pd.DataFrame, kl: float | None = None) -> np.ndarray:
-        from hhnb.nn import model as nn
+        """p_sig of every event; for a k-fold set each event is scored by the network blind to its fold."""
+        from hhnb.nn import apply
 
         if self._model is None:
-            self._model = nn.load(artifacts.model_path(self.models_dir, self.analysis, self.kl))
-        features = artifacts.read_card(self.models_dir, self.analysis, self.kl)["features"]
-        return nn.predict(self._model, frame[features].to_numpy(np.float32))[:, 0]
+            self._model = apply.network(artifacts.card_path(self.models_dir, self.analysis, self.kl))
+        return apply.score_events(self._model, frame)[self._model.branches[0]]
 
 
 def ensure_network(analysis: str, kl: float, data_dir: Path, models_dir: Path, epochs: int = 2,
