@@ -27,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queue", default=None, help="SLURM partition")
     p.add_argument("--dry-run", action="store_true", help="print the batch job script (or the points) and exit")
     p.add_argument("--config", default=None, help="analysis YAML (passed to the notebooks too)")
+    p.add_argument("--folds", type=int, default=None,
+                   help="networks per point, each blind to one fold (default: train.ipynb's, 3; 1 = single split)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     params = sweep.parse_params(args.param)
     if args.config:
         params.setdefault("config", str(Path(args.config).resolve()))
+    if getattr(args, "folds", None) is not None:
+        params.setdefault("folds", args.folds)
     nbdir = paths.notebooks_dir()
     wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     notebooks, missing = sweep.present_notebooks(wanted, nbdir)

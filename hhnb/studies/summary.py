@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ("analysis", "lambda", "auc", "average_precision", "best_cut", "max_significance", "nsig", "nbkg")
+COLUMNS = ("analysis", "lambda", "auc", "average_precision", "best_cut", "max_significance", "significance_error",
+           "nsig", "nbkg", "nbkg_mc_events")
 
 
 def evaluations(rec: pd.DataFrame) -> pd.DataFrame:
@@ -32,3 +33,25 @@ def table(evals: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     for col in out.columns[1:]:
         out[col] = pd.to_numeric(out[col]).round(digits)
     return out.reset_index(drop=True)
+
+
+def significance_table(evals: pd.DataFrame) -> pd.DataFrame:
+    """Per network: AUC, Z +- its bootstrap error (cut chosen on validation events, quoted on test events),
+    the weighted background b and the simulated background events behind it (the demo's final table).
+
+    >>> significance_table(pd.DataFrame({"analysis": ["resolved"], "lambda": [1.0], "auc": [0.9312],
+    ...     "max_significance": [3.456], "significance_error": [0.41], "nbkg": [812.3],
+    ...     "nbkg_mc_events": [57]})).iloc[0]["Z"]
+    '3.46 +- 0.41'
+    """
+    cols = ["analysis", "lambda", "AUC", "Z", "nbkg", "simulated bkg events"]
+    if evals.empty:
+        return pd.DataFrame(columns=cols)
+    err = evals["significance_error"] if "significance_error" in evals else pd.Series(float("nan"), evals.index)
+    mc = evals["nbkg_mc_events"] if "nbkg_mc_events" in evals else pd.Series(float("nan"), evals.index)
+    return pd.DataFrame({
+        "analysis": evals["analysis"], "lambda": evals["lambda"], "AUC": pd.to_numeric(evals["auc"]).round(3),
+        "Z": [f"{z:.3g} +- {e:.2g}" if pd.notna(e) else f"{z:.3g}" for z, e in zip(evals["max_significance"], err)],
+        "nbkg": [f"{b:.4g}" for b in evals["nbkg"]],
+        "simulated bkg events": ["" if pd.isna(n) else str(int(n)) for n in mc],
+    }).reset_index(drop=True)

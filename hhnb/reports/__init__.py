@@ -1,0 +1,1 @@
+"""One ``make()`` per notebook: parameters in, a typed report (tables and Figures) out; the notebooks display it."""
