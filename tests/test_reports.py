@@ -61,6 +61,7 @@ def test_evaluate_report_kfold(kfold_models, tmp_path):
     assert rep.fold_aucs["auc"].iloc[-1] == card["oof_auc"]
     assert rep.quoted_line.startswith("Z = ") and "simulated background events" in rep.quoted_line
     assert rep.summary.index.str.contains("Z error \\(bootstrap\\)").any()
+    assert not rep.summary.index.str.startswith("KS").any()  # not available for a k-fold set
     # weighted confusion: rows sum to the weighted yields of each true class on the quote-on events
     assert rep.confusion.to_numpy().sum() > 0 and rep.record_id == 1
     row = pd.read_sql("select * from runs", __import__("sqlite3").connect(tmp_path / "r.sqlite")).iloc[0]

@@ -59,7 +59,7 @@ def fold_auc_table(metrics_: dict[str, Any]) -> pd.DataFrame:
              {"network": "std. dev. over folds", "events": None, "auc": metrics_["fold_auc_std"]},
              {"network": "all events out-of-fold", "events": None, "auc": metrics_["oof_auc"]}]
     out = pd.DataFrame(rows)
-    out["events"] = out["events"].astype("Int64")
+    out["events"] = ["" if pd.isna(n) else str(int(n)) for n in out["events"]]
     return out
 
 
@@ -108,5 +108,8 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
     best = evaluation.best_line(evaluation.roc_table(ev))
     row_id = run_record.add(evaluation.record_row(ev, card), record_path) if record else None
     overtraining = ev.overtraining if folds == 1 and ev.overtraining is not None and len(ev.overtraining) else None
-    return EvaluateReport(header, ev, evaluation.summary(ev), ev.quoted.line(), confusion_table(ev.confusion),
+    table = evaluation.summary(ev)
+    if folds > 1:  # no training-set scores: the train-vs-test KS rows would only say nan
+        table = table[~table.index.str.startswith("KS p-value")]
+    return EvaluateReport(header, ev, table, ev.quoted.line(), confusion_table(ev.confusion),
                           overtraining, fold_aucs, folds, best, figures, outdir, written, row_id)

@@ -28,10 +28,19 @@ def best_per_analysis(evals: pd.DataFrame, metric: str = "max_significance") -> 
 
 
 def table(evals: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """The summary columns, rounded (no time or git columns: the printout is reproducible)."""
+    """The summary columns, rounded (no time or git columns: the printout is reproducible).
+
+    AUC, cut and lambda to ``digits`` decimals; significances, yields and average precision (which
+    span orders of magnitude) to ``digits`` significant figures.
+    """
     out = evals[[c for c in COLUMNS if c in evals.columns]].copy()
+    relative = ("average_precision", "max_significance", "significance_error", "nsig", "nbkg")
     for col in out.columns[1:]:
-        out[col] = pd.to_numeric(out[col]).round(digits)
+        values = pd.to_numeric(out[col])
+        if col in relative:
+            out[col] = [float(f"{v:.{digits}g}") if pd.notna(v) else v for v in values]
+        else:
+            out[col] = values.round(digits)
     return out.reset_index(drop=True)
 
 
