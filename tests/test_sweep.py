@@ -80,7 +80,8 @@ def test_sweep_outputs_resume_and_failure(project, monkeypatch):
     monkeypatch.setenv("HHNB_HOME", str(project))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     pts = sweep.grid("resolved,boosted", "1,10")
-    params = sweep.parse_params(["epochs=1", "max_events=400", "widths=[16]", "boosted@10.0:optimizer=bogus"])
+    params = sweep.parse_params(["epochs=1", "max_events=400", "widths=[16]", "folds=1",
+                                 "boosted@10.0:optimizer=bogus"])
     chain = ["train", "evaluate"]
     client = sweep.local_client(2)
     try:

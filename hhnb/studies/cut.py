@@ -2,8 +2,8 @@
 
 By default only the test events count (the ``_istest`` branch: never trained on, nor used to choose
 a cut), their weights scaled per sample so the yields stay physical; a file scored by a k-fold set
-(a ``_fold`` branch, no ``_istest``) counts every event, each scored by the network blind to it; the analysis selection (the
-preselection of the config) is applied first. Events pass when ``score >= cut`` (the convention of
+(a ``_fold`` branch, no ``_istest``) counts every event, each scored by the network blind to it. The
+analysis selection of the config is applied first. Events pass when ``score >= cut`` (the convention of
 ``hhnb.studies.stats.yields`` and ``metrics.significance_scan``).
 """
 
