@@ -94,26 +94,6 @@ def test_select_rejects_unknown_subset():
         corr.select(pd.DataFrame({"is_test": [True]}), "val")
 
 
-@pytest.mark.slow
-def test_make_writes_plots_and_csv(tiny_run, tmp_path):
-    from hhnb.plots import correlations as pc
-
-    rep = pc.make("resolved", 1.0, models_dir=tiny_run.model_path.parent, outdir=tmp_path)
-    names = {p.name for p in rep.written}
-    assert {"score_vs_m_hh.png", "score_vs_h1_M.pdf", "sculpting.png", "coefficients.csv"} <= names
-    csv = pd.read_csv(tmp_path / "coefficients.csv")
-    assert set(csv["mass"]) == {"m_hh", "h1_M", "h2_M"}
-    assert csv["pearson"].between(-1, 1).all()
-    assert rep.sculpting["bkg_efficiency"].between(0, 1).all() and rep.sculpting["bkg_efficiency"].iloc[0] < 1
-
-
-def test_make_names_missing_scores_file(tmp_path):
-    from hhnb.plots import correlations as pc
-
-    with pytest.raises(FileNotFoundError, match=r"nn_resolved_SlfCoup_1.0_scores.parquet.*train"):
-        pc.make("resolved", 1.0, models_dir=tmp_path, outdir=tmp_path)
-
-
 def test_dcor_permutation_pvalue_known_answers():
     """Independent score and mass: p > 0.05 in at least 90 % of seeded trials, also with QCD-like weights
     (few events of huge weight, drawn many times); a score built from the mass: p < 0.01."""

@@ -129,3 +129,19 @@ def test_selection_test_events_and_quoted_errors(tmp_path):
     assert C.analysis_selection(B).startswith("(met_Et < 150)")
     every = C.cut([tmp_path / "*.root"], B, 0.6, selection=SEL, test_only=False, n_boot=10)
     assert every.table.set_index("sample").loc["qcd_4b", "events"] == 1800
+
+
+def test_kfold_file_counts_every_event(tmp_path):
+    """A file scored by a k-fold set (fold branch, no _istest): every event is out-of-fold and counts unscaled."""
+    fold = "nnscore_resolved_SlfCoup_1.0_fold"
+    for name, score, weight in (("hh_SlfCoup_1.0_withNNs.root", [0.9, 0.8, 0.5, 0.1], [2.0, 2.0, 2.0, 2.0]),
+                                ("qcd_4b_withNNs.root", [0.95, 0.7, 0.2], [10.0, 20.0, 30.0])):
+        arrays = {B: np.asarray(score, np.float32), "weight": np.asarray(weight, np.float64),
+                  fold: np.arange(len(score), dtype=np.int32) % 3}
+        with uproot.recreate(tmp_path / name) as f:
+            f.mktree("preselection", {k: v.dtype for k, v in arrays.items()})
+            f["preselection"].extend(arrays)
+    res = C.cut([tmp_path / "*.root"], B, 0.75, test_only=True)
+    t = res.table.set_index("sample")
+    assert t["events"].tolist() == [4, 3]  # every event, no test-only subset
+    assert t["yield_passed"].tolist() == pytest.approx([4.0, 10.0])

@@ -26,5 +26,6 @@ def test_train_notebook_on_a_fresh_project(analysis, tmp_path, monkeypatch):
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     signal = "tthh" if analysis == "tthh" else "hh"
     assert f"generating the toy sample {signal} (lambda 1.0) in {tmp_path / 'data'}" in text
-    assert layout.model_path(tmp_path / "models", analysis, 1.0).is_file()
+    assert layout.card_path(tmp_path / "models", analysis, 1.0).is_file()  # a k-fold set by default: card + folds
+    assert layout.fold_model_path(tmp_path / "models", analysis, 1.0, 0, 3).is_file()
     assert layout.scores_path(tmp_path / "models", analysis, 1.0).is_file()

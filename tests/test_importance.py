@@ -135,18 +135,3 @@ def test_keras_explainers_rank_the_only_input_first(one_input_keras, toy, explai
     assert values.shape == (200, 4)
     assert imp.ranking(values, FEATURES)["feature"].iloc[0] == "key"
     assert np.abs(values[:, [0, 1, 3]]).max() < 1e-4 < np.abs(values[:, 2]).mean()
-
-
-@pytest.mark.slow
-def test_make_writes_rankings(tiny_run, tmp_path):
-    from hhnb.plots import importance as pi
-
-    rep = pi.make("resolved", 1.0, models_dir=tiny_run.model_path.parent, outdir=tmp_path, n_explain=100,
-                  n_background=50)
-    csv = pd.read_csv(tmp_path / "shap_ranking.csv")
-    assert list(csv.columns) == ["feature", "mean_abs_shap", "mean_abs_shap_error", "rank_low", "rank_high", "rank"]
-    assert len(csv) == 20 and list(csv["rank"]) == list(range(1, 21))
-    assert {"shap_beeswarm.png", "shap_vs_permutation.pdf", "permutation_importance.csv"} <= {
-        p.name for p in rep.written}
-    assert 0.5 < rep.permutation["auc_base"].iloc[0] <= 1.0
-    assert rep.n_explain == 100

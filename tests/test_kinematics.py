@@ -41,15 +41,3 @@ def test_read_selects_existing_branches(toy_dir):
         assert (df["h1_j1_Pt"] >= 40).all()
     with pytest.raises(KeyError, match="none of the branches"):
         kin.read(ana, 1.0, toy_dir, ["nope"])
-
-
-@pytest.mark.slow
-def test_make_draws_groups_for_hh_and_tthh(toy_dir, tmp_path):
-    from hhnb.plots import kinematics as pk
-
-    rep = pk.make("resolved", 1.0, data_dir=toy_dir, outdir=tmp_path / "r", overlay_lambdas=(1.0, 5.0))
-    assert set(rep.figures) == {"kinematics_jets", "kinematics_higgs", "kinematics_event", "mhh_lambdas"}
-    assert (tmp_path / "r" / "mhh_lambdas.pdf").exists()
-    rep = pk.make("tthh", 1.0, data_dir=toy_dir, outdir=tmp_path / "t")
-    assert set(rep.figures) == {"kinematics_jets", "kinematics_lepton", "kinematics_event"}
-    assert rep.events["tthh"] > 0

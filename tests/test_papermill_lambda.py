@@ -72,5 +72,5 @@ def test_train_notebook_verbatim(tmp_path, toy_dir):
                           cwd=ROOT, env={**os.environ, "HHNB_HOME": str(tmp_path)}, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert (tmp_path / "models" / "nn_boosted_SlfCoup_10.0.keras").exists()
+    assert (tmp_path / "models" / "nn_boosted_SlfCoup_10.0.json").exists()  # the card of the (k-fold) set
     assert "boosted: HH->bbbb, 2 large-R jets; lambda 10.0" in _printed(tmp_path / "train-boosted-10.ipynb")

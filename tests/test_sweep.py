@@ -80,7 +80,8 @@ def test_sweep_outputs_resume_and_failure(project, monkeypatch):
     monkeypatch.setenv("HHNB_HOME", str(project))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     pts = sweep.grid("resolved,boosted", "1,10")
-    params = sweep.parse_params(["epochs=1", "max_events=400", "widths=[16]", "boosted@10.0:optimizer=bogus"])
+    params = sweep.parse_params(["epochs=1", "max_events=400", "widths=[16]", "folds=1",
+                                 "boosted@10.0:optimizer=bogus"])
     chain = ["train", "evaluate"]
     client = sweep.local_client(2)
     try:
@@ -116,3 +117,20 @@ def test_sweep_outputs_resume_and_failure(project, monkeypatch):
     finally:
         client.cluster.close()
         client.close()
+
+
+def test_is_complete_needs_card_and_scores_not_a_model_file(tmp_path):
+    """A k-fold set has fold files and no single-network file: complete means notebooks + card + scores."""
+    from hhnb import layout
+
+    p, models = Point("resolved", 1.0), tmp_path / "models"
+    models.mkdir()
+    out = sweep.output_path(tmp_path, "train", p)
+    out.parent.mkdir(parents=True)
+    out.write_text("{}")
+    assert not sweep.is_complete(p, ["train"], tmp_path, models)
+    layout.card_path(models, "resolved", 1.0).write_text("{}")
+    assert not sweep.is_complete(p, ["train"], tmp_path, models)
+    layout.scores_path(models, "resolved", 1.0).write_bytes(b"")
+    assert sweep.is_complete(p, ["train"], tmp_path, models)
+    assert not layout.model_path(models, "resolved", 1.0).exists()

@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=int, default=defaults.EVENTS, help="toy events per sample and category")
     p.add_argument("--workers", type=int, default=None, help="local Dask workers (default one per core)")
     p.add_argument("--force", action="store_true", help="re-run points that are already complete")
+    p.add_argument("--folds", type=int, default=None, help="networks per point (default: train.ipynb's, 3)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,11 +38,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n== 2. notebooks train -> evaluate -> correlations -> shap for {', '.join(analyses)} x "
           f"lambda {', '.join(lambdas.tag(k) for k in kls)} (Dask)", flush=True)
     sweep_args = sweep_cmd.build_namespace(analyses=",".join(analyses), lambdas=args.lambdas, workers=args.workers,
-                                           force=args.force, progress=sys.stderr.isatty())
+                                           force=args.force, progress=sys.stderr.isatty(),
+                                           folds=getattr(args, "folds", None))
     status = sweep_cmd.run(sweep_args)
 
     print("\n== 3. summary across lambdas", flush=True)
     summary = _run_summary(project)
+    print(_results_table(), flush=True)
     print(f"\nplots and tables:\n  summary notebook    {summary}\n"
           f"  per network         {paths.run_dir(analyses[0], kls[0])}/ and the like "
           "(ROC, PR, significance, executed notebooks)\n"
@@ -51,6 +54,20 @@ def run(args: argparse.Namespace) -> int:
           f"  run record          hhnb record   ({paths.record_path()})\n"
           f"\ndemo finished in {time.perf_counter() - t0:.0f} s", flush=True)
     return status
+
+
+def _results_table() -> str:
+    """Each evaluated network: AUC, Z +- bootstrap error (cut chosen on validation, quoted on test events),
+    the weighted background and the simulated background events behind it."""
+    from hhnb.io import record
+    from hhnb.io.tables import text_table
+    from hhnb.studies import summary
+
+    table = summary.significance_table(summary.evaluations(record.read()))
+    if table.empty:
+        return "no evaluated network in the run record"
+    return ("Z: Asimov significance with the background MC error in sigma_b, +- its bootstrap error; "
+            "cut chosen on validation events, quoted on test events\n" + text_table(table))
 
 
 def _run_summary(project: Path) -> Path:

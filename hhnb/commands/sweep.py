@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--notebook-dir", default=None, help="folder of the chain's notebooks (default: notebooks/)")
     p.add_argument("--dry-run", action="store_true", help="print the batch job script (or the points) and exit")
     p.add_argument("--config", default=None, help="analysis YAML (passed to the notebooks too)")
+    p.add_argument("--folds", type=int, default=None,
+                   help="networks per point, each blind to one fold (default: train.ipynb's, 3; 1 = single split)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -67,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     params = sweep.parse_params(args.param)
     if args.config:
         params.setdefault("config", str(Path(args.config).resolve()))
+    if getattr(args, "folds", None) is not None:
+        params.setdefault("folds", args.folds)
     nbdir = Path(args.notebook_dir).resolve() if args.notebook_dir else paths.notebooks_dir()
     wanted = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     notebooks, missing = sweep.present_notebooks(wanted, nbdir)

@@ -25,8 +25,8 @@ from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, 
 from hhnb.studies import metrics
 
 VALIDATION_FRACTION = _folds.VALIDATION_FRACTION
-# k recommended for notebooks and the demo (3 trainings per point). train()'s own default stays 1 until the
-# SHAP stage explains k-fold sets per fold (hhnb.nn.folds.fold_view), so existing callers keep working.
+# k used by train.ipynb, the demo and the notebook set-up (3 trainings per point); every downstream report
+# handles k-fold sets. train()'s own default stays 1 so library callers keep the single split unless they ask.
 DEFAULT_FOLDS = 3
 
 

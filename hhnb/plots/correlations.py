@@ -1,24 +1,15 @@
-"""Figures for score-versus-mass correlations, and the wrapper that makes them all for one network.
+"""Figures for score-versus-mass correlations: histograms / records in, a Figure out.
 
-``score_vs_mass`` and ``sculpting`` take histograms / records and return a Figure;
-``make`` knows the config and the saved scores, writes PNG + PDF + coefficients.csv.
+``hhnb.reports.correlations.make`` knows the config and the saved scores and calls them.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from pathlib import Path
 
 import hist
 import matplotlib.pyplot as plt
 import mplhep
 import numpy as np
-import pandas as pd
 
-from hhnb.config import analyses as _config
-from hhnb.config import lambdas as _lambdas
-from hhnb.io import artifacts
-from hhnb.io.atomic import write_text
 from hhnb.plots import style
 from hhnb.studies import correlations as corr
 
@@ -91,58 +82,3 @@ def sculpting(results: dict[str, corr.Sculpting], cut: float, what: str = "all b
     if first is not None:
         style.label(first, lumi=lumi)
     return fig
-
-
-@dataclass(frozen=True)
-class CorrelationReport:
-    """Everything the correlations notebook shows: coefficients, sculpting numbers, figures, written files."""
-
-    coefficients: pd.DataFrame
-    sculpting: pd.DataFrame
-    figures: dict[str, plt.Figure]
-    outdir: Path
-    written: list[Path]
-
-
-def make(analysis: str, kl: object, config: str | Path | None = None, models_dir: str | Path | None = None,
-         outdir: str | Path | None = None, cut: float = corr.DEFAULT_CUT, subset: str = "test", bins: int = 30,
-         seed: int = 1, save: bool = True) -> CorrelationReport:
-    """Read a network's saved scores, compute the correlations and sculpting, draw and save everything."""
-    from hhnb import layout as paths
-
-    ana = _config.load(config).analysis(analysis)
-    tag = _lambdas.tag(kl)
-    scores = artifacts.read_scores(paths.models_dir(models_dir), analysis, kl)
-    masses = corr.mass_columns(ana, scores.columns)
-    events = corr.select(scores, subset)
-    outdir = Path(outdir) if outdir is not None else corr.output_dir(analysis, tag)
-    figures: dict[str, plt.Figure] = {}
-    samples = [str(s) for s in events["sample"].drop_duplicates()]
-    for label, col in masses.items():
-        edges = corr.mass_edges(events[col].to_numpy(float), bins, name=label)
-        hists, profiles = {}, {}
-        for name in samples:
-            g = events[events["sample"].astype(str) == name]
-            m, s, w = g[col].to_numpy(float), g["score_sig"].to_numpy(float), g["weight"].to_numpy(float)
-            hists[name] = corr.histogram2d(m, s, edges, w, mass_label=label)
-            profiles[name] = corr.profile(m, s, edges, w)
-        figures[f"score_vs_{label}"] = score_vs_mass(hists, profiles, label)
-    bkg = events[events["label"].to_numpy() != 0]
-    sculpt = {label: corr.sculpting(bkg[col].to_numpy(float), bkg["score_sig"].to_numpy(float),
-                                    corr.mass_edges(bkg[col].to_numpy(float), bins, name=label),
-                                    bkg["weight"].to_numpy(float), cut)
-              for label, col in masses.items()}
-    figures["sculpting"] = sculpting(sculpt, cut)
-    coeffs = corr.coefficients(events, masses, seed=seed)
-    sculpt_table = pd.DataFrame([{"mass": m, "cut": cut, "bkg_efficiency": s.efficiency,
-                                  "bkg_events_after": s.events_after,
-                                  "max_abs_ratio_minus_1": float(np.nanmax(np.abs(s.ratio[s.before > 0] - 1)))
-                                  if (s.before > 0).any() else float("nan")}
-                                 for m, s in sculpt.items()])
-    written: list[Path] = []
-    if save:
-        for name, fig in figures.items():
-            written += style.save(fig, outdir, name)
-        written.append(write_text(outdir / "coefficients.csv", coeffs.to_csv(index=False, float_format="%.6g")))
-        written.append(write_text(outdir / "sculpting.csv", sculpt_table.to_csv(index=False, float_format="%.6g")))
-    return CorrelationReport(coeffs, sculpt_table, figures, outdir, written)

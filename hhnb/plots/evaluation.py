@@ -34,7 +34,33 @@ def learning_curve(history: dict[str, list[float]]):
     return fig
 
 
-def roc_curve(curve: metrics.Curve, name: str = "network"):
+def learning_curves(histories: list[dict[str, list[float]]]):
+    """Training (solid) and validation (dashed) loss per epoch of each network of a k-fold set, one colour a fold."""
+    if len(histories) == 1:
+        return learning_curve(histories[0])
+    fig, ax = figure()
+    curves, longest = [], 1
+    for i, h in enumerate(histories):
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        longest = max(longest, len(epochs))
+        ax.plot(epochs, h["loss"], "o-", color=f"C{i}", ms=4, label=f"fold {i} training")
+        curves.append(np.asarray(h["loss"], float))
+        if "val_loss" in h:
+            ax.plot(epochs, h["val_loss"], "s--", color=f"C{i}", ms=4, label=f"fold {i} validation")
+            curves.append(np.asarray(h["val_loss"], float))
+    ax.set_xlim(0.5, longest + 0.5)
+    lo, hi = float(min(np.nanmin(c) for c in curves)), float(max(np.nanmax(c) for c in curves))
+    pad = 0.08 * (hi - lo) if hi > lo else 0.05 * abs(hi) + 1e-3
+    ax.set_ylim(lo - pad, hi + 4 * pad)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("Epoch")
+    ax.set_ylabel("Weighted cross-entropy loss [nats]")
+    ax.legend(loc="upper right", fontsize=9, ncols=2)
+    label(ax, lumi=None)
+    return fig
+
+
+def roc_curve(curve: metrics.Curve, name: str = "network", lumi: float | None = None):
     """Signal efficiency vs background rejection (weighted)."""
     fig, ax = figure()
     ax.plot(curve.x, curve.y, label=f"{name} (AUC = {curve.area:.3f})")
@@ -44,11 +70,32 @@ def roc_curve(curve: metrics.Curve, name: str = "network"):
     ax.set_xlabel("Background efficiency (weighted)")
     ax.set_ylabel("Signal efficiency (weighted)")
     ax.legend(loc="lower right")
-    label(ax)
+    label(ax, lumi=lumi)
     return fig
 
 
-def pr_curve(curve: metrics.Curve):
+def fold_roc_curves(rocs, lumi: float | None = None):
+    """Each fold's weighted ROC curve (thin), their mean (thick) and the +-1 standard deviation band."""
+    fig, ax = figure()
+    for i, (tpr, auc) in enumerate(zip(rocs.tpr, rocs.aucs)):
+        ax.plot(rocs.fpr, tpr, lw=1.0, alpha=0.7, ls=("-", "--", ":", "-.")[i % 4],
+                label=f"fold {i} (AUC = {auc:.3f})")
+    ax.fill_between(rocs.fpr, np.clip(rocs.mean - rocs.std, 0, 1), np.clip(rocs.mean + rocs.std, 0, 1),
+                    color="grey", alpha=0.3, label="mean ± 1 std. dev.")
+    a = np.asarray(rocs.aucs)
+    spread = a.std(ddof=1) if len(a) > 1 else 0.0
+    ax.plot(rocs.fpr, rocs.mean, color="black", lw=2.2, label=f"mean (AUC = {a.mean():.3f} ± {spread:.3f})")
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="random")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("Background efficiency (weighted)")
+    ax.set_ylabel("Signal efficiency (weighted)")
+    ax.legend(loc="lower right", fontsize=10)
+    label(ax, lumi=lumi)
+    return fig
+
+
+def pr_curve(curve: metrics.Curve, lumi: float | None = None):
     """Precision vs recall (weighted) with the average precision."""
     fig, ax = figure()
     ax.plot(curve.x, curve.y, label=f"AP = {curve.area:.3f}")
@@ -57,12 +104,18 @@ def pr_curve(curve: metrics.Curve):
     ax.set_ylabel("Precision (signal purity)")
     ax.set_yscale("log")
     ax.legend(loc="upper right")
-    label(ax)
+    label(ax, lumi=lumi)
     return fig
 
 
-def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: int = 40, xlabel: str | None = None):
-    """Normalised score distributions of signal and background, train (filled) over test (points)."""
+def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: int = 40, xlabel: str | None = None,
+                        ks_pvalues: tuple[float, float] | None = None):
+    """Normalised score distributions of signal and background, train (filled) over test (points).
+
+    ``ks_pvalues``: (signal, background) p-values for the legend, e.g. the weighted per-class test of
+    ``metrics.overtraining`` (background: the smallest over its classes); None: an unweighted KS here.
+    Without training events (a k-fold set's out-of-fold scores) only the test points are drawn.
+    """
     fig, ax = figure()
     values = scores[column].to_numpy(float)
     lo, hi = (0.0, 1.0) if column.startswith("score") else (float(np.quantile(values, 0.001)),
@@ -71,12 +124,17 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
     test = scores["is_test"].to_numpy(bool)
     train = ~test & ~scores.get("is_val", pd.Series(False, index=scores.index)).to_numpy(bool)
     sig = scores["label"].to_numpy() == 0
-    for mask, name, color in ((sig, "signal", "tab:blue"), (~sig, "background", "tab:red")):
+    weight = scores["weight"].to_numpy(float) if "weight" in scores else np.ones(len(scores))
+    weighted = "weight" in scores and ks_pvalues is not None
+    for n, (mask, name, color) in enumerate(((sig, "signal", "tab:blue"), (~sig, "background", "tab:red"))):
         for part, style in ((train, "train"), (test, "test")):
-            h = hist.Hist(axis, storage=hist.storage.Weight())
             sel = mask & part
-            h.fill(score=np.clip(values[sel], lo, hi - 1e-9))
-            ks = metrics.ks_overtraining(values[mask & train], values[mask & test])
+            if not sel.any():
+                continue
+            h = hist.Hist(axis, storage=hist.storage.Weight())
+            h.fill(score=np.clip(values[sel], lo, hi - 1e-9), weight=weight[sel] if weighted else None)
+            ks = (ks_pvalues[n] if ks_pvalues is not None
+                  else metrics.ks_overtraining(values[mask & train], values[mask & test]) if train.any() else None)
             if style == "train":
                 mplhep.histplot(h, density=True, histtype="fill", alpha=0.3, color=color, ax=ax,
                                 label=f"{name} train")
@@ -84,7 +142,8 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
                 norm = max(float(h.values().sum()), 1e-300) * np.diff(axis.edges)
                 density = np.where(h.values() > 0, h.values() / norm, np.nan)
                 ax.errorbar(axis.centers, density, yerr=np.sqrt(h.variances()) / norm, fmt="o", ms=4, color=color,
-                            label=f"{name} test (KS p = {ks:.2f})")
+                            label=f"{name} test" + (f" (KS p = {ks:.2f})" if ks is not None and train.any()
+                                                    else " (out-of-fold)" if not train.any() else ""))
     ax.set_xlabel(xlabel or column)
     ax.set_xlim(lo, hi)
     ax.set_ylabel(style_density_label(xlabel or column))
@@ -97,7 +156,7 @@ def score_distributions(scores: pd.DataFrame, column: str = "score_sig", bins: i
 
 
 def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = "Cut on signal probability",
-                       zoom: bool = True):
+                       zoom: bool = True, lumi: float | None = None):
     """Significance versus score cut (Asimov Z, and e.g. s/sqrt(b)) with each maximum marked.
 
     ``zoom``: the x range starts where Z first reaches a tenth of its maximum (a well-trained
@@ -122,7 +181,7 @@ def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = 
     ax.set_ylabel("Significance Z [σ]")
     ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.45)  # room for the legend above the curves
     ax.legend(fontsize=10, ncols=2, loc="upper left")
-    label(ax)
+    label(ax, lumi=lumi)
     return fig
 
 
@@ -138,19 +197,23 @@ def _rising_range(scan: metrics.Scan) -> tuple[float, float]:
     return max(float(cuts[0]), lo - pad), hi + pad
 
 
-def confusion_matrix(matrix: np.ndarray, cut: float):
-    """Confusion matrix (test events, unweighted counts) at a cut."""
+def confusion_matrix(matrix: np.ndarray, cut: float, lumi: float | None = None):
+    """Confusion matrix at a cut: weighted yields (expected events at the analysis luminosity, ``.3g``)
+    and the fraction of each true class."""
     fig, ax = figure()
     m = np.asarray(matrix, float)
-    frac = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    totals = m.sum(axis=1, keepdims=True)
+    frac = np.divide(m, totals, out=np.zeros_like(m), where=totals > 0)
     image = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
     fig.colorbar(image, ax=ax, label="fraction of the true class")
     for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, f"{int(v)}\n({frac[i, j]:.0%})", ha="center", va="center", fontsize=15,
+        ax.text(j, i, f"{v:.3g}\n({frac[i, j]:.1%})", ha="center", va="center", fontsize=15,
                 color="white" if frac[i, j] > 0.6 else "black")
     ax.set_xticks([0, 1], ["background", "signal"])
     ax.set_yticks([0, 1], ["background", "signal"])
     ax.set_xlabel(f"Predicted class (signal if score > {cut:g})")
-    ax.set_ylabel("True class (test events)")
+    ax.set_ylabel("True class (weighted test events)")
     plt.setp(ax.get_yticklabels(), rotation=90, va="center")
+    if lumi is not None:
+        label(ax, lumi=lumi)
     return fig

@@ -1,18 +1,11 @@
-"""Figures for feature importance (beeswarm, bar, SHAP vs permutation), and the wrapper for one network."""
+"""Figures for feature importance (beeswarm, bar, SHAP vs permutation); ``hhnb.reports.shap`` calls them."""
 
 from __future__ import annotations
-
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hhnb.config import lambdas as _lambdas
-from hhnb.io import artifacts
-from hhnb.io.atomic import write_text
 from hhnb.plots import style
 from hhnb.studies import importance as imp
 
@@ -58,59 +51,3 @@ def side_by_side(shap_rank: pd.DataFrame, perm_rank: pd.DataFrame, explainer: st
     b.set_ylabel("")
     fig.tight_layout()
     return fig
-
-
-@dataclass(frozen=True)
-class ImportanceReport:
-    """What the SHAP notebook shows: rankings, comparison, timing, figures, files written."""
-
-    shap_ranking: pd.DataFrame
-    permutation: pd.DataFrame
-    comparison: pd.DataFrame
-    spearman: float
-    explain_time_s: float
-    n_explain: int
-    figures: dict[str, plt.Figure]
-    outdir: Path
-    written: list[Path]
-
-
-def make(analysis: str, kl: object, models_dir: str | Path | None = None, outdir: str | Path | None = None,
-         explainer: str = "gradient", n_explain: int = 1000, n_background: int = 200, seed: int = 1,
-         save: bool = True) -> ImportanceReport:
-    """Load a network and its saved scores, compute SHAP and permutation importance, draw and save."""
-    from hhnb import layout as paths
-    from hhnb.nn.model import load
-
-    models = paths.models_dir(models_dir)
-    card = artifacts.read_card(models, analysis, kl)
-    scores = artifacts.read_scores(models, analysis, kl)
-    features = list(card["features"])
-    missing = [f for f in features if f not in scores.columns]
-    if missing:
-        raise KeyError(f"scores file {artifacts.scores_path(models, analysis, kl)} lacks the input(s) {missing}")
-    model = load(artifacts.model_path(models, analysis, kl))
-    explain_df, background_df = imp.sample_events(scores, n_explain, n_background, seed)
-    x = explain_df[features].to_numpy(np.float32)
-    t0 = time.perf_counter()
-    values = imp.explain(model, x, background_df[features].to_numpy(np.float32), explainer, seed=seed)
-    elapsed = time.perf_counter() - t0
-    shap_rank = imp.ranking(values, features)
-    test = scores[scores["is_test"].to_numpy(bool)]
-    perm = imp.permutation_importance(model, test[features].to_numpy(np.float32), test["label"].to_numpy() == 0,
-                                      test["weight"].to_numpy(float), features, seed=seed)
-    table = imp.compare(shap_rank, perm)
-    figures = {"shap_beeswarm": beeswarm(values, x, features, seed=seed),
-               "shap_bar": bar(shap_rank, "mean_abs_shap", SHAP_LABEL, label=f"SHAP ({explainer})"),
-               "shap_vs_permutation": side_by_side(shap_rank, perm, explainer)}
-    outdir = Path(outdir) if outdir is not None else imp.output_dir(analysis, _lambdas.tag(kl))
-    written: list[Path] = []
-    if save:
-        for name, fig in figures.items():
-            written += style.save(fig, outdir, name)
-        written.append(write_text(outdir / "shap_ranking.csv", shap_rank.to_csv(index=False, float_format="%.6g")))
-        written.append(write_text(outdir / "permutation_importance.csv",
-                                  perm.to_csv(index=False, float_format="%.6g")))
-        written.append(write_text(outdir / "shap_vs_permutation.csv", table.to_csv(index=False, float_format="%.6g")))
-    return ImportanceReport(shap_rank, perm, table, imp.rank_correlation(table), elapsed, len(x), figures, outdir,
-                            written)

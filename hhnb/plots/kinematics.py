@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import hist
 import matplotlib.pyplot as plt
 import mplhep
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
 from hhnb.plots import style
 from hhnb.studies import kinematics as kin
@@ -107,53 +103,3 @@ def _edges(frames: dict, variable: str) -> np.ndarray:
     have = [df for df in frames.values() if variable in df.columns]
     return data_edges([df[variable].to_numpy(float) for df in have], [df["weight"].to_numpy(float) for df in have],
                       kin.VARIABLES[variable][1])
-
-
-@dataclass(frozen=True)
-class KinematicsReport:
-    """Figures drawn and files written for one analysis and lambda."""
-
-    figures: dict[str, plt.Figure]
-    events: dict[str, int]
-    outdir: Path
-    written: list[Path]
-
-
-def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
-         outdir: str | Path | None = None, overlay_lambdas: tuple[float, ...] | list[float] = kin.OVERLAY_LAMBDAS,
-         overlay_source: str = "truth", save: bool = True) -> KinematicsReport:
-    """Read the ntuples, draw each variable group and the multi-lambda m_hh overlay, save PNG + PDF.
-
-    ``overlay_source``: ``truth`` (parton-level m_hh from the toy generator's spectrum,
-    fast), ``reco`` (selected signal ntuples, generated on demand for toy analyses)
-    or ``none``. ttHH analyses have no lambda overlay.
-    """
-    from hhnb import layout as paths
-
-    ana = _config.load(config).analysis(analysis)
-    data_dir = paths.resolve(data_dir, "data")
-    groups = kin.groups_for(ana)
-    variables = [v for vs in groups.values() for v in vs]
-    frames = kin.read(ana, kl, data_dir, variables)
-    labels = {v: kin.VARIABLES[v][0] for v in variables}
-    figures: dict[str, plt.Figure] = {}
-    for group, names in groups.items():
-        hs = {v: kin.histograms(frames, v, _edges(frames, v)) for v in names}
-        hs = {v: h for v, h in hs.items() if h}
-        if hs:
-            figures[f"kinematics_{group}"] = grid(hs, labels)
-    hh = "m_hh" in ana.masses.values() or "m_hh" in ana.features
-    if overlay_source not in ("truth", "reco", "none"):
-        raise ValueError(f"overlay_source must be 'truth', 'reco' or 'none', not {overlay_source!r}")
-    if hh and overlay_source == "truth":
-        figures["mhh_lambdas"] = overlay(kin.mhh_truth(overlay_lambdas), r"$m_{hh}$ [GeV]",
-                                         "HH, parton level (toy)")
-    elif hh and overlay_source == "reco":
-        figures["mhh_lambdas"] = overlay(kin.mhh_reco(ana, overlay_lambdas, data_dir), r"$m_{hh}$ [GeV]",
-                                         f"HH, {analysis}, selected")
-    outdir = Path(outdir) if outdir is not None else kin.output_dir(analysis, _lambdas.tag(kl))
-    written: list[Path] = []
-    if save:
-        for name, fig in figures.items():
-            written += style.save(fig, outdir, name)
-    return KinematicsReport(figures, {k: len(v) for k, v in frames.items()}, outdir, written)

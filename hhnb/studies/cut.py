@@ -1,8 +1,9 @@
 """Cut on a score branch and count weighted yields per sample (what the older loadNN.py did).
 
 By default only the test events count (the ``_istest`` branch: never trained on, nor used to choose
-a cut), their weights scaled per sample so the yields stay physical; the analysis selection (the
-selection of the config) is applied first. Events pass when ``score >= cut`` (the convention of
+a cut), their weights scaled per sample so the yields stay physical; a file scored by a k-fold set
+(a ``_fold`` branch, no ``_istest``) counts every event, each scored by the network blind to it. The
+analysis selection of the config is applied first. Events pass when ``score >= cut`` (the convention of
 ``hhnb.studies.stats.yields`` and ``metrics.significance_scan``).
 """
 
@@ -74,6 +75,8 @@ def sample_name(path: str | Path) -> str:
 def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, test_only: bool,
                  step: int, selection: str | None) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     test_branch = layout.istest_branch(*parse_branch(branch))
+    if test_only and _kfold_file(path, tree, branch):
+        test_only = False  # a k-fold set's scores are all out-of-fold: every event is unseen, nothing to scale
     needed = [branch] + ([weight] if weight else []) + ([test_branch] if test_only else [])
     t = data.open_tree(str(path), tree, needed)
     expressions = needed + (["_hhnb_pass"] if selection else [])
@@ -108,6 +111,14 @@ def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, te
     sp = np.concatenate(s_pass) if s_pass else np.zeros(0)
     return ({"events": events, "passed": passed, "yield": total, "yield_passed": total_passed * scale,
              "scale": scale}, sp, wp)
+
+
+def _kfold_file(path: Path, tree: str, branch: str) -> bool:
+    """Whether ``hhnb apply`` wrote this file with a k-fold set: a fold branch and no test-flag branch."""
+    analysis, kl = parse_branch(branch)
+    f, trees = data.open_file(str(path))
+    names = set(data.get_tree(f, str(path), tree, trees).keys())
+    return layout.fold_branch(analysis, kl) in names and layout.istest_branch(analysis, kl) not in names
 
 
 def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iterable[str] = DEFAULT_SIGNAL,

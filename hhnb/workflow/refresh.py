@@ -1,7 +1,8 @@
 """Re-execute the committed notebooks in place with their default parameters (``make notebooks``).
 
-The notebooks are run in a scratch project (HHNB_HOME) prepared exactly like the
-nbval run, so the committed outputs are what ``pytest --nbval`` will see.
+The notebooks are run in a fresh scratch project (HHNB_HOME) prepared exactly like the
+nbval run, so the committed outputs are what ``pytest --nbval`` will see. A notebook in
+``ORDER`` that does not exist is skipped (``parameterised`` and ``constraints`` join when added).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from nbclient import NotebookClient
 
 #: Run order (later notebooks read what earlier ones wrote); a name without a notebook is skipped,
 #: so a new notebook is added here when it is added to notebooks/.
-ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "summary",
-         "parameterised")
+ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "parameterised", "constraints",
+         "summary")
 
 
 def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
     from hhnb import layout
-    from hhnb.workflow.nbsetup import prepare
+    from hhnb.workflow.nbsetup import cleanup, prepare
     from hhnb.workflow.sweep import QUIET_KERNEL
 
     nbdir = Path(nbdir or layout.notebooks_dir())
@@ -38,6 +39,7 @@ def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
             cell.get("metadata", {}).pop("execution", None)
         nbformat.write(nb, path)
         print(f"refreshed {path}")
+    cleanup(home)
 
 
 if __name__ == "__main__":

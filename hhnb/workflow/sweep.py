@@ -154,12 +154,15 @@ def present_notebooks(names: Iterable[str], nbdir: Path) -> tuple[list[str], lis
 
 
 def is_complete(point: Point, notebooks: Iterable[str], project: Path, models_dir: Path) -> bool:
-    """Every executed notebook of the chain exists and (if the chain trains) the model and scores exist."""
+    """Every executed notebook of the chain exists and (if the chain trains) the card and scores exist.
+
+    The card, not a model file: a k-fold set has one file per fold and no single-network file.
+    """
     notebooks = list(notebooks)
     if not all(output_path(project, n, point).exists() for n in notebooks):
         return False
     if TRAINS in notebooks:
-        return (paths.model_path(models_dir, point.analysis, point.kl).exists()
+        return (paths.card_path(models_dir, point.analysis, point.kl).exists()
                 and paths.scores_path(models_dir, point.analysis, point.kl).exists())
     return True
 
