@@ -42,7 +42,9 @@ def test_train_report_kfold(kfold_models):
     rep = kfold_models
     assert rep.run.folds == 2 and len(rep.run.model_paths) == 2
     assert list(rep.folds_table["fold"]) == [0, 1]
-    assert rep.folds_table["auc_own_fold"].between(0.5, 1.0).all()
+    # one-epoch 16x16 networks on 300 events may sit near 0.5: the table must repeat the card's per-fold AUCs
+    assert rep.folds_table["auc_own_fold"].between(0.0, 1.0).all()
+    assert rep.folds_table["auc_own_fold"].tolist() == [round(p["test_auc"], 4) for p in rep.run.card["per_fold"]]
     lines = rep.lines()
     assert any("out-of-fold AUC" in line for line in lines)
     assert {"learning_curve.png", "learning_curve.pdf"} <= {p.name for p in rep.written}

@@ -52,7 +52,9 @@ def test_wheel_runs_generate_and_a_sweep_in_an_empty_folder(tmp_path):
     out = _run([hhnb, "sweep", "--analyses", "resolved", "--lambdas", "1", "--notebooks", "train,evaluate",
                 "--workers", "1", "-p", "epochs=1", "-p", "max_events=300", "--no-progress"], work, env).stdout
     assert "done resolved lambda 1.0" in out
-    assert (work / "models" / "nn_resolved_SlfCoup_1.0.keras").is_file()
+    # the train notebook's default is a 3-fold set: one card, three networks
+    assert (work / "models" / "nn_resolved_SlfCoup_1.0.json").is_file()
+    assert len(list((work / "models").glob("nn_resolved_SlfCoup_1.0_fold*of3.keras"))) == 3
     assert (work / "runs" / "resolved" / "lambda1.0" / "evaluate.ipynb").is_file()
     assert (work / "runs" / "record.sqlite").is_file()
     package = Path(where[0]).parent
