@@ -52,7 +52,8 @@ def swept(tmp_path_factory):
     generate(home / "data", analyses=["resolved"], lambdas=[1.0, 10.0], events=1500, progress=False)
     logs = home / "joblogs-sweep"
     out = _hhnb(["sweep", "--analyses", "resolved", "--lambdas", "1,10", "--notebooks", "train,evaluate",
-                 "-p", "epochs=1", "-p", "max_events=600", "-p", "widths=[16]", "-p", "folds=1", "--cluster", "slurm", "--jobs", "2",
+                 "-p", "epochs=1", "-p", "max_events=600", "-p", "widths=[16]", "-p", "folds=1",
+                 "--cluster", "slurm", "--jobs", "2",
                  *JOB, "--log-dir", str(logs), "--no-progress"], home)
     return home, out, logs
 
