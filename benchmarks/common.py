@@ -20,3 +20,16 @@ def data_dir(lambdas=(1.0, 10.0), analyses=("resolved", "boosted")) -> Path:
     generate(d, analyses=list(analyses), lambdas=list(lambdas), events=EVENTS, seed=42, progress=False,
              skip_existing=True)
     return d
+
+
+def store(out: Path, command: str, rows: list[dict]) -> None:
+    """Write a slow benchmark's rows with their date to ``benchmarks/stored/`` (read back by ``make bench``)."""
+    import datetime as dt
+    import json
+
+    from hhnb.io.atomic import atomic_path
+
+    with atomic_path(out) as t:
+        t.write_text(json.dumps({"measured": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
+                                 "command": command, "rows": rows}, indent=1) + "\n")
+    print(json.dumps(rows[0], indent=1))

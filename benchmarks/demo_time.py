@@ -6,8 +6,6 @@ with its date in ``benchmarks/stored/demo.json`` (shown by ``make bench``). Minu
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -17,8 +15,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from hhnb.io.atomic import atomic_path  # noqa: E402
+from common import store  # noqa: E402
 
 OUT = HERE / "stored" / "demo.json"
 BUDGET_S = 600.0
@@ -46,10 +45,7 @@ def main() -> int:
                         f"venv setup {t_setup:.0f} s of it)",
            "hhnb": total, "peer": "budget", "reference": BUDGET_S, "unit": "s", "ratio": total / BUDGET_S,
            "goal": "<= 1 (10 min)", "met": total <= BUDGET_S, "lower_is_better": True}
-    with atomic_path(OUT) as t:
-        t.write_text(json.dumps({"measured": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
-                                 "command": "make bench-demo", "rows": [row]}, indent=1) + "\n")
-    print(json.dumps(row, indent=1))
+    store(OUT, "make bench-demo", [row])
     return 0
 
 

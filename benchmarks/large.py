@@ -9,8 +9,6 @@ Too slow for ``make bench``; the result goes to ``benchmarks/stored/large.json``
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -20,8 +18,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from bench_apply import RSS_NETWORKS, make_file, make_networks, peak_rss  # noqa: E402
-
-from hhnb.io.atomic import atomic_path  # noqa: E402
+from common import store  # noqa: E402
 
 OUT = HERE / "stored" / "large.json"
 
@@ -47,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
            "hhnb": big["rss_mb"], "peer": f"same apply, {args.small // 1000}k events", "reference": small["rss_mb"],
            "unit": "MB", "ratio": big["rss_mb"] / small["rss_mb"], "goal": "<= 1500 MB; ratio ~1 (flat)",
            "met": big["rss_mb"] <= 1500 and big["rss_mb"] / small["rss_mb"] <= 1.2, "lower_is_better": True}
-    with atomic_path(OUT) as t:
-        t.write_text(json.dumps({"measured": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
-                                 "command": "make bench-large", "rows": [row]}, indent=1) + "\n")
-    print(json.dumps(row, indent=1))
+    store(OUT, "make bench-large", [row])
     return 0
 
 
