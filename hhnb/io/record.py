@@ -34,6 +34,7 @@ COLUMNS: dict[str, str] = {
     "epochs": "INTEGER",
     "optimizer": "TEXT",
     "auc": "REAL",
+    "auc_error": "REAL",  # bootstrap error of auc (test events)
     "average_precision": "REAL",
     "train_time_s": "REAL",
     "confusion": "TEXT",

@@ -8,11 +8,13 @@ from hhnb.plots.style import figure, label
 
 
 def metrics_vs_lambda(evals: pd.DataFrame):
-    """Two panels (AUC, maximum significance) vs the kappa_lambda each network was trained at."""
+    """Two panels (AUC, maximum significance) vs the kappa_lambda each network was trained at,
+    with their bootstrap errors as error bars where the record has them."""
     fig, axes = figure(1, 2, figsize=(13, 5.5))
     for name, grp in evals.sort_values("lambda").groupby("analysis", sort=True):
-        for ax, col in zip(axes, ("auc", "max_significance")):
-            ax.plot(grp["lambda"], grp[col], marker="o", label=name)
+        for ax, col, err in zip(axes, ("auc", "max_significance"), ("auc_error", "significance_error")):
+            yerr = pd.to_numeric(grp[err]).to_numpy(float) if err in grp else None
+            ax.errorbar(grp["lambda"], grp[col], yerr=yerr, marker="o", capsize=3, label=name)
     axes[0].set_ylabel("Test AUC (signal vs all backgrounds)")
     axes[1].set_ylabel(r"Maximum significance $Z_{A}$ [$\sigma$]")
     for ax in axes:

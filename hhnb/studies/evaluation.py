@@ -45,6 +45,7 @@ class Evaluation:
     overtraining: pd.DataFrame | None = None  # weighted KS per class
     choose_on: str = "validation"
     quote_on: str = "test"
+    auc_error: float = float("nan")  # Poisson-bootstrap standard deviation of ``auc`` (quote-on events)
 
     @property
     def quoted(self) -> stats.Significance:
@@ -79,6 +80,7 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
     roc = metrics.roc(y, score[quote_on], wq)
     pr = metrics.precision_recall(y, score[quote_on], wq)
     ap_unweighted = metrics.precision_recall(y, score[quote_on]).area
+    auc_err = metrics.auc_error(y, score[quote_on], wq, n_boot=min(n_boot, 100), seed=seed)
     # fine curves on the quote-on events (their ROC is the ROC CSV's): for drawing, their maxima are tuned
     scan = metrics.significance_scan(score[quote_on], sig[quote_on], wq, bins=bins, min_bkg=min_bkg,
                                      rel_unc=rel_unc, method=method, min_bkg_mc=min_bkg_mc, mc_stat=True)
@@ -94,7 +96,7 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
         ks_background=float(bkg_p.min()) if len(bkg_p) else float("nan"),
         cut=cut, confusion=metrics.confusion(y, score[quote_on], cut, wq), scan=scan, scan_simple=simple, roc=roc,
         pr=pr, significance=sig_result, average_precision_unweighted=ap_unweighted, overtraining=ot,
-        choose_on=choose_name, quote_on=quote_name,
+        choose_on=choose_name, quote_on=quote_name, auc_error=auc_err,
     )
 
 
@@ -129,7 +131,7 @@ def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, 
 def summary(ev: Evaluation, digits: int = 4) -> pd.DataFrame:
     """The headline numbers as a one-column table (rounded, for printing), each labelled with its population."""
     rows: dict[str, float] = {
-        "AUC (weighted)": ev.auc, "average precision (weighted)": ev.average_precision,
+        "AUC (weighted)": ev.auc, "AUC error (bootstrap)": ev.auc_error, "average precision (weighted)": ev.average_precision,
         "average precision (unweighted, simulated events)": ev.average_precision_unweighted,
         "KS p-value signal, train vs test (weighted)": ev.ks_signal,
         "KS p-value background, smallest per class (weighted)": ev.ks_background,
@@ -159,7 +161,9 @@ def record_row(ev: Evaluation, card: dict[str, Any], source: str = "evaluate") -
         "architecture": record.architecture(hp.get("widths", [])), "n_inputs": len(card["features"]),
         "n_classes": len(card["classes"]), "learning_rate": hp.get("learning_rate"),
         "batch_size": hp.get("batch_size"), "dropout": hp.get("dropout"), "epochs": card.get("epochs_run"),
-        "optimizer": hp.get("optimizer"), "auc": round(ev.auc, 6), "average_precision": round(ev.average_precision, 6),
+        "optimizer": hp.get("optimizer"), "auc": round(ev.auc, 6),
+        "auc_error": round(ev.auc_error, 6) if np.isfinite(ev.auc_error) else None,
+        "average_precision": round(ev.average_precision, 6),
         "train_time_s": card.get("training_time_s"), "confusion": np.round(ev.confusion, 6).tolist(),
         "best_cut": ev.scan.best_cut, "max_significance": ev.scan.best_z, "nsig": ev.scan.best_nsig,
         "nbkg": ev.scan.best_nbkg, "seed": card.get("seed"), "source": source,

@@ -51,6 +51,28 @@ def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None)
     return Curve(fpr, tpr, thr, float(_skm.auc(fpr, tpr)))
 
 
+def auc_error(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None, n_boot: int = 100,
+              seed: int = 1) -> float:
+    """Bootstrap standard deviation of the weighted AUC: each replica reweights events by Poisson(1).
+
+    The Poisson bootstrap resamples the simulated events, so the error reflects the Monte Carlo
+    statistics behind the weighted populations (Efron & Tibshirani 1993, ch. 6).
+
+    >>> rng = np.random.default_rng(2)
+    >>> y = np.r_[np.ones(2000, int), np.zeros(2000, int)]
+    >>> s = np.r_[rng.normal(1, 1, 2000), rng.normal(0, 1, 2000)]
+    >>> 0.004 < auc_error(y, s, n_boot=200) < 0.009  # Hanley-McNeil: 0.0066 for AUC 0.76, 2000 + 2000 events
+    True
+    """
+    y = np.asarray(y_true).astype(int)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, float)
+    if n_boot < 2 or len(np.unique(y)) < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    reps = [_skm.roc_auc_score(y, score, sample_weight=rng.poisson(1.0, len(w)) * w) for _ in range(n_boot)]
+    return float(np.std(reps, ddof=1))
+
+
 def precision_recall(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> Curve:
     """Precision-recall curve (x = recall, y = precision) and the average precision.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-COLUMNS = ("analysis", "lambda", "auc", "average_precision", "best_cut", "max_significance", "significance_error",
+COLUMNS = ("analysis", "lambda", "auc", "auc_error", "average_precision", "best_cut", "max_significance", "significance_error",
            "nsig", "nbkg", "nbkg_mc_events")
 
 
@@ -34,7 +34,7 @@ def table(evals: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     span orders of magnitude) to ``digits`` significant figures.
     """
     out = evals[[c for c in COLUMNS if c in evals.columns]].copy()
-    relative = ("average_precision", "max_significance", "significance_error", "nsig", "nbkg")
+    relative = ("auc_error", "average_precision", "max_significance", "significance_error", "nsig", "nbkg")
     for col in out.columns[1:]:
         values = pd.to_numeric(out[col])
         if col in relative:
@@ -45,22 +45,33 @@ def table(evals: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 
 
 def significance_table(evals: pd.DataFrame) -> pd.DataFrame:
-    """Per network: AUC, Z +- its bootstrap error (cut chosen on validation events, quoted on test events),
+    """Per network: AUC +- its bootstrap error, Z +- its bootstrap error (cut chosen on validation events, quoted on test events),
     the weighted background b and the simulated background events behind it (the demo's final table).
 
     >>> significance_table(pd.DataFrame({"analysis": ["resolved"], "lambda": [1.0], "auc": [0.9312],
-    ...     "max_significance": [3.456], "significance_error": [0.41], "nbkg": [812.3],
-    ...     "nbkg_mc_events": [57]})).iloc[0]["Z"]
-    '3.46 +- 0.41'
+    ...     "auc_error": [0.0042], "max_significance": [3.456], "significance_error": [0.41], "nbkg": [812.3],
+    ...     "nbkg_mc_events": [57]})).iloc[0][["AUC", "Z"]].tolist()
+    ['0.931 +- 0.0042', '3.46 +- 0.41']
     """
     cols = ["analysis", "lambda", "AUC", "Z", "nbkg", "simulated bkg events"]
     if evals.empty:
         return pd.DataFrame(columns=cols)
     err = evals["significance_error"] if "significance_error" in evals else pd.Series(float("nan"), evals.index)
+    auc_err = evals["auc_error"] if "auc_error" in evals else pd.Series(float("nan"), evals.index)
     mc = evals["nbkg_mc_events"] if "nbkg_mc_events" in evals else pd.Series(float("nan"), evals.index)
     return pd.DataFrame({
-        "analysis": evals["analysis"], "lambda": evals["lambda"], "AUC": pd.to_numeric(evals["auc"]).round(3),
+        "analysis": evals["analysis"], "lambda": evals["lambda"],
+        "AUC": [_pm(a, e, 3) for a, e in zip(pd.to_numeric(evals["auc"]), auc_err)],
         "Z": [f"{z:.3g} +- {e:.2g}" if pd.notna(e) else f"{z:.3g}" for z, e in zip(evals["max_significance"], err)],
         "nbkg": [f"{b:.4g}" for b in evals["nbkg"]],
         "simulated bkg events": ["" if pd.isna(n) else str(int(n)) for n in mc],
     }).reset_index(drop=True)
+
+
+def _pm(value: float, error: float, decimals: int) -> str:
+    """``value +- error`` with ``decimals`` decimals for the value, two significant figures for the error.
+
+    >>> _pm(0.93124, 0.00421, 3), _pm(0.93124, float("nan"), 3)
+    ('0.931 +- 0.0042', '0.931')
+    """
+    return f"{value:.{decimals}f} +- {error:.2g}" if pd.notna(error) else f"{value:.{decimals}f}"
