@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from hhnb.config import analyses as _config
+from hhnb.errors import ConfigError
 from hhnb.studies import correlations as corr
 
 
@@ -83,9 +84,9 @@ def test_coefficients_per_sample_and_all_backgrounds(independent):
 
 def test_missing_mass_names_variable_and_config():
     ana = _config.load(None).analysis("resolved")
-    with pytest.raises(KeyError, match=r"h2_M.*analyses.yaml"):
+    with pytest.raises(ConfigError, match=r"h2_M.*analyses.yaml"):
         corr.mass_columns(ana, ["m_hh", "h1_M"])
-    with pytest.raises(KeyError, match="has no 'masses'"):
+    with pytest.raises(ConfigError, match="has no 'masses'"):
         corr.mass_columns(dataclasses.replace(ana, masses={}))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hhnb.config import analyses as _config
+from hhnb.errors import InputFileError
 from hhnb.studies import kinematics as kin
 
 
@@ -39,5 +40,5 @@ def test_read_selects_existing_branches(toy_dir):
     for df in frames.values():
         assert {"h1_j1_Pt", "m_hh", "weight"} <= set(df.columns) and "not_a_branch" not in df.columns
         assert (df["h1_j1_Pt"] >= 40).all()
-    with pytest.raises(KeyError, match="none of the branches"):
+    with pytest.raises(InputFileError, match="none of the branches"):
         kin.read(ana, 1.0, toy_dir, ["nope"])

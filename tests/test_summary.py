@@ -1,6 +1,7 @@
 import matplotlib
 import pytest
 
+from hhnb.errors import UserArgumentError
 from hhnb.io import record
 from hhnb.plots.summary import metrics_vs_lambda
 from hhnb.studies import summary
@@ -32,7 +33,7 @@ def test_best_per_analysis(rec):
     assert dict(zip(best["analysis"], best["lambda"])) == {"boosted": 1.0, "resolved": 10.0}
     best_auc = summary.best_per_analysis(summary.evaluations(rec), metric="auc")
     assert dict(zip(best_auc["analysis"], best_auc["auc"])) == {"boosted": 0.90, "resolved": 0.97}
-    with pytest.raises(KeyError, match="cannot rank by 'colour'"):
+    with pytest.raises(UserArgumentError, match="cannot rank by 'colour'"):
         summary.best_per_analysis(summary.evaluations(rec), metric="colour")
 
 

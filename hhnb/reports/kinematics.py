@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 from hhnb import layout
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import UserArgumentError
 from hhnb.plots.kinematics import _edges, grid, overlay
 from hhnb.reports._common import save_all
 from hhnb.studies import kinematics as kin
@@ -58,7 +59,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
             figures[f"kinematics_{group}"] = grid(hs, labels)
     hh = "m_hh" in ana.masses.values() or "m_hh" in ana.features
     if overlay_source not in ("truth", "reco", "none"):
-        raise ValueError(f"overlay_source must be 'truth', 'reco' or 'none', not {overlay_source!r}")
+        raise UserArgumentError(f"overlay_source must be 'truth', 'reco' or 'none', not {overlay_source!r}")
     if hh and overlay_source == "truth":
         figures["mhh_lambdas"] = overlay(kin.mhh_truth(overlay_lambdas), r"$m_{hh}$ [GeV]",
                                          "HH, parton level (toy)")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hhnb.config.analyses import Analysis
+from hhnb.errors import ConfigError, UserArgumentError
 
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
 MAX_DCOR_EVENTS = 2000  # events drawn (by |weight|) for the distance correlation and its permutation test
@@ -51,14 +52,14 @@ class Sculpting:
 def mass_columns(analysis: Analysis, columns: list[str] | pd.Index | None = None) -> dict[str, str]:
     """The analysis' mass variables (label -> column), checked against the score file's columns."""
     if not analysis.masses:
-        raise KeyError(f"analysis {analysis.name!r} has no 'masses' in {analysis.source}: "
-                       "add e.g. masses: {m_hh: m_hh} to correlate the score with a mass")
+        raise ConfigError(f"analysis {analysis.name!r} has no 'masses' in {analysis.source}: "
+                          "add e.g. masses: {m_hh: m_hh} to correlate the score with a mass")
     if columns is not None:
         missing = [f"{k} (column {v!r})" for k, v in analysis.masses.items() if v not in set(columns)]
         if missing:
-            raise KeyError(f"mass variable(s) {', '.join(missing)} of analysis {analysis.name!r} "
-                           f"({analysis.source}) are not in the scores file: retrain the network so that they "
-                           f"are saved, or fix 'masses' in {analysis.source}")
+            raise ConfigError(f"mass variable(s) {', '.join(missing)} of analysis {analysis.name!r} "
+                              f"({analysis.source}) are not in the scores file: retrain the network so that they "
+                              f"are saved, or fix 'masses' in {analysis.source}")
     return dict(analysis.masses)
 
 
@@ -243,7 +244,7 @@ def select(scores: pd.DataFrame, subset: str = "test") -> pd.DataFrame:
     if subset == "all":
         return scores
     if subset not in ("test", "train"):
-        raise ValueError(f"subset must be 'test', 'train' or 'all', not {subset!r}")
+        raise UserArgumentError(f"subset must be 'test', 'train' or 'all', not {subset!r}")
     mask = scores["is_test"].to_numpy(bool)
     return scores[mask if subset == "test" else ~mask]
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hhnb.errors import InputFileError, UserArgumentError
 from hhnb.studies import metrics
 
 EXPLAINERS = ("gradient", "deep", "permutation")
@@ -63,7 +64,7 @@ def sample_events(scores: pd.DataFrame, n_explain: int = 1000, n_background: int
     val = scores["is_val"].to_numpy(bool) if "is_val" in scores else np.zeros(len(scores), bool)
     train = ~test & ~val
     if not test.any() or not train.any():
-        raise ValueError("the scores file needs both test (is_test) and training events to explain the network")
+        raise InputFileError("the scores file needs both test (is_test) and training events to explain the network")
     label, w = scores["label"].to_numpy(), scores["weight"].to_numpy(float)
     explain = physical_draw(label, w, n_explain, seed, test)
     background = physical_draw(label, w, n_background, seed + 1, train)
@@ -91,7 +92,7 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
     """
     shap = _shap()
     if explainer not in EXPLAINERS:
-        raise ValueError(f"unknown explainer {explainer!r}: expected one of {', '.join(EXPLAINERS)}")
+        raise UserArgumentError(f"unknown explainer {explainer!r}: expected one of {', '.join(EXPLAINERS)}")
     x = np.asarray(x, np.float32)
     background = np.asarray(background, np.float32)
     is_keras = hasattr(model, "input_shape")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis
+from hhnb.errors import InputFileError
 from hhnb.io import ntuples as _data
 from hhnb.toy import physics
 
@@ -92,7 +93,7 @@ def read(analysis: Analysis, kl: object, data_dir: str | Path, variables: list[s
     found = set().union(*(set(df.columns) for df in out.values()))
     absent = [v for v in variables if v not in found]
     if len(absent) == len(variables):
-        raise KeyError(f"none of the branches {variables} exist in the ntuples of analysis {analysis.name!r} "
+        raise InputFileError(f"none of the branches {variables} exist in the ntuples of analysis {analysis.name!r} "
                        f"({analysis.source})")
     return out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hhnb.errors import UserArgumentError
+
 COLUMNS = ("analysis", "lambda", "auc", "auc_error", "average_precision", "best_cut", "max_significance", "significance_error",
            "nsig", "nbkg", "nbkg_mc_events")
 
@@ -20,7 +22,7 @@ def evaluations(rec: pd.DataFrame) -> pd.DataFrame:
 def best_per_analysis(evals: pd.DataFrame, metric: str = "max_significance") -> pd.DataFrame:
     """For each analysis, the lambda-trained network with the highest ``metric``."""
     if metric not in COLUMNS:
-        raise KeyError(f"cannot rank by {metric!r}: expected one of {', '.join(COLUMNS[2:])}")
+        raise UserArgumentError(f"cannot rank by {metric!r}: expected one of {', '.join(COLUMNS[2:])}")
     if evals.empty:
         return pd.DataFrame(columns=list(COLUMNS))
     idx = evals.groupby("analysis", sort=True)[metric].idxmax()
