@@ -204,6 +204,10 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
                            .all_inner_texts())
         page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}.png"))
+        if stdout:  # the first printed output (train: the per-epoch lines)
+            first = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']").first
+            first.scroll_into_view_if_needed()
+            first.screenshot(path=str(SHOTS / f"{name}-stdout.png"))
         page.locator(".jp-NotebookPanel .jp-CodeCell").last.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}-end.png"))
         for i in range(n_figures):
@@ -240,6 +244,8 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
     if name == "train":  # progress: one line per epoch in JupyterLab (silent under papermill / nbval)
         assert re.search(r"^epoch +1/\d+ +loss \d\.\d{4} +val_loss \d\.\d{4} +elapsed", got["stdout"], re.M), \
             got["stdout"]
+        networks = re.findall(r"^network (\d+)/(\d+): ", got["stdout"], re.M)  # each network of the k-fold set
+        assert networks and [int(i) for i, _ in networks] == list(range(1, int(networks[0][1]) + 1)), networks
     assert _digest(ROOT / "notebooks" / f"{name}.ipynb") == before, "the notebook file was modified"
     for i in range(got["figures"]):
         assert (SHOTS / f"{name}-figure{i + 1}.png").stat().st_size > 5000
