@@ -1,6 +1,8 @@
 """Training progress: one line per epoch where a person watches, nothing under pytest / papermill / nbval."""
 
+import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -71,3 +73,42 @@ def test_fit_prints_one_line_per_epoch_when_asked(capsys):
     assert all("val_loss" in ln and "elapsed" in ln for ln in lines)
     fit(x[:150], y[:150], w[:150], x[150:], y[150:], w[150:], 2, hyper, seed=1)  # auto: silent under pytest
     assert "epoch" not in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_kfold_training_passes_progress_to_every_network(toy_dir, tmp_path, capsys):
+    """train(folds=k, progress=True): each network introduced by its fold, then its epoch lines."""
+    from hhnb.nn.model import HyperParameters
+    from hhnb.nn.training import train
+
+    hyper = HyperParameters(widths=(8,), epochs=2, batch_size=200, patience=5)
+    train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path, hyper=hyper, max_events=200, folds=2, seed=3,
+          progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    shown = [ln.split()[1] if ln.startswith("epoch") else ln for ln in lines if ln.startswith(("epoch", "network"))]
+    assert shown == ["network 1/2: scores eventNumber % 2 == 0", "1/2", "2/2",
+                     "network 2/2: scores eventNumber % 2 == 1", "1/2", "2/2"]
+
+
+def _committed_outputs():
+    from hhnb import layout
+
+    for path in sorted(layout.notebooks_dir().glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+            for out in cell.get("outputs", []):
+                yield path.name, i, out
+
+
+def test_committed_notebook_outputs_have_no_stderr_warning_or_progress():
+    """What git keeps is what papermill/nbval write: no stderr stream, error, warning or per-epoch line."""
+    seen = 0
+    for name, i, out in _committed_outputs():
+        seen += 1
+        where = f"{name} cell {i}"
+        assert out["output_type"] != "error", where
+        assert out.get("name") != "stderr", f"{where}: stderr {''.join(out.get('text', ''))[:200]!r}"
+        texts = [out.get("text", "")] + [v for k, v in out.get("data", {}).items() if k.startswith("text/")]
+        text = "".join("".join(t) if isinstance(t, list) else t for t in texts)
+        assert not re.search(r"warn", text, re.I), f"{where}: {text[:300]!r}"
+        assert not re.search(r"^epoch +\d+/\d+ ", text, re.M), f"{where}: progress line committed"
+    assert seen > 10  # the notebooks carry their outputs

@@ -171,14 +171,15 @@ def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarra
 
 def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
         w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1,
-        progress: bool | str = "auto") -> TrainResult:
+        progress: bool | str = "auto", label: str = "") -> TrainResult:
     """Build and train with early stopping on the validation set (best weights restored).
 
     ``hyper.steps_per_execution`` training steps run per TensorFlow call (1 is Keras' default and
     the earlier behaviour; any value learns the same weights, only the host round trips differ).
 
     ``progress``: one line per epoch (True), none (False), or ``"auto"``: only in JupyterLab or a
-    terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`).
+    terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`); ``label``: a line
+    printed before the epoch lines when they are shown (which network of a k-fold set).
     """
     k = keras()
     set_seed(seed)
@@ -188,7 +189,7 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
                      validation_data=(x_val.astype("float32"), y_val, w_val.astype("float32")),
                      epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
-                     callbacks=[stop, *([_progress.callback(hyper.epochs)] if _progress.enabled(progress) else [])],
+                     callbacks=[stop, *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else [])],
                      validation_batch_size=8192)
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}

@@ -62,8 +62,11 @@ def format_line(epoch: int, epochs: int, logs: dict[str, Any], elapsed: float) -
     return "  ".join(parts)
 
 
-def callback(epochs: int, stream: TextIO | None = None):
-    """A Keras callback printing :func:`format_line` after every epoch (to stdout, flushed)."""
+def callback(epochs: int, stream: TextIO | None = None, label: str = ""):
+    """A Keras callback printing :func:`format_line` after every epoch (to stdout, flushed).
+
+    ``label``: a line printed when training starts (which network of a k-fold set), none when empty.
+    """
     from hhnb.nn.model import keras  # noqa: PLC0415 - TensorFlow only when training
 
     base = keras().callbacks.Callback
@@ -71,6 +74,10 @@ def callback(epochs: int, stream: TextIO | None = None):
     class EpochLines(base):
         def on_train_begin(self, logs=None):
             self._t0 = time.perf_counter()
+            if label:
+                out = stream or sys.stdout
+                out.write(label + "\n")
+                out.flush()
 
         def on_epoch_end(self, epoch, logs=None):
             out = stream or sys.stdout

@@ -227,7 +227,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
           models_dir: str | Path | None = None, n_classes: int | None = None,
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
           generate: bool = False, folds: int = 1, entry_as_event: bool = False,
-          export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None) -> TrainingRun:
+          export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None,
+          progress: bool | str = "auto") -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -242,6 +243,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     ``kl = layout.PARAM`` (``"param"``): one network parameterised in kappa_lambda, trained on the
     signal at each of ``lambdas`` (default: the study's grid) with at most ``signal_events`` training
     events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`.
+
+    ``progress``: one line per epoch of every network (``hhnb.nn.model.fit``; "auto": only in JupyterLab
+    or a terminal), each network of a k-fold set introduced by a line naming its fold.
     """
     folds = _folds.check_folds(folds)
     kl = paths.PARAM if paths.is_param(kl) else _lambdas.parse(kl)
@@ -259,7 +263,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     results, per_fold = [], []
     for i, ((tr, va, te), fold_seed) in enumerate(plans):
         _check_classes(y, tr, classes, where + (f" fold {i} of {folds}" if folds > 1 else ""))
-        result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed)
+        label = f"network {i + 1}/{folds}: scores {_folds.rule(ana.event, folds)} == {i}" if folds > 1 else ""
+        result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed,
+                     progress=progress, label=label)
         # a single network scores every event (test flag says which it never saw); fold i scores its own fold
         rows = np.ones(len(df), bool) if folds == 1 else te
         probs[rows] = predict(result.model, x[rows])

@@ -48,11 +48,13 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
          learning_rate: float | None = None, dropout: float = 0.3, widths: tuple[int, ...] | list[int] = (200, 200),
          optimizer: str = "adamax", seed: int = 1, three_class: bool = True, max_events: int | None = None,
          generate: bool = False, folds: int = training.DEFAULT_FOLDS, export_onnx: bool = False,
-         save: bool = True, parameterised: bool = False, param_lambdas: object = "all") -> TrainReport:
+         save: bool = True, parameterised: bool = False, param_lambdas: object = "all",
+         progress: bool | str = "auto") -> TrainReport:
     """Train (``hhnb.nn.training.train``) with the notebook's parameters and draw the learning curves.
 
     ``parameterised``: one network for all ``param_lambdas`` ("all": the grid of 15) with kappa_lambda as an
-    input (``kl`` is then ignored; files carry the tag ``layout.PARAM``).
+    input (``kl`` is then ignored; files carry the tag ``layout.PARAM``). ``progress``: per-epoch lines of every
+    network ("auto": in JupyterLab or a terminal only, never under papermill or nbval; see ``hhnb.nn.progress``).
     """
     kl = layout.PARAM if parameterised else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
@@ -63,7 +65,8 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
                    f"{len(ana.features)} inputs; folds {folds}")
     run = training.train(analysis, kl, config=config, data_dir=data_dir, models_dir=models_dir, n_classes=n_classes,
                          hyper=hyper, seed=seed, max_events=max_events, generate=generate, folds=folds,
-                         export_onnx=export_onnx, lambdas=param_lambdas if parameterised else None)
+                         export_onnx=export_onnx, lambdas=param_lambdas if parameterised else None,
+                         progress=progress)
     table = None
     if run.folds > 1:
         table = pd.DataFrame([{"fold": p["fold"], "epochs_run": p["epochs_run"], "train_events": p["events"]["train"],

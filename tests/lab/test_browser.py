@@ -13,6 +13,7 @@ Skipped unless ``HHNB_TEST_LAB=1`` (set by ``make test-lab``), so ``make test`` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -144,9 +145,33 @@ def _menu(page, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).click()
 
 
+def _loaded(path: Path, kernel_display: str) -> str:
+    """A page condition: the notebook shows all of ``path``'s cells with their committed prompts, and its kernel
+    is attached and idle.
+
+    JupyterLab first draws a placeholder notebook (one empty code cell, no kernel), then the file's cells, then
+    connects the session's kernel. Clearing or running before that acts on the placeholder: "Run All Cells"
+    then asks for a kernel (the Select Kernel dialog) and the committed outputs appear afterwards, looking as if
+    every cell had run.
+    """
+    cells = json.loads(path.read_text())["cells"]
+    prompts = [f"[{c.get('execution_count') or ' '}]:" for c in cells if c["cell_type"] == "code"]
+    return f"""() => document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell').length === {len(cells)}
+        && JSON.stringify(({_CELL_STATE})()) === {json.dumps(json.dumps(prompts, separators=(",", ":")))}
+        && document.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]') !== null
+        && Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+               .some(e => e.textContent.trim() === {json.dumps(kernel_display + " | Idle")})"""
+
+
+def _dialogs(page) -> list[str]:
+    """The titles of the dialogs open over the page (e.g. "Select Kernel")."""
+    return page.locator(".jp-Dialog .jp-Dialog-header").all_inner_texts()
+
+
 def _run_notebook(browser, base: str, token: str, name: str) -> dict:
     """Open notebooks/<name>.ipynb with the hhnb kernel, Run > Run All Cells, wait, return what rendered."""
     path = f"notebooks/{name}.ipynb"
+    kernel_display = _api(base, token, "kernelspecs")["kernelspecs"]["hhnb"]["spec"]["display_name"]
     # a session on the project's kernel before the page opens: JupyterLab attaches the notebook to it
     session = _api(base, token, "sessions", "POST",
                    {"path": path, "name": f"{name}.ipynb", "type": "notebook", "kernel": {"name": "hhnb"}})
@@ -155,20 +180,23 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
     page.on("pageerror", lambda e: console_errors.append(str(e)))
     try:
         page.goto(f"{base}/lab/tree/{path}?reset&token={token}")  # reset: only this notebook open
-        page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=120_000)
-        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator') !== null "
-                               "&& !document.body.textContent.includes('Kernel Connecting')", timeout=120_000)
+        page.wait_for_function(_loaded(ROOT / path, kernel_display), timeout=120_000, polling=250)
+        assert _dialogs(page) == []
         # the committed outputs go first, so that every prompt number seen afterwards comes from this run
         _menu(page, "Edit", "Clear Outputs of All Cells")
         page.wait_for_function(f"() => ({_CELL_STATE})().every(p => /^\\[ \\]:$/.test(p))", timeout=30_000)
         assert page.locator(".jp-OutputArea-output").count() == 0
         _menu(page, "Run", "Run All Cells")
+        page.wait_for_timeout(1000)
+        dialogs_at_start = _dialogs(page)  # e.g. "Select Kernel": the notebook would wait for it forever
+        assert dialogs_at_start == [], f"dialog over the notebook after Run All: {dialogs_at_start}"
         t0 = time.monotonic()
         page.wait_for_function(f"() => ({_CELL_STATE})().every(p => /^\\[\\d+\\]:$/.test(p))",
                                timeout=RUN_TIMEOUT_S[name] * 1000, polling=1000)
         elapsed = time.monotonic() - t0
         page.wait_for_timeout(1000)  # the last outputs' images decode
         prompts = page.evaluate(_CELL_STATE)
+        dialogs = _dialogs(page)
         stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
         figures = page.locator(".jp-OutputArea-output[data-mime-type='image/png'] img")
         n_figures = figures.count()
@@ -176,6 +204,10 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
                            .all_inner_texts())
         page.locator(".jp-Notebook .jp-Cell").first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}.png"))
+        if stdout:  # the first printed output (train: the per-epoch lines)
+            first = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']").first
+            first.scroll_into_view_if_needed()
+            first.screenshot(path=str(SHOTS / f"{name}-stdout.png"))
         page.locator(".jp-NotebookPanel .jp-CodeCell").last.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}-end.png"))
         for i in range(n_figures):
@@ -183,10 +215,12 @@ def _run_notebook(browser, base: str, token: str, name: str) -> dict:
             figures.nth(i).screenshot(path=str(SHOTS / f"{name}-figure{i + 1}.png"))
         kernel = [s["kernel"]["name"] for s in _api(base, token, "sessions") if s["path"].endswith(path)]
     finally:
+        with contextlib.suppress(Exception):  # what the page showed when the run ended (or failed)
+            page.screenshot(path=str(SHOTS / f"{name}-last.png"))
         page.close()
         _api(base, token, f"sessions/{session['id']}", "DELETE")
     return {"prompts": prompts, "stderr": stderr, "figures": n_figures, "stdout": stdout, "kernel": kernel,
-            "elapsed_s": elapsed, "page_errors": console_errors}
+            "elapsed_s": elapsed, "page_errors": console_errors, "dialogs": dialogs}
 
 
 def _digest(path: Path) -> str:
@@ -206,9 +240,12 @@ def test_notebook_runs_in_jupyterlab(lab, browser, name):
     assert got["stderr"] == [], "stderr / error output:\n" + "\n".join(got["stderr"])
     assert got["figures"] == EXPECTED_FIGURES[name]
     assert got["page_errors"] == []
+    assert got["dialogs"] == [], f"dialog over the notebook: {got['dialogs']}"
     if name == "train":  # progress: one line per epoch in JupyterLab (silent under papermill / nbval)
         assert re.search(r"^epoch +1/\d+ +loss \d\.\d{4} +val_loss \d\.\d{4} +elapsed", got["stdout"], re.M), \
             got["stdout"]
+        networks = re.findall(r"^network (\d+)/(\d+): ", got["stdout"], re.M)  # each network of the k-fold set
+        assert networks and [int(i) for i, _ in networks] == list(range(1, int(networks[0][1]) + 1)), networks
     assert _digest(ROOT / "notebooks" / f"{name}.ipynb") == before, "the notebook file was modified"
     for i in range(got["figures"]):
         assert (SHOTS / f"{name}-figure{i + 1}.png").stat().st_size > 5000
