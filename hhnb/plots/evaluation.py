@@ -172,7 +172,8 @@ def significance_curve(scan: metrics.Scan, *others: metrics.Scan, xlabel: str = 
     best_styles = ("--", "-.", ":")
     for sc, st, bls in zip((scan, *others), styles, best_styles):
         ok = sc.nbkg > 0
-        ax.plot(sc.cuts[ok], sc.z[ok], label=names.get(sc.method, sc.method), **st)
+        name = names.get(sc.method, sc.method) + (f" (σ_b: {sc.sigma_b})" if sc.sigma_b else "")
+        ax.plot(sc.cuts[ok], sc.z[ok], label=name, **st)
         ax.axvline(sc.best_cut, ls=bls, color=st["color"], lw=1.2, alpha=0.8,
                    label=f"max {sc.best_z:.2f} at cut {sc.best_cut:.3f}\n(s = {sc.best_nsig:.1f}, b = {sc.best_nbkg:.1f})")
     if zoom:

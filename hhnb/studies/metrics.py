@@ -39,6 +39,7 @@ class Scan:
     best_nbkg: float
     method: str
     best_nbkg_mc: int = 0  # unweighted background events passing the best cut (MC statistics)
+    sigma_b: str = ""  # what enters the background uncertainty: "" (none), "MC stat.", "MC stat. + 10 % syst." ...
 
 
 def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> Curve:
@@ -136,7 +137,9 @@ def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarr
         raise ValueError(f"unknown significance method {method!r}: expected 'asimov' or 'simple'")
     z = np.where((b >= min_bkg) & (nb_mc >= min_bkg_mc), z, 0.0)
     i = int(np.argmax(z))
-    return Scan(edges[:-1], s, b, z, float(edges[i]), float(z[i]), float(s[i]), float(b[i]), method, int(nb_mc[i]))
+    terms = ([] if method != "asimov" else (["MC stat."] if mc_stat else []) + ([f"{rel_unc:.0%} syst."] if rel_unc else []))
+    return Scan(edges[:-1], s, b, z, float(edges[i]), float(z[i]), float(s[i]), float(b[i]), method, int(nb_mc[i]),
+                " + ".join(terms))
 
 
 def ks_overtraining(train: np.ndarray, test: np.ndarray, weight_train: np.ndarray | None = None,
