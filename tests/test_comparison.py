@@ -37,6 +37,11 @@ def test_compare_row_quotes_on_other_events():
     row = C.compare(frame, x, x + sig * 0.3, choose, ~choose, n_boot=50)
     assert row["AUC parameterised"] > row["AUC dedicated"] and row["events (quote-on)"] == 10_000
     assert row["Z parameterised"] > 0 and row["Z dedicated error"] > 0
+    # the AUC quoted on every event: the same AUC (both halves alike), a smaller paired error
+    full = C.compare(frame, x, x + sig * 0.3, choose, ~choose, n_boot=50, auc_on=np.ones(len(x), bool))
+    assert full["events (AUC)"] == 20_000 and full["Z parameterised"] == row["Z parameterised"]
+    assert full["AUC difference"] == pytest.approx(row["AUC difference"], abs=3 * row["AUC difference error"])
+    assert full["AUC difference error"] < row["AUC difference error"]
     with pytest.raises(ValueError, match="both in the choose-on and the quote-on"):
         C.compare(frame, x, x, choose, np.ones(len(x), bool), n_boot=10)
 

@@ -94,3 +94,48 @@ def test_basis_mismatch_refused():
                                (0.0, 1.0, 5.0), t2.signal, t2.signal_var)
     with pytest.raises(basis.BasisError, match="different bases"):
         constraints.workspace_spec([t1, t2])
+
+
+def _two_categories():
+    a = _one_bin(a=10.0, b=-3.0, bkg=1.0e4, mc=1000)
+    b = _one_bin(a=6.0, b=-1.0, bkg=2.0e3, mc=400)
+    b = constraints.Templates("two", b.edges, b.background, b.background_var, b.background_mc, BASIS, b.signal,
+                              b.signal_var)
+    return [a, b]
+
+
+def test_category_scans_equal_separate_fits():
+    """One fit of the combination per kl gives each category's profile curve (disjoint nuisance parameters)."""
+    ts = _two_categories()
+    kl = np.linspace(-20, 20, 81)
+    fast = constraints.category_scans(ts, kl, f=0.01, combined="combined")
+    slow = constraints.profile_scans([[ts[0]], [ts[1]], ts], kl, f=0.01, names=["one", "two", "combined"],
+                                     backend="numpy")  # each model fitted on its own
+    assert [s.category for s in fast] == ["one", "two", "combined"]
+    step = kl[1] - kl[0]
+    for a, b in zip(fast, slow):
+        near = b.q < 20
+        assert np.abs(a.q - b.q)[near].max() < 0.01
+        ia, ib = a.interval(), b.interval()
+        assert ia.closed and abs(ia.low - ib.low) < step and abs(ia.high - ib.high) < step
+    # the combination's curve is the sum of the categories' (each with its own minimum at kl = 1 here)
+    assert np.allclose(fast[2].q, fast[0].q + fast[1].q, rtol=1e-4, atol=1e-3)
+
+
+def test_jax_and_numpy_backends_agree():
+    t, kl = _one_bin(), np.linspace(-20, 20, 81)
+    jx = constraints.Likelihood.build([t], f=0.01, backend="jax").scan(kl)
+    npy = constraints.Likelihood.build([t], f=0.01, backend="numpy").scan(kl)
+    near = npy.q < 20
+    assert np.abs(jx.q - npy.q)[near].max() < 0.01
+    assert jx.interval().low == pytest.approx(npy.interval().low, abs=0.01)
+    assert jx.interval().high == pytest.approx(npy.interval().high, abs=0.01)
+
+
+def test_shared_nuisance_parameters_are_not_separable():
+    ts = _two_categories()
+    whole = constraints.Likelihood.build(ts, f=0.01)
+    one = constraints.Likelihood.build(ts[:1], f=0.01)
+    two = constraints.Likelihood.build(ts[1:], f=0.01)
+    assert constraints.separable([one, two], whole)
+    assert not constraints.separable([one, one], whole)

@@ -82,7 +82,7 @@ def _interval_table(analyses: list[str], kls: list[float]) -> str:
     cats = [a for a in analyses if a != "tthh"]  # the HH -> bbbb categories carry m_hh bins
     if not cats:
         return "no HH -> bbbb category in the demo: no kappa_lambda interval"
-    rep = report.make(cats, (kls[0],), systematics=(0.0, 0.003), pyhf_points=41, log=lambda line: print(line, flush=True))
+    rep = report.make(cats, (kls[0],), systematics=(0.0, 0.003), pyhf_points=201, log=lambda line: print(line, flush=True))
     lines = [f"chi2 (no MC error), 68 % CL:\n{text_table(rep.intervals('chi2').reset_index(names='network'))}",
              f"pyhf (background MC statistics profiled), 68 % CL:\n"
              f"{text_table(rep.intervals('pyhf').reset_index(names='network'))}"]

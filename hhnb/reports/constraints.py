@@ -52,12 +52,13 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
          config: str | Path | None = None, data_dir: str | Path | None = None, models_dir: str | Path | None = None,
          basis_points: Sequence[float] = basis.DEFAULT_BASIS, basis_events: int = 2000, cut: float = constraints.CUT,
          systematics: Sequence[float] = constraints.SYSTEMATICS, pyhf_systematics: Sequence[float] = (0.0,),
-         points: int = 201, pyhf_points: int = 41, empty_bins: str = "merge", train_epochs: int = 2,
+         points: int = 201, pyhf_points: int = 201, empty_bins: str = "merge", train_epochs: int = 2,
          train_max_events: int = 2000, log: Callable[[str], None] = print) -> ConstraintsReport:
     """Build the templates of every (network, category), scan kappa_lambda over [-20, 20] with chi2 and pyhf.
 
     A network or basis sample that is missing is trained or generated with the small settings given, and
-    ``log`` says so; pyhf scans use ``pyhf_points`` points (each point is a profile fit), chi2 ``points``.
+    ``log`` says so; pyhf scans use ``pyhf_points`` points (each point is one profile fit of the combination,
+    ``constraints.category_scans``), chi2 ``points``.
     """
     data, models = layout.data_dir(data_dir), layout.models_dir(models_dir)
     notes: list[str] = []
@@ -86,6 +87,6 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
                 chi2[(net, f, t.category)] = constraints.chi2_scan([t], kl_chi2, f=f)
             chi2[(net, f, "combined")] = constraints.chi2_scan(cats, kl_chi2, f=f, name="combined")
         for f in pyhf_systematics:
-            for group, name in [([t], t.category) for t in cats] + [(cats, "combined")]:
-                pyhf[(net, f, name)] = constraints.Likelihood.build(group, f=f, name=name).scan(kl_pyhf)
+            for scan in constraints.category_scans(cats, kl_pyhf, f=f, combined="combined"):
+                pyhf[(net, f, scan.category)] = scan
     return ConstraintsReport(tuple(analyses), tuple(float(n) for n in networks), templates, chi2, pyhf, tuple(notes))
