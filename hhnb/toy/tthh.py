@@ -18,6 +18,11 @@ JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 TTBB_EXTRA = 0.08  # ttbb events with a further g -> bb/cc splitting
 TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
+# Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
+# pT = ISR_PT_MIN + Exp(ISR_PT_SLOPE), so 40 % fall below the 30 GeV jet threshold (a falling spectrum:
+# ~60 % of events with >= 1 extra jet above 30 GeV, ~25 % with >= 2, as in t tbar at the LHC).
+ISR_RATE, ISR_PT_MIN, ISR_PT_SLOPE = 1.6, 15.0, 30.0
+JET_MASS_FRACTION = 0.12  # mean jet mass / pT
 
 
 def _resonance(n, pt_scale, mass, rng):
@@ -105,10 +110,10 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         g2 = _resonance(n, 50.0, 12.0 + rng.gamma(2.0, 15.0, n), rng)
         xx = _pair(g2, 1.5, rng)
         add(xx[0], np.where(extra, xflav, "x")), add(xx[1], np.where(extra, xflav, "x"))
-    n_isr = rng.poisson(1.6 if process != "tthh" else 1.2, n)
+    n_isr = rng.poisson(ISR_RATE, n)
     for k in range(4):
-        isr = _from_pt_y(30.0 + rng.exponential(30.0, n), rng.normal(0, 1.8, n), rng.uniform(-np.pi, np.pi, n),
-                         np.zeros(n))
+        isr = _from_pt_y(ISR_PT_MIN + rng.exponential(ISR_PT_SLOPE, n), rng.normal(0, 1.8, n),
+                         rng.uniform(-np.pi, np.pi, n), np.zeros(n))
         add(isr, np.where(k < n_isr, "l", "x"))  # "x" = absent
 
     k = len(partons)
@@ -117,7 +122,9 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
     pt = np.stack([j.pt for j in sm])
     eta = np.stack([j.eta for j in sm])
     phi = np.stack([j.phi for j in sm])
-    mass = np.stack([j.mass for j in sm])
+    # jet mass from the spread of the shower, the same for every flavour (the parton's mass, 4.8 GeV
+    # for b and 0 for light quarks, would tell the flavour)
+    mass = pt * rng.gamma(4.0, JET_MASS_FRACTION / 4.0, pt.shape)
     present = (flav != "x") & (pt > JET_PT) & (np.abs(eta) < JET_ETA)
     flav, tagged, wfac = _flavour_tag(flav, present, rng, bias)
     pt = np.where(present, pt, 0.0)
