@@ -22,6 +22,19 @@ MAX_JETS = 8  # four-vectors written for the leading jets
 # pT = ISR_PT_MIN + Exp(ISR_PT_SLOPE), so 40 % fall below the 30 GeV jet threshold (a falling spectrum:
 # ~60 % of events with >= 1 extra jet above 30 GeV, ~25 % with >= 2, as in t tbar at the LHC).
 ISR_RATE, ISR_PT_MIN, ISR_PT_SLOPE = 1.6, 15.0, 30.0
+# The emission rate grows with the hard scale as (ln(M / ISR_PT_MIN))^2 (leading double logarithm of
+# soft-collinear emission off the incoming gluons), M the typical mass of the t tbar X system; ISR_RATE is ttbb's.
+SYSTEM_MASS_GEV = {"ttbb": 550.0, "ttz": 650.0, "tth": 700.0, "tthh": 900.0}
+
+
+def isr_rate(process: str) -> float:
+    """Mean number of ISR emissions of a process: ISR_RATE scaled by (ln(M / ISR_PT_MIN))^2 relative to ttbb.
+
+    >>> round(isr_rate("ttbb"), 2), round(isr_rate("tthh"), 2)
+    (1.6, 2.07)
+    """
+    ln = np.log(SYSTEM_MASS_GEV[process] / ISR_PT_MIN) / np.log(SYSTEM_MASS_GEV["ttbb"] / ISR_PT_MIN)
+    return float(ISR_RATE * ln**2)
 JET_MASS_FRACTION = 0.12  # mean jet mass / pT
 
 
@@ -45,7 +58,7 @@ MISTAG = {"c": 0.28, "l": 0.01}  # c and light(-gluon) mistag probabilities
 CHARM_FRACTION = {"w": 0.5, "l": 0.0, "c": 1.0, "x": 0.0}  # w: first quark of W -> qq' (c half the time)
 BTAG_BIAS_FACTOR = 2.5
 BTAG_Q_MAX = 0.7
-PRESCALE = 0.2
+PRESCALE = 0.3
 
 
 def _flavour_tag(kind, present, rng, bias):
@@ -110,7 +123,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         g2 = _resonance(n, 50.0, 12.0 + rng.gamma(2.0, 15.0, n), rng)
         xx = _pair(g2, 1.5, rng)
         add(xx[0], np.where(extra, xflav, "x")), add(xx[1], np.where(extra, xflav, "x"))
-    n_isr = rng.poisson(ISR_RATE, n)
+    n_isr = rng.poisson(isr_rate(process), n)
     for k in range(4):
         isr = _from_pt_y(ISR_PT_MIN + rng.exponential(ISR_PT_SLOPE, n), rng.normal(0, 1.8, n),
                          rng.uniform(-np.pi, np.pi, n), np.zeros(n))
