@@ -3,8 +3,10 @@
 Every process has a semileptonic top pair (b l nu, b q q'); ttHH adds two H->bb,
 ttH one, ttZ a Z->qq (b-rich 22 %), ttbb an extra b pair (half soft, collinear gluon splitting; half
 a hard emission whose m_bb covers m_H) and, in 8 %, a further g->bb/cc pair. Extra
-light jets come from initial-state radiation. The event-level inputs of the older
-Keras study (numjet, btag, m_bb, ...) are computed from the smeared, b-tagged jets.
+light jets come from initial-state radiation: one falling pT spectrum for every process, with a
+rate that grows with the hard scale (``isr_rate``). Jet masses do not depend on the flavour.
+The event-level inputs of the older Keras study (numjet, btag, m_bb, ...) are computed from the
+smeared, b-tagged jets.
 """
 
 from __future__ import annotations
