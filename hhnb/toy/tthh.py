@@ -22,7 +22,8 @@ TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (th
 MAX_JETS = 8  # four-vectors written for the leading jets
 # Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
 # pT = ISR_PT_MIN + Exp(ISR_PT_SLOPE), so 40 % fall below the 30 GeV jet threshold (a falling spectrum:
-# ~60 % of events with >= 1 extra jet above 30 GeV, ~25 % with >= 2, as in t tbar at the LHC).
+# for ttbb ~60 % of events with >= 1 extra jet above 30 GeV and ~25 % with >= 2, roughly the t tbar + jets
+# fractions measured at the LHC).
 ISR_RATE, ISR_PT_MIN, ISR_PT_SLOPE = 1.6, 15.0, 30.0
 # The emission rate grows with the hard scale as (ln(M / ISR_PT_MIN))^2 (leading double logarithm of
 # soft-collinear emission off the incoming gluons), M the typical mass of the t tbar X system; ISR_RATE is ttbb's.
