@@ -103,6 +103,7 @@ def shap_top(run, n_per_class: int = 300, seed: int = 1) -> list[tuple[str, floa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--events", type=int, default=defaults.EVENTS)
+    ap.add_argument("--seed", type=int, default=defaults.SEED, help="generator seed")
     ap.add_argument("--analyses", default="resolved,intermediate,boosted,tthh")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--reuse", action="store_true", help="keep ntuples already in --workdir")
@@ -111,7 +112,7 @@ def main() -> None:
     analyses = [a for a in args.analyses.split(",") if a]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="toy_goals_"))
     t0 = time.perf_counter()
-    written = generate(work / "data", analyses=analyses, lambdas=[1.0], events=args.events, seed=defaults.SEED,
+    written = generate(work / "data", analyses=analyses, lambdas=[1.0], events=args.events, seed=args.seed,
                        progress=False, skip_existing=args.reuse)
     t_gen = time.perf_counter() - t0
     print(f"generation: {t_gen:.1f} s for {len(written)} files (events={args.events})", flush=True)

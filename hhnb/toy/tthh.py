@@ -3,8 +3,10 @@
 Every process has a semileptonic top pair (b l nu, b q q'); ttHH adds two H->bb,
 ttH one, ttZ a Z->qq (b-rich 22 %), ttbb an extra b pair (half soft, collinear gluon splitting; half
 a hard emission whose m_bb covers m_H) and, in 8 %, a further g->bb/cc pair. Extra
-light jets come from initial-state radiation. The event-level inputs of the older
-Keras study (numjet, btag, m_bb, ...) are computed from the smeared, b-tagged jets.
+light jets come from initial-state radiation: one falling pT spectrum for every process, with a
+rate that grows with the hard scale (``isr_rate``). Jet masses do not depend on the flavour.
+The event-level inputs of the older Keras study (numjet, btag, m_bb, ...) are computed from the
+smeared, b-tagged jets.
 """
 
 from __future__ import annotations
@@ -18,6 +20,25 @@ JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 TTBB_EXTRA = 0.08  # ttbb events with a further g -> bb/cc splitting
 TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
+# Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
+# pT = ISR_PT_MIN + Exp(ISR_PT_SLOPE), so 40 % fall below the 30 GeV jet threshold (a falling spectrum:
+# for ttbb ~60 % of events with >= 1 extra jet above 30 GeV and ~25 % with >= 2, roughly the t tbar + jets
+# fractions measured at the LHC).
+ISR_RATE, ISR_PT_MIN, ISR_PT_SLOPE = 1.6, 15.0, 30.0
+# The emission rate grows with the hard scale as (ln(M / ISR_PT_MIN))^2 (leading double logarithm of
+# soft-collinear emission off the incoming gluons), M the typical mass of the t tbar X system; ISR_RATE is ttbb's.
+SYSTEM_MASS_GEV = {"ttbb": 550.0, "ttz": 650.0, "tth": 700.0, "tthh": 900.0}
+
+
+def isr_rate(process: str) -> float:
+    """Mean number of ISR emissions of a process: ISR_RATE scaled by (ln(M / ISR_PT_MIN))^2 relative to ttbb.
+
+    >>> round(isr_rate("ttbb"), 2), round(isr_rate("tthh"), 2)
+    (1.6, 2.07)
+    """
+    ln = np.log(SYSTEM_MASS_GEV[process] / ISR_PT_MIN) / np.log(SYSTEM_MASS_GEV["ttbb"] / ISR_PT_MIN)
+    return float(ISR_RATE * ln**2)
+JET_MASS_FRACTION = 0.12  # mean jet mass / pT
 
 
 def _resonance(n, pt_scale, mass, rng):
@@ -40,7 +61,7 @@ MISTAG = {"c": 0.28, "l": 0.01}  # c and light(-gluon) mistag probabilities
 CHARM_FRACTION = {"w": 0.5, "l": 0.0, "c": 1.0, "x": 0.0}  # w: first quark of W -> qq' (c half the time)
 BTAG_BIAS_FACTOR = 2.5
 BTAG_Q_MAX = 0.7
-PRESCALE = 0.2
+PRESCALE = 0.3
 
 
 def _flavour_tag(kind, present, rng, bias):
@@ -105,10 +126,10 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         g2 = _resonance(n, 50.0, 12.0 + rng.gamma(2.0, 15.0, n), rng)
         xx = _pair(g2, 1.5, rng)
         add(xx[0], np.where(extra, xflav, "x")), add(xx[1], np.where(extra, xflav, "x"))
-    n_isr = rng.poisson(1.6 if process != "tthh" else 1.2, n)
+    n_isr = rng.poisson(isr_rate(process), n)
     for k in range(4):
-        isr = _from_pt_y(30.0 + rng.exponential(30.0, n), rng.normal(0, 1.8, n), rng.uniform(-np.pi, np.pi, n),
-                         np.zeros(n))
+        isr = _from_pt_y(ISR_PT_MIN + rng.exponential(ISR_PT_SLOPE, n), rng.normal(0, 1.8, n),
+                         rng.uniform(-np.pi, np.pi, n), np.zeros(n))
         add(isr, np.where(k < n_isr, "l", "x"))  # "x" = absent
 
     k = len(partons)
@@ -117,7 +138,9 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
     pt = np.stack([j.pt for j in sm])
     eta = np.stack([j.eta for j in sm])
     phi = np.stack([j.phi for j in sm])
-    mass = np.stack([j.mass for j in sm])
+    # jet mass from the spread of the shower, the same for every flavour (the parton's mass, 4.8 GeV
+    # for b and 0 for light quarks, would tell the flavour)
+    mass = pt * rng.gamma(4.0, JET_MASS_FRACTION / 4.0, pt.shape)
     present = (flav != "x") & (pt > JET_PT) & (np.abs(eta) < JET_ETA)
     flav, tagged, wfac = _flavour_tag(flav, present, rng, bias)
     pt = np.where(present, pt, 0.0)
