@@ -192,7 +192,7 @@ def log_columns(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
     x = np.array(x, np.float32)
     if columns:
         cols = list(columns)
-        x[:, cols] = np.log1p(np.maximum(x[:, cols], 0.0))
+        x[:, cols] = np.log(np.maximum(x[:, cols], np.float32(0)) + np.float32(1))
     return x
 
 
@@ -213,7 +213,8 @@ def _log_layer():
 
         def call(self, x):
             ops = k.ops
-            return ops.where(ops.convert_to_tensor(self._mask), ops.log1p(ops.maximum(x, 0.0)), x)
+            # log(1 + x) rather than log1p: tf2onnx has no Log1p (ONNX export)
+            return ops.where(ops.convert_to_tensor(self._mask), ops.log(ops.maximum(x, 0.0) + 1.0), x)
 
         def compute_output_shape(self, input_shape):
             return input_shape
