@@ -105,3 +105,16 @@ def test_default_learning_rate_is_the_batch_100_rate_scaled_to_the_batch():
     assert hp.batch_size == 400 and hp.learning_rate == pytest.approx(2e-3)
     assert HyperParameters().learning_rate == pytest.approx(5e-3 * 10 ** 0.5)
     assert HyperParameters.scaled(5e-3, batch_size=100).learning_rate == 5e-3
+
+
+def test_validation_loss_is_what_keras_evaluate_reports():
+    """The early-stopping loss (computed from predict) equals Keras' weighted evaluate on the same network."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 1, (300, 3)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(np.int32)
+    w = rng.uniform(0.5, 2.0, 300)
+    res = model.fit(x, y, w, x[::3], y[::3], w[::3], 2, HyperParameters(widths=(8,), epochs=2, batch_size=32), seed=2)
+    keras_loss = res.model.evaluate(x[::3], y[::3], sample_weight=w[::3].astype(np.float32), batch_size=8192, verbose=0)
+    # the network's final weights are those of the best epoch (restored) or of the last
+    assert any(v == pytest.approx(keras_loss, rel=1e-5) for v in (min(res.history["val_loss"]), res.history["val_loss"][-1]))
+    assert len(res.history["val_loss"]) == len(res.history["loss"]) == res.epochs_run == 2

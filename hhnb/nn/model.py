@@ -292,15 +292,45 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     set_seed(seed)
     model = build(x, n_classes, hyper)
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=True)
+    # the validation loss comes from the forward pass predict() uses, not from Keras' evaluate: no second
+    # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
+    val = _validation_loss()(x_val, y_val, w_val)
     t0 = time.perf_counter()
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
-                     validation_data=(x_val.astype("float32"), y_val, w_val.astype("float32")),
                      epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
-                     callbacks=[stop, *([_progress.callback(hyper.epochs)] if _progress.enabled(progress) else [])],
-                     validation_batch_size=8192)
+                     callbacks=[val, stop, *([_progress.callback(hyper.epochs)] if _progress.enabled(progress) else [])])
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper)
+
+
+def validation_loss(probs: np.ndarray, y: np.ndarray, w: np.ndarray, eps: float = 1e-7) -> float:
+    """Weighted sparse categorical cross-entropy as Keras reports it: mean over events of w * -log p(true class).
+
+    Probabilities are clipped to [eps, 1 - eps] as Keras does.
+
+    >>> round(validation_loss(np.array([[0.5, 0.5], [0.9, 0.1]]), np.array([0, 0]), np.array([1.0, 2.0])), 4)
+    0.4519
+    """
+    p = np.clip(np.asarray(probs, np.float64)[np.arange(len(y)), np.asarray(y, int)], eps, 1.0 - eps)
+    return float(np.mean(np.asarray(w, np.float64) * -np.log(p)))
+
+
+@functools.cache
+def _validation_loss():
+    """A Keras callback class writing ``val_loss`` into the epoch's logs before early stopping reads it."""
+    k = keras()
+
+    class ValidationLoss(k.callbacks.Callback):
+        def __init__(self, x, y, w):
+            super().__init__()
+            self.x, self.y, self.w = np.asarray(x, np.float32), np.asarray(y), np.asarray(w, np.float64)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["val_loss"] = validation_loss(predict(self.model, self.x), self.y, self.w)
+
+    return ValidationLoss
 
 
 def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
