@@ -24,7 +24,7 @@ GRID = hl.GRID
 FOLDS = 2
 MAX_EVENTS = 3000  # training events per background sample and per dedicated network's signal
 SIGNAL_EVENTS = 600  # parameterised: training events of each lambda's signal (15 x 600 = 9000 signal events)
-HYPER = HyperParameters(epochs=10, widths=(200, 200), learning_rate=5e-3)
+HYPER = HyperParameters(epochs=10, widths=(200, 200), learning_rate=5e-3, batch_size=100)  # small sets: batch 100
 
 
 def _work(card: dict) -> int:

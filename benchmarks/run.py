@@ -62,6 +62,8 @@ def markdown(df: pd.DataFrame) -> str:
 
 def main(names: list[str]) -> int:
     t_start = time.perf_counter()
+    out = layout.bench_dir()  # resolved now: a benchmark may point HHNB_HOME at its own scratch project
+    saved_env = dict(os.environ)
     rows, failed = [], []
     for path in sorted(HERE.glob("bench_*.py")):
         if names and path.stem.removeprefix("bench_") not in names:
@@ -74,6 +76,8 @@ def main(names: list[str]) -> int:
             spec.loader.exec_module(mod)
             for row in mod.rows():
                 rows.append({"file": path.stem, **row})
+            os.environ.clear()
+            os.environ.update(saved_env)
         except Exception as exc:  # one broken benchmark must not hide the others' rows
             traceback.print_exc()
             failed.append(path.name)
@@ -96,7 +100,6 @@ def main(names: list[str]) -> int:
     df = df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
     print()
     print(text_table(df[["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met"]], ".4g"))
-    out = layout.bench_dir()
     out.mkdir(parents=True, exist_ok=True)
     for name, text in (("bench.csv", df.to_csv(index=False)), ("bench.md", markdown(df[COLUMNS[:-1]]))):
         with atomic_path(out / name) as tmp:

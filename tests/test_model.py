@@ -21,6 +21,7 @@ def test_class_balanced_weights_give_every_class_the_same_total():
 @pytest.mark.parametrize("kwargs,message", [
     ({"epochs": 0}, "epochs=0"), ({"dropout": 1.0}, "dropout=1.0"), ({"widths": (32, 0)}, "widths"),
     ({"batch_size": 2.5}, "an integer"), ({"steps_per_execution": 0}, "steps_per_execution=0"),
+    ({"log_inputs": 1}, "log_inputs=1"),
 ])
 def test_bad_hyper_parameters_name_themselves(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -29,7 +30,7 @@ def test_bad_hyper_parameters_name_themselves(kwargs, message):
 
 def test_hyper_parameters_as_dict_has_no_dead_fields():
     assert set(HyperParameters().as_dict()) == {"widths", "dropout", "learning_rate", "optimizer", "epochs",
-                                                "batch_size", "patience", "steps_per_execution"}
+                                                "batch_size", "patience", "steps_per_execution", "log_inputs"}
 
 
 @pytest.mark.slow
@@ -75,3 +76,45 @@ def test_steps_per_execution_and_seed_leave_the_learned_weights_identical():
 def weights_other_seed(x, y, w) -> list[np.ndarray]:
     hyper = HyperParameters(widths=(8, 8), epochs=2, batch_size=10, steps_per_execution=4, patience=5)
     return model.fit(x, y, w, x[::4], y[::4], w[::4], 2, hyper, seed=8).model.get_weights()
+
+
+def test_heavy_tailed_inputs_enter_as_log_inside_the_model(tmp_path):
+    """An exponential (pT-like) column is taken as log(1 + x) in the model; save/load keeps the layer and scores."""
+    rng = np.random.default_rng(4)
+    pt = np.concatenate([rng.exponential(50, 300), rng.exponential(120, 300)])
+    eta = rng.normal(0, 1.5, 600)
+    x = np.c_[pt, eta].astype(np.float32)
+    y = np.repeat([0, 1], 300).astype(np.int32)
+    assert model.heavy_tailed_columns(x) == (0,)
+    assert np.allclose(model.log_columns(x, (0,))[:, 0], np.log1p(pt), rtol=1e-6)
+    hyper = HyperParameters(widths=(8,), epochs=2, batch_size=64, learning_rate=1e-2)
+    res = model.fit(x, y, np.ones(600), x[::5], y[::5], np.ones(120), 2, hyper, seed=1)
+    assert model.logged_inputs(res.model) == [0]
+    scaling = res.model.get_layer("scaling")
+    assert np.isclose(float(np.ravel(scaling.mean)[0]), np.log1p(pt).mean(), rtol=1e-4)  # adapted on log(1 + pT)
+    again = model.load(model.save(res.model, tmp_path / "m.keras"))
+    assert model.logged_inputs(again) == [0]
+    assert np.allclose(model.predict(again, x), model.predict(res.model, x), atol=1e-6)
+    off = model.fit(x, y, np.ones(600), x[::5], y[::5], np.ones(120), 2,
+                    HyperParameters(widths=(8,), epochs=1, batch_size=64, log_inputs=False), seed=1)
+    assert model.logged_inputs(off.model) == []
+
+
+def test_default_learning_rate_is_the_batch_100_rate_scaled_to_the_batch():
+    hp = HyperParameters.scaled(1e-3, batch_size=400)
+    assert hp.batch_size == 400 and hp.learning_rate == pytest.approx(2e-3)
+    assert HyperParameters().learning_rate == pytest.approx(5e-3 * 10 ** 0.5)
+    assert HyperParameters.scaled(5e-3, batch_size=100).learning_rate == 5e-3
+
+
+def test_validation_loss_is_what_keras_evaluate_reports():
+    """The early-stopping loss (computed from predict) equals Keras' weighted evaluate on the same network."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 1, (300, 3)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(np.int32)
+    w = rng.uniform(0.5, 2.0, 300)
+    res = model.fit(x, y, w, x[::3], y[::3], w[::3], 2, HyperParameters(widths=(8,), epochs=2, batch_size=32), seed=2)
+    keras_loss = res.model.evaluate(x[::3], y[::3], sample_weight=w[::3].astype(np.float32), batch_size=8192, verbose=0)
+    # the network's final weights are those of the best epoch (restored) or of the last
+    assert any(v == pytest.approx(keras_loss, rel=1e-5) for v in (min(res.history["val_loss"]), res.history["val_loss"][-1]))
+    assert len(res.history["val_loss"]) == len(res.history["loss"]) == res.epochs_run == 2

@@ -34,6 +34,7 @@ def test_round_trip_10000_events(kfold):
     card = json.loads(kfold.card_path.read_text())
     assert card["onnx"]["files"] == ["nn_resolved_SlfCoup_1.0_fold0of2.onnx", "nn_resolved_SlfCoup_1.0_fold1of2.onnx"]
     assert card["onnx"]["input"] == "features" and card["onnx"]["output"] == "probabilities"
+    assert {"pT_hh", "m_hh"} <= set(card["log_inputs"])  # the log(1 + x) layer is part of the exported graph
     base = kfold.scores[card["features"]].to_numpy(np.float32)
     rng = np.random.default_rng(4)
     x = base[rng.integers(0, len(base), 10_000)] * rng.normal(1, 0.05, (10_000, base.shape[1])).astype(np.float32)

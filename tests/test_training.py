@@ -121,7 +121,7 @@ def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
     # out-of-fold AUC (all events) agrees with the single split's test AUC (20 % of them) on the toy: k = 5 so
     # that each network trains on as many events (80 %) as the single network. Tolerance: 3 standard
     # deviations of the difference, from Poisson-bootstrap errors of both weighted AUCs (the single split's
-    # rests on ~20 % of a 1500-event-per-sample toy whose background weights vary: 0.01-0.02)
+    # rests on ~20 % of a 1500-event-per-sample toy whose background weights vary: 0.01-0.05)
     from hhnb.studies.comparison import paired_auc
     from hhnb.studies.metrics import luminosity_weights
 
@@ -131,7 +131,7 @@ def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
         w = luminosity_weights(sc["weight"].to_numpy(float), sc["sample"].astype(str).to_numpy(), te)
         score = sc["score_sig"].to_numpy()[te]
         boot = paired_auc((sc["label"] == 0).to_numpy()[te], score, score, w, n_boot=100, seed=2)
-        assert boot.a == pytest.approx(auc, abs=1e-6) and 0 < boot.a_error < 0.03
+        assert boot.a == pytest.approx(auc, abs=1e-6) and 0 < boot.a_error < 0.06
         errors.append(boot.a_error)
     assert abs(m["oof_auc"] - tiny_run.card["metrics"]["test_auc"]) < 3 * np.hypot(*errors)
     # downstream evaluation reads the out-of-fold scores unchanged: cuts chosen on the is_val half, numbers

@@ -65,21 +65,55 @@ def devices() -> list[str]:
     return [d.name.replace("/physical_device:", "") for d in tf.config.list_physical_devices()]
 
 
+#: the batch size at which the analyses' learning rates (``analyses.yaml``) are quoted
+REFERENCE_BATCH = 100
+
+
+def scaled_learning_rate(learning_rate: float, batch_size: int, reference_batch: int = REFERENCE_BATCH) -> float:
+    """The learning rate for ``batch_size`` from one quoted at ``reference_batch``: x sqrt(batch ratio).
+
+    Square-root scaling keeps the gradient noise per unit of training time about equal for Adam-type
+    optimisers (Hoffer et al., NeurIPS 2017, arXiv:1705.08741); checked on the toy analyses in
+    benchmarks/bench_train.py (test AUC at batch 1000 vs 100).
+
+    >>> round(scaled_learning_rate(5e-3, 1000), 6)
+    0.015811
+    >>> scaled_learning_rate(5e-3, 100)
+    0.005
+    """
+    return float(learning_rate) if batch_size == reference_batch else float(
+        learning_rate * np.sqrt(batch_size / reference_batch))
+
+
 @dataclass(frozen=True)
 class HyperParameters:
-    """What defines one training: architecture, optimiser and schedule."""
+    """What defines one training: architecture, optimiser and schedule.
+
+    Defaults (issue 17): batch 1000 at the learning rate 5e-3 quoted for batch 100 scaled by
+    sqrt(10) (:func:`scaled_learning_rate`; :meth:`scaled` does this for any rate and batch),
+    heavy-tailed inputs as log(1 + x) before the scaling, up to 50 epochs with patience 10.
+    """
 
     widths: tuple[int, ...] = (200, 200)
     dropout: float = 0.3
-    learning_rate: float = 5e-3
+    learning_rate: float = scaled_learning_rate(5e-3, 1000)
     optimizer: str = "adamax"
-    epochs: int = 20
-    batch_size: int = 100
-    patience: int = 5
+    epochs: int = 50
+    batch_size: int = 1000
+    patience: int = 10
     #: training steps run inside one TensorFlow call (Keras ``steps_per_execution``): fewer host round
     #: trips per epoch; the same batches in the same order, so the weights are bit-identical to 1
     #: (tests/test_model.py) and about 1.5-2.5x faster at batch 100 on 2 cores (benchmarks/bench_train.py).
     steps_per_execution: int = 64
+    #: non-negative inputs with skewness > 1 and > 50 distinct values (pT, masses, energies) enter as
+    #: log(1 + x), inside the model (layer ``log_inputs``, before ``scaling``): apply and ONNX see raw inputs
+    log_inputs: bool = True
+
+    @classmethod
+    def scaled(cls, learning_rate: float, **kwargs: Any) -> HyperParameters:
+        """Hyper-parameters with ``learning_rate`` (quoted at batch 100) scaled to the batch size used."""
+        batch = int(kwargs.get("batch_size", cls.batch_size))
+        return cls(learning_rate=scaled_learning_rate(learning_rate, batch), **kwargs)
 
     def __post_init__(self) -> None:
         checks = {
@@ -97,6 +131,8 @@ class HyperParameters:
         if not widths or any(isinstance(w, bool) or not isinstance(w, (int, float)) or w < 1 or int(w) != w
                              for w in widths):
             raise ValueError(f"hyper-parameter widths={widths!r}: expected a list of positive integers, e.g. [200, 200]")
+        if not isinstance(self.log_inputs, bool):
+            raise ValueError(f"hyper-parameter log_inputs={self.log_inputs!r}: expected true or false")
         if not isinstance(self.optimizer, str):
             raise ValueError(f"hyper-parameter optimizer={self.optimizer!r}: expected a name such as 'adamax'")
 
@@ -129,13 +165,77 @@ def set_seed(seed: int) -> None:
         pass
 
 
+def heavy_tailed_columns(x: np.ndarray, min_skew: float = 1.0, min_distinct: int = 50) -> tuple[int, ...]:
+    """Columns of ``x`` that are non-negative, continuous and right-skewed (pT, mass, energy-like).
+
+    Skewness is the third standardised moment, g1 = m3 / m2^1.5 (a Gamma(1) variable has 2).
+
+    >>> rng = np.random.default_rng(0)
+    >>> heavy_tailed_columns(np.c_[rng.exponential(size=500), rng.normal(size=500), rng.integers(0, 3, 500)])
+    (0,)
+    """
+    x = np.asarray(x, np.float64)
+    out = []
+    for j in range(x.shape[1]):
+        c = x[:, j]
+        if len(c) < 3 or c.min() < 0 or len(np.unique(c[:5000])) <= min_distinct:
+            continue
+        d = c - c.mean()
+        m2 = np.mean(d * d)
+        if m2 > 0 and np.mean(d ** 3) / m2 ** 1.5 > min_skew:
+            out.append(j)
+    return tuple(out)
+
+
+def log_columns(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
+    """``x`` with log(1 + max(x, 0)) in ``columns``, as the ``log_inputs`` layer computes it (float32)."""
+    x = np.array(x, np.float32)
+    if columns:
+        cols = list(columns)
+        x[:, cols] = np.log(np.maximum(x[:, cols], np.float32(0)) + np.float32(1))
+    return x
+
+
+@functools.cache
+def _log_layer():
+    """The ``LogColumns`` layer class, registered so that ``load(..., safe_mode=True)`` rebuilds it."""
+    k = keras()
+
+    @k.saving.register_keras_serializable(package="hhnb", name="LogColumns")
+    class LogColumns(k.layers.Layer):
+        """log(1 + max(x, 0)) of the input columns ``columns`` (of ``n_inputs``), the others unchanged."""
+
+        def __init__(self, columns=(), n_inputs: int = 0, **kwargs):
+            super().__init__(**kwargs)
+            self.columns = [int(c) for c in columns]
+            self.n_inputs = int(n_inputs)
+            self._mask = np.isin(np.arange(self.n_inputs), self.columns)
+
+        def call(self, x):
+            ops = k.ops
+            # log(1 + x) rather than log1p: tf2onnx has no Log1p (ONNX export)
+            return ops.where(ops.convert_to_tensor(self._mask), ops.log(ops.maximum(x, 0.0) + 1.0), x)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "columns": self.columns, "n_inputs": self.n_inputs}
+
+    return LogColumns
+
+
 def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
-    """Input -> Normalization (adapted on the training set) -> Dense/Dropout -> softmax."""
+    """Input -> [log(1 + x) of heavy-tailed columns] -> Normalization (adapted on the training set) -> Dense -> softmax."""
     k = keras()
     inputs = k.Input(shape=(x_train.shape[1],), name="features")
+    x = inputs
+    columns = heavy_tailed_columns(x_train) if hyper.log_inputs else ()
+    if columns:
+        x = _log_layer()(columns, x_train.shape[1], name="log_inputs")(x)
     norm = k.layers.Normalization(name="scaling")
-    norm.adapt(x_train.astype("float32"))
-    x = norm(inputs)
+    norm.adapt(log_columns(x_train, columns))
+    x = norm(x)
     for i, width in enumerate(hyper.widths):
         x = k.layers.Dense(int(width), activation="relu", name=f"dense_{i}")(x)
         if i == 0 and hyper.dropout > 0:
@@ -149,6 +249,14 @@ def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
     model.compile(optimizer=optimizers[hyper.optimizer.lower()](learning_rate=hyper.learning_rate),
                   loss="sparse_categorical_crossentropy", steps_per_execution=int(hyper.steps_per_execution))
     return model
+
+
+def logged_inputs(model) -> list[int]:
+    """Indices of the inputs a network takes as log(1 + x) (empty for networks without the layer)."""
+    for layer in model.layers:
+        if layer.name == "log_inputs":
+            return list(layer.get_config()["columns"])
+    return []
 
 
 def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -185,15 +293,46 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     set_seed(seed)
     model = build(x, n_classes, hyper)
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=True)
+    # the validation loss comes from the forward pass predict() uses, not from Keras' evaluate: no second
+    # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
+    val = _validation_loss()(x_val, y_val, w_val)
     t0 = time.perf_counter()
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
-                     validation_data=(x_val.astype("float32"), y_val, w_val.astype("float32")),
                      epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
-                     callbacks=[stop, *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else [])],
-                     validation_batch_size=8192)
+                     callbacks=[val, stop,
+                                *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else [])])
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
     return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper)
+
+
+def validation_loss(probs: np.ndarray, y: np.ndarray, w: np.ndarray, eps: float = 1e-7) -> float:
+    """Weighted sparse categorical cross-entropy as Keras reports it: mean over events of w * -log p(true class).
+
+    Probabilities are clipped to [eps, 1 - eps] as Keras does.
+
+    >>> round(validation_loss(np.array([[0.5, 0.5], [0.9, 0.1]]), np.array([0, 0]), np.array([1.0, 2.0])), 4)
+    0.4519
+    """
+    p = np.clip(np.asarray(probs, np.float64)[np.arange(len(y)), np.asarray(y, int)], eps, 1.0 - eps)
+    return float(np.mean(np.asarray(w, np.float64) * -np.log(p)))
+
+
+@functools.cache
+def _validation_loss():
+    """A Keras callback class writing ``val_loss`` into the epoch's logs before early stopping reads it."""
+    k = keras()
+
+    class ValidationLoss(k.callbacks.Callback):
+        def __init__(self, x, y, w):
+            super().__init__()
+            self.x, self.y, self.w = np.asarray(x, np.float32), np.asarray(y), np.asarray(w, np.float64)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["val_loss"] = validation_loss(predict(self.model, self.x), self.y, self.w)
+
+    return ValidationLoss
 
 
 def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
@@ -236,6 +375,7 @@ def load(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file {path} does not exist")
+    _log_layer()  # registers the custom layer before Keras reads the file
     return keras().models.load_model(path, compile=False, safe_mode=True)
 
 

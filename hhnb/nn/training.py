@@ -21,7 +21,18 @@ from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.nn import folds as _folds
 from hhnb.nn import parameterised as _param
-from hhnb.nn.model import HyperParameters, TrainResult, class_balanced_weights, devices, fit, predict, save, versions
+from hhnb.nn.model import (
+    REFERENCE_BATCH,
+    HyperParameters,
+    TrainResult,
+    class_balanced_weights,
+    devices,
+    fit,
+    logged_inputs,
+    predict,
+    save,
+    versions,
+)
 from hhnb.studies import metrics
 
 VALIDATION_FRACTION = _folds.VALIDATION_FRACTION
@@ -254,7 +265,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     warning = _folds.event_numbers(ana.event, folds, entry_as_event, f"analysis {analysis!r} (config {ana.source})")
     data_dir = paths.data_dir(data_dir)
     models_dir = paths.models_dir(models_dir)
-    hyper = hyper or HyperParameters(learning_rate=ana.learning_rate)
+    lr_rule = None if hyper else (f"analysis learning rate {ana.learning_rate:g} (quoted at batch {REFERENCE_BATCH}) "
+                                  f"x sqrt(batch / {REFERENCE_BATCH})")
+    hyper = hyper or HyperParameters.scaled(ana.learning_rate)
     arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds, lambdas, signal_events)
     df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
                                        arrays.sample_weight)
@@ -280,7 +293,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     card = {
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
         "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
-        "hyperparameters": hyper.as_dict(), "epochs_run": max(r.epochs_run for r in results),
+        "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
+        "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
+        "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
         "events": {"train": per_fold[0]["events"]["train"], "validation": per_fold[0]["events"]["validation"],
                    "test": int(te_all.sum())},

@@ -12,7 +12,7 @@ from hhnb import layout
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
 from hhnb.nn import training
-from hhnb.nn.model import HyperParameters
+from hhnb.nn.model import HyperParameters, scaled_learning_rate
 from hhnb.plots import evaluation as evplots
 from hhnb.reports._common import save_all
 
@@ -58,7 +58,9 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
     """
     kl = layout.PARAM if parameterised else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    hyper = HyperParameters(widths=tuple(widths), dropout=dropout, learning_rate=learning_rate or ana.learning_rate,
+    # the analysis' learning rate is quoted at batch 100; scaled by sqrt(batch / 100) for another batch
+    hyper = HyperParameters(widths=tuple(widths), dropout=dropout,
+                            learning_rate=learning_rate or scaled_learning_rate(ana.learning_rate, batch_size),
                             optimizer=optimizer, epochs=epochs, batch_size=batch_size)
     n_classes = len(ana.classes) if three_class else 2
     description = (f"{ana.name}: {ana.description}; lambda {layout.tag(kl)}; {n_classes} classes; "

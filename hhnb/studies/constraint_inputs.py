@@ -58,7 +58,7 @@ def ensure_network(analysis: str, kl: float, data_dir: Path, models_dir: Path, e
     from hhnb.nn.training import train
 
     train(analysis, kl, data_dir=data_dir, models_dir=models_dir, seed=seed, max_events=max_events, generate=True,
-          hyper=HyperParameters(epochs=epochs, learning_rate=5e-3))
+          hyper=HyperParameters.scaled(5e-3, epochs=epochs))
     return True
 
 
