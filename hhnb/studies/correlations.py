@@ -7,6 +7,9 @@ in, plain data out; no TensorFlow (the saved scores hold everything).
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +95,34 @@ def pearson(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> f
     return float(cov / np.sqrt(vx * vy)) if vx > 0 and vy > 0 else float("nan")
 
 
+def _dcor():
+    """dcor, imported and its numba code compiled (about 10 s) under a machine-wide lock.
+
+    numba writes a gufunc's cache in two files; kernels that compile at once can leave a pair
+    that crashes every later import (``LLVM ERROR: Symbol not found: __gufunc__...``, numba issue
+    #10128). One process compiles while the others wait, then they read a consistent cache.
+    """
+    import importlib.util  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    if "dcor" in sys.modules:
+        return sys.modules["dcor"]
+    spec = importlib.util.find_spec("dcor")
+    where = Path(spec.origin).parent if spec and spec.origin else Path(tempfile.gettempdir())
+    lock = where / ".hhnb-numba.lock" if os.access(where, os.W_OK) else Path(tempfile.gettempdir()) / ".hhnb-numba.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        import dcor  # noqa: PLC0415
+
+        x = np.linspace(0.0, 1.0, 8)
+        dcor.u_distance_correlation_sqr(x, x ** 2)  # compile the lazily typed paths while holding the lock
+        dcor.u_distance_correlation_sqr(x, x ** 2, method="mergesort")
+    finally:
+        os.close(fd)
+    return dcor
+
+
 def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
                          max_events: int = MAX_DCOR_EVENTS, seed: int = 1) -> float:
     """sqrt(max(0, unbiased dCor^2)) (Szekely & Rizzo 2014) on a seeded subsample; no noise level.
@@ -101,7 +132,7 @@ def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None
     proportional to |weight|, so the number refers to the weighted distribution.
     dcor is imported here: its import compiles numba code (about 10 s).
     """
-    import dcor  # noqa: PLC0415
+    dcor = _dcor()
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     rng = np.random.default_rng(seed)
@@ -163,7 +194,7 @@ def distance_correlation_test(x: np.ndarray, y: np.ndarray, weight: np.ndarray |
     >>> distance_correlation_test(m, np.sin(m / 20), n_permutations=200).pvalue < 0.01
     True
     """
-    import dcor  # noqa: PLC0415  (its import compiles numba code, ~10 s)
+    dcor = _dcor()
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     rng = np.random.default_rng(seed)
