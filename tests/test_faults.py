@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 import uproot
 
+from hhnb import layout
 from hhnb.io import artifacts, record
 from hhnb.workflow import cluster, sweep
 from hhnb.workflow.sweep import Point
@@ -37,14 +38,14 @@ from hhnb.io.atomic import atomic_path
 project = Path(os.environ["HHNB_HOME"])
 models = project / "models"
 first = Path(marker_dir, f"{analysis}-{lambda_}.pid")
-with atomic_path(artifacts.model_path(models, analysis, lambda_)) as tmp:
+with atomic_path(layout.model_path(models, analysis, lambda_)) as tmp:
     tmp.write_bytes(b"half")
     if marker_dir and not first.exists():
         first.write_text(str(os.getppid()))  # the Dask worker process running this kernel
         time.sleep(hold)
     tmp.write_bytes(MODEL)
-artifacts.write_card(artifacts.card_path(models, analysis, lambda_), {"analysis": analysis, "lambda": lambda_})
-artifacts.write_scores(artifacts.scores_path(models, analysis, lambda_), pd.DataFrame({"score": [0.1, 0.9]}))
+artifacts.write_card(layout.card_path(models, analysis, lambda_), {"analysis": analysis, "lambda": lambda_})
+artifacts.write_scores(layout.scores_path(models, analysis, lambda_), pd.DataFrame({"score": [0.1, 0.9]}))
 record.add({"analysis": analysis, "lambda": lambda_, "auc": 0.75, "notes": "fake"}, project / "runs/record.sqlite")
 """.replace("MODEL", repr(MODEL_BYTES))
 PYTHON = sys.executable
@@ -70,13 +71,13 @@ def _complete_or_absent(project: Path, points) -> list[str]:
     bad = []
     models = project / "models"
     for p in points:
-        m = artifacts.model_path(models, p.analysis, p.kl)
+        m = layout.model_path(models, p.analysis, p.kl)
         if m.exists() and m.read_bytes() != MODEL_BYTES:
             bad.append(f"half-written {m.name}")
-        c = artifacts.card_path(models, p.analysis, p.kl)
+        c = layout.card_path(models, p.analysis, p.kl)
         if c.exists() and json.loads(c.read_text())["analysis"] != p.analysis:
             bad.append(f"bad card {c.name}")
-        s = artifacts.scores_path(models, p.analysis, p.kl)
+        s = layout.scores_path(models, p.analysis, p.kl)
         if s.exists() and len(artifacts.read_scores(models, p.analysis, p.kl)) != 2:
             bad.append(f"bad scores {s.name}")
     rec = project / "runs" / "record.sqlite"
@@ -148,7 +149,7 @@ def test_worker_killed_during_sweep_point(fake_nbdir, tmp_path, monkeypatch):
         assert by_point[points[0]].status == "failed"
         assert "KilledWorker" in by_point[points[0]].error
         time.sleep(2)  # the orphaned kernel (if it outlived its worker) would finish its write now
-        assert not artifacts.model_path(project / "models", "resolved", 1.0).exists()
+        assert not layout.model_path(project / "models", "resolved", 1.0).exists()
         assert len(record.read(project / "runs/record.sqlite")) == 1
 
         again = sweep.sweep(points, ["train"], client, params, nbdir=fake_nbdir, project=project, progress=False)
@@ -179,8 +180,8 @@ def scoring(tmp_path_factory):
     ana = config.analysis("resolved")
     rng = np.random.default_rng(7)
     x = rng.normal(100, 30, (500, len(ana.features))).astype(np.float32)
-    save(build(x, len(ana.classes), HyperParameters(widths=(16,))), artifacts.model_path(root / "models", "resolved", 1))
-    artifacts.write_card(artifacts.card_path(root / "models", "resolved", 1), {
+    save(build(x, len(ana.classes), HyperParameters(widths=(16,))), layout.model_path(root / "models", "resolved", 1))
+    artifacts.write_card(layout.card_path(root / "models", "resolved", 1), {
         "analysis": "resolved", "lambda": 1.0, "features": list(ana.features), "classes": list(ana.classes),
         "tree": TREE, "event_branch": "eventNumber"})
     (root / "in").mkdir()

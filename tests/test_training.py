@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hhnb import layout
 from hhnb.errors import ConfigError
 from hhnb.io import artifacts
 from hhnb.nn import model
@@ -70,8 +71,8 @@ def test_bad_inputs(toy_dir, tmp_path, tiny_run):
         train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path, hyper=HyperParameters(optimizer="adagrad2"))
     # a scores file from another analysis
     models = tiny_run.model_path.parent
-    src = artifacts.scores_path(models, "resolved", 1.0)
-    dst = artifacts.scores_path(models, "boosted", 1.0)
+    src = layout.scores_path(models, "resolved", 1.0)
+    dst = layout.scores_path(models, "boosted", 1.0)
     dst.write_bytes(src.read_bytes())
     with pytest.raises(ValueError, match="belongs to analysis 'resolved' lambda 1.0, not 'boosted'"):
         artifacts.read_scores(models, "boosted", 1.0)
@@ -101,7 +102,7 @@ def kfold_run(toy_dir, tmp_path_factory):
 def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
     run = kfold_run
     assert [p.name for p in run.model_paths] == [f"nn_resolved_SlfCoup_1.0_fold{i}of5.keras" for i in range(5)]
-    assert all(p.exists() for p in run.model_paths) and not artifacts.model_path(run.model_path.parent,
+    assert all(p.exists() for p in run.model_paths) and not layout.model_path(run.model_path.parent,
                                                                                   "resolved", 1.0).exists()
     card = json.loads(run.card_path.read_text())
     assert card["folds"] == 5 and card["test_rule"] == "eventNumber % 5" and card["warnings"] == []

@@ -292,7 +292,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     te_all = df["is_test"].to_numpy()
     card = {
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
-        "score_branches": artifacts.branch_names(analysis, kl, classes), "seed": seed,
+        "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
@@ -307,9 +307,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "versions": versions(), "devices": devices(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     if folds == 1:
-        model_paths = [artifacts.model_path(models_dir, analysis, kl)]
+        model_paths = [paths.model_path(models_dir, analysis, kl)]
     else:
-        model_paths = [artifacts.fold_model_path(models_dir, analysis, kl, i, folds) for i in range(folds)]
+        model_paths = [paths.fold_model_path(models_dir, analysis, kl, i, folds) for i in range(folds)]
         fm = _folds.fold_metrics(scores)
         split = _folds.rule(ana.event, folds)
         card["fold_rule"] = f"network i trains on {split} != i and scores {split} == i"
@@ -324,15 +324,15 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     if export_onnx:
         from hhnb.nn import onnx as _onnx
 
-        onnx_paths = [_onnx.export_model(r.model, artifacts.onnx_path(p), arrays.inputs, classes)
+        onnx_paths = [_onnx.export_model(r.model, paths.onnx_path(p), arrays.inputs, classes)
                       for r, p in zip(results, model_paths)]
         card["onnx"] = _onnx.card_entry(onnx_paths, arrays.inputs, classes)
     mps = [save(r.model, p) for r, p in zip(results, model_paths)]
     if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
-        for stale in (artifacts.model_path(models_dir, analysis, kl), artifacts.onnx_path(
-                artifacts.model_path(models_dir, analysis, kl))):
+        for stale in (paths.model_path(models_dir, analysis, kl), paths.onnx_path(
+                paths.model_path(models_dir, analysis, kl))):
             stale.unlink(missing_ok=True)
-    cp = artifacts.write_card(artifacts.card_path(models_dir, analysis, kl), card)
-    sp = artifacts.write_scores(artifacts.scores_path(models_dir, analysis, kl), scores)
+    cp = artifacts.write_card(paths.card_path(models_dir, analysis, kl), card)
+    sp = artifacts.write_scores(paths.scores_path(models_dir, analysis, kl), scores)
     return TrainingRun(analysis, kl, mps[0], cp, sp, card, results[0], scores, folds, tuple(mps), tuple(results),
                        tuple(onnx_paths))

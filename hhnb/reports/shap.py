@@ -48,10 +48,10 @@ class ShapReport:
 def _networks(models: Path, card: dict, analysis: str, kl: object) -> list[Path]:
     folds = int(card.get("folds", 1))
     paths = ([models / n for n in card.get("fold_models", [])] if folds > 1
-             else [artifacts.model_path(models, analysis, kl)])
+             else [layout.model_path(models, analysis, kl)])
     absent = [p.name for p in paths if not p.exists()]
     if absent or (folds > 1 and len(paths) != folds):
-        raise MissingArtifactError(f"model card {artifacts.card_path(models, analysis, kl)}: network file(s) "
+        raise MissingArtifactError(f"model card {layout.card_path(models, analysis, kl)}: network file(s) "
                                    f"{', '.join(absent) or 'fold_models'} missing in {models} (retrain)")
     return paths
 
@@ -72,7 +72,7 @@ def make(analysis: str, kl: object, models_dir: str | Path | None = None, outdir
     features = list(card["features"])
     missing = [f for f in features if f not in scores.columns]
     if missing:
-        raise MissingArtifactError(f"scores file {artifacts.scores_path(models, analysis, kl)} lacks the "
+        raise MissingArtifactError(f"scores file {layout.scores_path(models, analysis, kl)} lacks the "
                                    f"input(s) {missing} (retrain)")
     nets = _networks(models, card, analysis, kl)
     k = len(nets)

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from hhnb import layout
 from hhnb.config.analyses import Analysis
-from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.studies import basis as _basis
 from hhnb.studies import constraints as _c
@@ -45,14 +45,14 @@ class NetworkScorer:
         from hhnb.nn import apply
 
         if self._model is None:
-            self._model = apply.network(artifacts.card_path(self.models_dir, self.analysis, self.kl))
+            self._model = apply.network(layout.card_path(self.models_dir, self.analysis, self.kl))
         return apply.score_events(self._model, frame)[self._model.branches[0]]
 
 
 def ensure_network(analysis: str, kl: float, data_dir: Path, models_dir: Path, epochs: int = 2,
                    max_events: int | None = 2000, seed: int = 1) -> bool:
     """Train the network at ``kl`` with small settings when its scores are missing; True if it trained."""
-    if artifacts.scores_path(models_dir, analysis, kl).exists():
+    if layout.scores_path(models_dir, analysis, kl).exists():
         return False
     from hhnb.nn.model import HyperParameters
     from hhnb.nn.training import train

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import uproot
 
+from hhnb import layout
 from hhnb.io import artifacts, record
 
 # needs the one-node Slurm of tests/cluster/slurm-up.sh: `make test-cluster` runs these (tests/cluster/run.sh)
@@ -63,7 +64,7 @@ def test_sweep_through_slurm(swept):
     assert out.returncode == 0, out.stderr
     assert "done resolved lambda 1.0" in out.stdout and "done resolved lambda 10.0" in out.stdout
     for kl in (1.0, 10.0):
-        assert artifacts.model_path(home / "models", "resolved", kl).stat().st_size > 1000
+        assert layout.model_path(home / "models", "resolved", kl).stat().st_size > 1000
         card = artifacts.read_card(home / "models", "resolved", kl)
         assert card["analysis"] == "resolved" and float(card["lambda"]) == kl
         assert len(artifacts.read_scores(home / "models", "resolved", kl)) > 0
