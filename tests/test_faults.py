@@ -33,6 +33,7 @@ FAKE_TRAIN = """
 import os, time
 from pathlib import Path
 import pandas as pd
+from hhnb import layout
 from hhnb.io import artifacts, record
 from hhnb.io.atomic import atomic_path
 project = Path(os.environ["HHNB_HOME"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +76,10 @@ def test_two_processes_share_one_study(toy_project):
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err
-        assert "new best validation AUC" in out
+        assert re.search(r"best of [1-4] trials: validation AUC", out)  # the study's best when this process ended
+    # a process prints "new best" only when its own trial beats the study's best so far: the other
+    # process may have set it first (load-dependent), so at least one of the two prints it
+    assert any("new best validation AUC" in out for out, _ in outs)
     storage = f"sqlite:///{Path(toy_project) / 'runs' / 'optuna.sqlite'}"
     study = optuna.load_study(study_name="shared", storage=storage)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
