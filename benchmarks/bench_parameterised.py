@@ -1,7 +1,10 @@
 """Issue 15: training cost of one parameterised network against the fifteen dedicated ones, and its AUC at each lambda.
 
-All networks are 2-fold sets with the same hyper-parameters, trained side by side in this process on the toy
-ntuples (20000 events per sample). Cost: fit wall time (noisy on a shared machine) and training events x epochs.
+All networks are single networks (k = 1: one fit each, the test events ``event % 5 == 0`` held out) with the
+same hyper-parameters, trained side by side in this process on the toy ntuples. Cost: fit wall time (noisy on a
+shared machine) and training events x epochs (load-free). Both are ratios of the same per-event work, so they
+do not depend much on the size: the k = 2 sets at 3000 events per sample (32 fits, before issue 17's budget)
+gave 0.055 for the fit times; this smaller set is checked against it in README "Performance".
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -21,14 +26,21 @@ from hhnb.nn.training import train  # noqa: E402
 
 ANALYSIS = "resolved"
 GRID = hl.GRID
-FOLDS = 2
-MAX_EVENTS = 3000  # training events per background sample and per dedicated network's signal
+FOLDS = 1
+MAX_EVENTS = 3000  # training events per background sample and per dedicated network's signal (as the k = 2 sets had per fold)
 SIGNAL_EVENTS = 600  # parameterised: training events of each lambda's signal (15 x 600 = 9000 signal events)
 HYPER = HyperParameters(epochs=10, widths=(200, 200), learning_rate=5e-3, batch_size=100)  # small sets: batch 100
 
 
 def _work(card: dict) -> int:
-    return sum(p["events"]["train"] * p["epochs_run"] for p in card["per_fold"])
+    """Training events x epochs of a card (each fold's own for a k-fold set)."""
+    per_fold = card.get("per_fold") or [{"events": card["events"], "epochs_run": card["epochs_run"]}]
+    return sum(p["events"]["train"] * p["epochs_run"] for p in per_fold)
+
+
+def _auc(card: dict) -> float:
+    """The dedicated network's AUC on the events it never trained on (out-of-fold for k >= 2, test for k = 1)."""
+    return card["metrics"]["oof_auc"] if "oof_auc" in card["metrics"] else card["metrics"]["test_auc"]
 
 
 def rows() -> list[dict]:
@@ -41,18 +53,33 @@ def rows() -> list[dict]:
         param = train_parameterised(ANALYSIS, lambdas=grid, signal_events=SIGNAL_EVENTS, **common).card
     t_ded = sum(c["training_time_s"] for c in dedicated.values())
     w_ded = sum(_work(c) for c in dedicated.values())
+    setting = f"{ANALYSIS}, k={FOLDS}, {MAX_EVENTS} events per sample, <= {HYPER.epochs} epochs"
     out = [
-        {"benchmark": f"training time: 1 parameterised vs {len(grid)} dedicated ({ANALYSIS}, {FOLDS} folds)",
+        {"benchmark": f"training time: 1 parameterised vs {len(grid)} dedicated ({setting}; fit wall time, "
+                      "noise: the machine's load)",
          "hhnb": param["training_time_s"], "reference": t_ded, "unit": "s (fit wall time)",
          "ratio": param["training_time_s"] / t_ded, "goal": "<= 0.2"},
-        {"benchmark": f"training events x epochs: 1 parameterised vs {len(grid)} dedicated", "hhnb": _work(param),
-         "reference": w_ded, "unit": "events x epochs", "ratio": _work(param) / w_ded, "goal": "<= 0.2"},
+        {"benchmark": f"training events x epochs: 1 parameterised vs {len(grid)} dedicated (exact count)",
+         "hhnb": _work(param), "reference": w_ded, "unit": "events x epochs", "ratio": _work(param) / w_ded,
+         "goal": "<= 0.2"},
     ]
-    diffs = {t: param["test_auc_by_lambda"][t] - dedicated[hl.parse(t)]["metrics"]["oof_auc"]
-             for t in param["test_auc_by_lambda"]}
+    diffs = {t: param["test_auc_by_lambda"][t] - _auc(dedicated[hl.parse(t)]) for t in param["test_auc_by_lambda"]}
     worst = min(diffs, key=diffs.get)
-    out.append({"benchmark": f"out-of-fold AUC, worst lambda ({worst}): parameterised vs dedicated",
-                "hhnb": param["test_auc_by_lambda"][worst], "reference": dedicated[hl.parse(worst)]["metrics"]["oof_auc"],
-                "unit": "weighted AUC", "ratio": param["test_auc_by_lambda"][worst]
-                / dedicated[hl.parse(worst)]["metrics"]["oof_auc"], "goal": "AUC >= dedicated - 0.005"})
+    spread = float(np.std(list(diffs.values()), ddof=1))
+    kind = "out-of-fold" if FOLDS > 1 else "test"
+    out.append({"benchmark": f"{kind} AUC, worst lambda ({worst}): parameterised vs dedicated (diff "
+                             f"{diffs[worst]:+.4f}; the {len(diffs)} lambdas' diffs: mean "
+                             f"{np.mean(list(diffs.values())):+.4f}, sd {spread:.4f})",
+                "hhnb": param["test_auc_by_lambda"][worst], "reference": _auc(dedicated[hl.parse(worst)]),
+                "unit": "weighted AUC", "ratio": param["test_auc_by_lambda"][worst] / _auc(dedicated[hl.parse(worst)]),
+                "goal": "AUC >= dedicated - 0.005", "met": diffs[worst] >= -0.005})
     return out
+
+
+if __name__ == "__main__":
+    import time
+
+    t0 = time.perf_counter()
+    for row in rows():
+        print(row)
+    print(f"{time.perf_counter() - t0:.0f} s")
