@@ -72,10 +72,10 @@ def make_networks(models_dir: Path, count: int) -> list[Path]:
     model = build(x, 3, HyperParameters())
     paths = []
     for kl in lambdas.GRID[:count]:
-        mp = save(model, artifacts.model_path(models_dir, "resolved", kl))
-        artifacts.write_card(artifacts.card_path(models_dir, "resolved", kl), {
+        mp = save(model, layout.model_path(models_dir, "resolved", kl))
+        artifacts.write_card(layout.card_path(models_dir, "resolved", kl), {
             "analysis": "resolved", "lambda": kl, "features": list(ana.features), "classes": list(ana.classes),
-            "score_branches": artifacts.branch_names("resolved", kl, ana.classes), "tree": TREE,
+            "score_branches": layout.score_branches("resolved", kl, ana.classes), "tree": TREE,
             "event_branch": "eventNumber"})
         paths.append(mp)
     return paths
@@ -89,11 +89,11 @@ def make_kfold(models_dir: Path, folds: int = 3, onnx: bool = False) -> Path:
     x = np.random.default_rng(2).normal(100, 30, (1000, len(ana.features))).astype(np.float32)
     names = []
     for i in range(folds):
-        path = save(build(x, 3, HyperParameters()), artifacts.fold_model_path(models_dir, "resolved", 1.0, i, folds))
+        path = save(build(x, 3, HyperParameters()), layout.fold_model_path(models_dir, "resolved", 1.0, i, folds))
         names.append(path.name)
-    card = artifacts.write_card(artifacts.card_path(models_dir, "resolved", 1.0), {
+    card = artifacts.write_card(layout.card_path(models_dir, "resolved", 1.0), {
         "analysis": "resolved", "lambda": 1.0, "features": list(ana.features), "classes": list(ana.classes),
-        "score_branches": artifacts.branch_names("resolved", 1.0, ana.classes), "tree": TREE,
+        "score_branches": layout.score_branches("resolved", 1.0, ana.classes), "tree": TREE,
         "event_branch": "eventNumber", "folds": folds, "fold_models": names})
     if onnx:
         O.export([models_dir / n for n in names], list(ana.features), list(ana.classes))

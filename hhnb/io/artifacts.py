@@ -16,17 +16,6 @@ from hhnb import layout
 from hhnb.errors import InputFileError, MissingArtifactError
 from hhnb.io.atomic import atomic_path, write_text
 
-# the names themselves belong to hhnb.layout; these aliases keep the artifacts' readers and writers together
-stem = layout.network_stem
-model_path = layout.model_path
-card_path = layout.card_path
-scores_path = layout.scores_path
-branch_names = layout.score_branches
-fold_model_path = layout.fold_model_path
-onnx_path = layout.onnx_path
-fold_branch = layout.fold_branch
-test_branch = layout.istest_branch
-
 
 def _missing(path: Path, what: str, analysis: str, kl: object) -> MissingArtifactError:
     return MissingArtifactError(
@@ -38,7 +27,7 @@ def _missing(path: Path, what: str, analysis: str, kl: object) -> MissingArtifac
 
 def read_card(models_dir: str | Path, analysis: str, kl: object) -> dict[str, Any]:
     """Read a model's JSON card, with an error naming the file and the command that makes it."""
-    path = card_path(models_dir, analysis, kl)
+    path = layout.card_path(models_dir, analysis, kl)
     if not path.exists():
         raise _missing(path, "model card", analysis, kl)
     return json.loads(path.read_text())
@@ -56,7 +45,7 @@ def write_scores(path: str | Path, df: pd.DataFrame) -> Path:
 
 def read_scores(models_dir: str | Path, analysis: str, kl: object) -> pd.DataFrame:
     """Read a network's saved scores; checks they belong to ``analysis`` and ``kl``."""
-    path = scores_path(models_dir, analysis, kl)
+    path = layout.scores_path(models_dir, analysis, kl)
     if not path.exists():
         raise _missing(path, "scores file", analysis, kl)
     df = pd.read_parquet(path)
