@@ -49,7 +49,8 @@ class ParameterisedReport:
         grid, held = self.table[~self.table["held out"]], self.table[self.table["held out"]]
         return [f"grid lambdas within {AUC_GOAL:g} AUC: {int(grid['met'].sum())} of {len(grid)}",
                 f"held-out lambdas where the parameterised network is better: {int(held['met'].sum())} of {len(held)}",
-                f"training cost ratio, events x epochs (goal <= 0.2): {self.cost.iloc[1, 2]:.3f}"]
+                f"training cost ratio, events x epochs (goal <= 0.2): "
+                f"{self.cost.loc['training events x epochs', 'ratio (goal <= 0.2)']:.3f}"]
 
 
 def settings(hyper: HyperParameters, folds: int, seed: int) -> dict[str, Any]:
@@ -122,7 +123,10 @@ def comparison_table(analysis: str, grid: Sequence[float], held_out: Sequence[fl
         events = ded if kl in grid else comparison.with_signal_at(ana, kl, ded, layout.data_dir(data_dir),
                                                                    generate=True)
         choose = training.choose_half(events["event"].to_numpy(), folds)
-        dedicated = apply.score_events(apply.network(layout.card_path(models, analysis, near)), events)[
+        # at a grid lambda the scores table holds the dedicated network's out-of-fold scores already;
+        # a held-out lambda's signal events are new to it and are scored here (each by its blind fold)
+        dedicated = events["score_sig"] if kl in grid else apply.score_events(
+            apply.network(layout.card_path(models, analysis, near)), events)[
             layout.score_branches(analysis, near, ana.classes)[0]]
         row = comparison.compare(events, dedicated, net.score(events, kl), choose, ~choose, n_boot=n_boot, seed=seed,
                                  auc_on=np.ones(len(events), bool) if auc_on_all else None)
