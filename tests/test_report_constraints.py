@@ -25,3 +25,9 @@ def test_make_scans_and_tables(tmp_path):
     table = rep.intervals("chi2", constraints.CLS[0])
     assert "kl = 1" in table.to_string() and "published" in table.to_string().lower()
     assert len(rep.by_systematic()) == 2
+    # the template table: one row per m_hh bin, its yields those of the templates
+    t = rep.templates[(1.0, "boosted")]
+    rows = rep.template_table()
+    assert len(rows) == len(t.edges) - 1
+    assert rows["background MC events"].tolist() == t.background_mc.tolist()
+    assert rows["background"].sum() == pytest.approx(t.background.sum(), rel=1e-3)

@@ -40,6 +40,21 @@ class ConstraintsReport:
         published = {f"kl = {k:g}": v for k, v in constraints.PUBLISHED.items()} if cl < 0.9 else None
         return constraints.interval_table(ivs, published)
 
+    def template_table(self) -> pd.DataFrame:
+        """One row per (network, category, m_hh bin): background yield, its simulated events, the SM signal yield."""
+        rows = []
+        for (net, name), t in self.templates.items():
+            signal = t.signal_at(1.0)[0]
+            for i, label in enumerate(t.bin_labels()):
+                rows.append({"network kl": net, "category": name, "m_hh bin [GeV]": label,
+                             "background": round(float(t.background[i]), 1), "background MC events": int(t.background_mc[i]),
+                             "SM signal": round(float(signal[i]), 2)})
+        return pd.DataFrame(rows)
+
+    def merged_bins(self) -> list[str]:
+        """The notes that say which empty-background bins were merged into a neighbour."""
+        return [note for note in self.notes if "merged" in note]
+
     def by_systematic(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
         """The combined chi2 interval for each background systematic f (network ``net``, default the first)."""
         net = self.networks[0] if net is None else net
