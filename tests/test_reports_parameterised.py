@@ -52,3 +52,8 @@ def test_make_trains_compares_and_reuses(tmp_path, monkeypatch):
     again = report.make("resolved", log=notes.append, save=False, **settings)
     assert again.trained == () and len(notes) == 3
     assert again.table["AUC parameterised"].tolist() == t["AUC parameterised"].tolist()
+    assert card["head"] == "morphing" and card["lambdas"] == [1.0, 5.0]
+    # another head (the plain network of Baldi et al.): only the parameterised network is trained again
+    plain = report.make("resolved", log=notes.append, save=False, head="dense", **settings)
+    assert plain.trained == (layout.PARAM,) and plain.cards[layout.PARAM]["head"] == "dense"
+    assert "Baldi" in plain.cards[layout.PARAM]["head_reference"]

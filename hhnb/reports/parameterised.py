@@ -4,6 +4,7 @@ cost of each. Networks missing (or trained with other settings) are trained on d
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,21 +61,29 @@ def settings(hyper: HyperParameters, folds: int, seed: int) -> dict[str, Any]:
 
 def ensure_networks(analysis: str, grid: Sequence[float], models: Path, hyper: HyperParameters, folds: int,
                     seed: int, max_events: int | None, signal_events: int | None, data_dir: str | Path | None,
-                    retrain: bool = False, log: Callable[[str], None] = print) -> tuple[dict[str, dict], list[str]]:
+                    retrain: bool = False, log: Callable[[str], None] = print, param_hyper: HyperParameters | None = None,
+                    head: str | None = None) -> tuple[dict[str, dict], list[str]]:
     """The card of each dedicated network on ``grid`` and of the parameterised one; trained when missing or
-    trained with other settings (hyper-parameters, folds, seed, for the parameterised one its lambdas)."""
-    want = settings(hyper, folds, seed)
+    trained with other settings (hyper-parameters, folds, seed, for the parameterised one its lambdas, its
+    ``head`` and ``param_hyper``, default ``hyper``)."""
+    head = _param.check_head(head)
     cards, trained = {}, []
     for kl in [*grid, layout.PARAM]:
+        param = kl == layout.PARAM
+        want = settings(param_hyper or hyper if param else hyper, folds, seed)
         path = layout.card_path(models, analysis, kl)
         card = artifacts.read_card(models, analysis, kl) if path.exists() else {}
         same = all(card.get(k) == v for k, v in want.items()) and (
-            kl != layout.PARAM or card.get("lambdas") == list(grid))
+            not param or (card.get("lambdas") == list(grid) and card.get("head", "dense") == head
+                          and card.get("parameterisation", {}).get("signal_events_per_lambda")
+                          == (signal_events or max_events)))
         if retrain or not same:
-            log(f"training {path.stem} ({folds} folds) ...")
-            card = training.train(analysis, kl, data_dir=data_dir, models_dir=models, hyper=hyper, seed=seed,
+            log(f"training {path.stem} ({folds} folds{f', {head} head' if param else ''}) ...")
+            card = training.train(analysis, kl, data_dir=data_dir, models_dir=models,
+                                  hyper=param_hyper or hyper if param else hyper, seed=seed,
                                   folds=folds, max_events=max_events, generate=True,
-                                  lambdas=grid if kl == layout.PARAM else None, signal_events=signal_events).card
+                                  lambdas=grid if param else None, signal_events=signal_events,
+                                  **({"head": head} if param else {})).card
             trained.append(layout.tag(kl))
         cards[layout.tag(kl)] = card
     return cards, trained
@@ -141,13 +150,18 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
          folds: int = 2, epochs: int = 2, batch_size: int = 100, widths: Sequence[int] = (64, 64),
          max_events: int | None = 600, signal_events: int | None = 300, data_dir: str | Path | None = None,
          models_dir: str | Path | None = None, retrain: bool = False, seed: int = 1, n_boot: int = 100,
-         save: bool = True, log: Callable[[str], None] = print) -> ParameterisedReport:
+         save: bool = True, log: Callable[[str], None] = print, head: str | None = None,
+         param_epochs: int | None = None, param_learning_rate: float | None = None,
+         param_widths: Sequence[int] | None = None) -> ParameterisedReport:
     """Train what is missing, then compare the parameterised network with the dedicated ones at every lambda.
 
     ``grid``: the training lambdas ("all": the study's 15); ``held_out``: lambdas no network trains on;
     ``max_events``: training events per sample (each background sample, each dedicated network's signal);
     ``signal_events``: the parameterised network's training events per lambda (None: ``max_events``).
-    Outputs (figure, tables) go to the parameterised network's run folder.
+    ``head``: the parameterised network's head, "morphing" (None: the default, :mod:`hhnb.nn.morphing`) or
+    "dense" (Baldi et al.); ``param_epochs``, ``param_learning_rate``, ``param_widths``: its own settings
+    where they differ from the dedicated networks' (None: the same). Outputs (figure, tables) go to the
+    parameterised network's run folder.
     """
     ana = _config.analysis(analysis)
     grid = _param.check_lambdas(grid)
@@ -155,8 +169,11 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
     models = layout.comparison_models_dir(models_dir)
     hyper = HyperParameters(widths=tuple(widths), learning_rate=ana.learning_rate, epochs=epochs,
                             batch_size=batch_size)
+    param_hyper = dataclasses.replace(hyper, **{k: v for k, v in (
+        ("epochs", param_epochs), ("learning_rate", param_learning_rate),
+        ("widths", None if param_widths is None else tuple(param_widths))) if v is not None})
     cards, trained = ensure_networks(analysis, grid, models, hyper, folds, seed, max_events, signal_events, data_dir,
-                                     retrain, log)
+                                     retrain, log, param_hyper=param_hyper, head=head)
     for kl in held:  # the held-out lambdas' signal samples (toy analyses: generated when missing)
         data.generate_missing_toys(ana, kl, layout.data_dir(data_dir))
     cost = cost_table(cards, grid)
