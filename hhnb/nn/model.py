@@ -288,7 +288,7 @@ def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarra
 
 def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
         w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1,
-        progress: bool | str = "auto", label: str = "", head: str = "dense") -> TrainResult:
+        progress: bool | str = "auto", label: str = "", head: str = "dense", restore_best: bool = True) -> TrainResult:
     """Build and train with early stopping on the validation set (best weights restored).
 
     ``hyper.steps_per_execution`` training steps run per TensorFlow call (1 is Keras' default and
@@ -296,12 +296,13 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
 
     ``progress``: one line per epoch (True), none (False), or ``"auto"``: only in JupyterLab or a
     terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`); ``label``: a line
-    printed before the epoch lines when they are shown (which network of a k-fold set); ``head``: see :func:`build`.
+    printed before the epoch lines when they are shown (which network of a k-fold set); ``head``: see :func:`build`;
+    ``restore_best=False``: keep the last epoch's weights (the validation loss still stops the training).
     """
     k = keras()
     set_seed(seed)
     model = build(x, n_classes, hyper, head)
-    stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=True)
+    stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=restore_best)
     # the validation loss comes from the forward pass predict() uses, not from Keras' evaluate: no second
     # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
     val = _validation_loss()(x_val, y_val, w_val)

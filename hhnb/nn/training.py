@@ -240,7 +240,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
           generate: bool = False, folds: int = 1, entry_as_event: bool = False,
           export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None,
-          progress: bool | str = "auto", head: str | None = None) -> TrainingRun:
+          progress: bool | str = "auto", head: str | None = None, restore_best: bool = True) -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -256,6 +256,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     signal at each of ``lambdas`` (default: the study's grid) with at most ``signal_events`` training
     events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`. ``head``: its output head,
     ``"morphing"`` (default, :mod:`hhnb.nn.morphing`) or ``"dense"`` (kappa_lambda a plain input); card field ``head``.
+    ``restore_best=False``: each network keeps its last epoch's weights, not those of its best validation loss
+    (card field ``restore_best_weights``).
 
     ``progress``: one line per epoch of every network (``hhnb.nn.model.fit``; "auto": only in JupyterLab
     or a terminal), each network of a k-fold set introduced by a line naming its fold.
@@ -281,7 +283,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         _check_classes(y, tr, classes, where + (f" fold {i} of {folds}" if folds > 1 else ""))
         label = f"network {i + 1}/{folds}: scores {_folds.rule(ana.event, folds)} == {i}" if folds > 1 else ""
         result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed,
-                     progress=progress, label=label, head=head)
+                     progress=progress, label=label, head=head, restore_best=restore_best)
         # a single network scores every event (test flag says which it never saw); fold i scores its own fold
         rows = np.ones(len(df), bool) if folds == 1 else te
         probs[rows] = predict(result.model, x[rows])
@@ -297,6 +299,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
         "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
+        "restore_best_weights": restore_best,
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
