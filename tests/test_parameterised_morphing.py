@@ -138,3 +138,24 @@ def test_morphing_net_on_a_1d_toy_reaches_the_neyman_pearson_auc():
         assert 0.6 < best < 0.96
         # the test sample's AUC error is about 0.003; the network is within 0.006 of the optimum
         assert best - 0.006 < auc < best + 0.006, (kl, auc, best)
+
+
+@pytest.mark.slow
+def test_restore_best_false_keeps_the_last_epoch():
+    """The parameterised network's recipe keeps each network's last epoch (a noisy validation loss picks badly)."""
+    from hhnb.nn.model import HyperParameters, fit, predict, validation_loss
+
+    rng = np.random.default_rng(4)
+    x = np.c_[rng.normal(size=(1200, 3)), rng.choice([-5.0, 1.0, 10.0], 1200)].astype(np.float32)
+    y = (x[:, 0] + 0.3 * rng.normal(size=1200) > 0).astype(np.int32)
+    w = np.ones(1200)
+    w[5] = 300.0  # one heavy validation event against the trend, as the toy's qcd_2b2j event: its loss grows
+    y[5] = int(x[5, 0] <= 0)
+    tr, va = slice(200, None), slice(0, 200)
+    hyper = HyperParameters(widths=(8,), epochs=6, batch_size=50, learning_rate=0.02)
+    for restore in (True, False):
+        r = fit(x[tr], y[tr], w[tr], x[va], y[va], w[va], 2, hyper, seed=1, head="morphing", restore_best=restore)
+        got = validation_loss(predict(r.model, x[va]), y[va], w[va])
+        hist = r.history["val_loss"]
+        assert got == pytest.approx(min(hist) if restore else hist[-1], rel=1e-5)
+        assert r.epochs_run == 6 and hist[-1] > min(hist) * 1.001  # the last epoch is not the best: the test can tell
