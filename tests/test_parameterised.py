@@ -72,6 +72,7 @@ def test_files_card_and_events(param_run):
     assert [p.name for p in param_run.model_paths] == ["nn_resolved_SlfCoup_param_fold0of2.keras",
                                                        "nn_resolved_SlfCoup_param_fold1of2.keras"]
     assert card["lambda"] == "param" and card["tag"] == "param" and card["lambdas"] == [1.0, 5.0]
+    assert card["head"] == "morphing" and "Brehmer" in card["head_reference"]
     assert card["inputs"][-1] == "kappa_lambda" and card["inputs"][:-1] == card["features"]
     assert set(card["test_auc_by_lambda"]) == {"1.0", "5.0"}
     assert all(0.5 < a <= 1.0 for a in card["test_auc_by_lambda"].values())
@@ -101,6 +102,23 @@ def test_score_at_lambda_is_the_prediction_with_lambda_as_input(param_run):
             want[rows] = predict(load(path), xi)[:, 0]
         assert np.allclose(got, want, atol=1e-6)
         assert np.allclose(P.predict_at(net.models[0], x, kl), predict(net.models[0], P.with_lambda(x, kl)))
+    # the saved morphing head (custom layers, safe_mode load): signal odds x N(kl) a quadratic in kl per event
+    from hhnb.nn import morphing
+
+    model = net.models[0]
+    assert morphing.is_morphing(model)
+    grid = np.linspace(-20, 20, 21)
+    n = morphing.cholesky_quadratic(*morphing.normalisation(model), grid / morphing.SCALE)
+    checked = 0
+    for row in x[:20]:
+        p = predict(model, np.column_stack([np.repeat(row[None], len(grid), 0), grid]))[:, 0].astype(float)
+        if p.max() > 0.99:  # 1 - p in float32 too coarse to check to 1e-4
+            continue
+        quad = p / (1 - p) * n
+        fit = np.polynomial.polynomial.Polynomial.fit(grid, quad, 2)
+        assert np.abs(fit(grid) - quad).max() <= 1e-4 * np.abs(quad).max()
+        checked += 1
+    assert checked >= 5
     assert not np.allclose(net.score(ev, 1.0), net.score(ev, 20.0), atol=1e-3)  # the lambda input matters
     # the out-of-fold scores written at training are each event at its own lambda
     own = ev["kappa_lambda"].to_numpy()

@@ -225,8 +225,12 @@ def _log_layer():
     return LogColumns
 
 
-def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
-    """Input -> [log(1 + x) of heavy-tailed columns] -> Normalization (adapted on the training set) -> Dense -> softmax."""
+def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters, head: str = "dense"):
+    """Input -> [log(1 + x) of heavy-tailed columns] -> Normalization (adapted on the training set) -> Dense -> softmax.
+
+    ``head="morphing"`` (a parameterised network, :mod:`hhnb.nn.morphing`): the dense layers see every input but
+    the last (kappa_lambda), which enters only the head (signal odds a ratio of quadratics in kappa_lambda).
+    """
     k = keras()
     inputs = k.Input(shape=(x_train.shape[1],), name="features")
     x = inputs
@@ -236,11 +240,16 @@ def build(x_train: np.ndarray, n_classes: int, hyper: HyperParameters):
     norm = k.layers.Normalization(name="scaling")
     norm.adapt(log_columns(x_train, columns))
     x = norm(x)
+    if head == "morphing":
+        from hhnb.nn import morphing  # noqa: PLC0415
+
+        x = morphing.body_input(x)
     for i, width in enumerate(hyper.widths):
         x = k.layers.Dense(int(width), activation="relu", name=f"dense_{i}")(x)
         if i == 0 and hyper.dropout > 0:
             x = k.layers.Dropout(hyper.dropout, name="dropout")(x)
-    outputs = k.layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
+    outputs = (morphing.head(x, inputs, n_classes) if head == "morphing"
+               else k.layers.Dense(n_classes, activation="softmax", name="probabilities")(x))
     model = k.Model(inputs, outputs, name="hhnb_classifier")
     optimizers = {"adamax": k.optimizers.Adamax, "adam": k.optimizers.Adam, "sgd": k.optimizers.SGD,
                   "rmsprop": k.optimizers.RMSprop, "nadam": k.optimizers.Nadam}
@@ -279,7 +288,7 @@ def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarra
 
 def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
         w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1,
-        progress: bool | str = "auto", label: str = "") -> TrainResult:
+        progress: bool | str = "auto", label: str = "", head: str = "dense", restore_best: bool = True) -> TrainResult:
     """Build and train with early stopping on the validation set (best weights restored).
 
     ``hyper.steps_per_execution`` training steps run per TensorFlow call (1 is Keras' default and
@@ -287,12 +296,13 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
 
     ``progress``: one line per epoch (True), none (False), or ``"auto"``: only in JupyterLab or a
     terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`); ``label``: a line
-    printed before the epoch lines when they are shown (which network of a k-fold set).
+    printed before the epoch lines when they are shown (which network of a k-fold set); ``head``: see :func:`build`;
+    ``restore_best=False``: keep the last epoch's weights (the validation loss still stops the training).
     """
     k = keras()
     set_seed(seed)
-    model = build(x, n_classes, hyper)
-    stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=True)
+    model = build(x, n_classes, hyper, head)
+    stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=restore_best)
     # the validation loss comes from the forward pass predict() uses, not from Keras' evaluate: no second
     # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
     val = _validation_loss()(x_val, y_val, w_val)
@@ -375,7 +385,10 @@ def load(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file {path} does not exist")
-    _log_layer()  # registers the custom layer before Keras reads the file
+    _log_layer()  # registers the custom layers before Keras reads the file
+    from hhnb.nn import morphing  # noqa: PLC0415
+
+    morphing.layers()
     return keras().models.load_model(path, compile=False, safe_mode=True)
 
 

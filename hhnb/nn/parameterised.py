@@ -1,11 +1,14 @@
 """A network parameterised in kappa_lambda (Baldi et al., EPJC 76 (2016) 235; docs/physics.md section 5).
 
 One network per analysis takes kappa_lambda as its last input (``layout.PARAM_INPUT``, after the
-ntuple features). It trains on the signal samples of many lambdas at once, each lambda's signal with
+ntuple features). By default only its morphing-aware head reads that input (:mod:`hhnb.nn.morphing`,
+Brehmer et al. 2018): the signal odds are exactly a ratio of quadratics in kappa_lambda, as the
+physics says; ``head="dense"`` is the plain network of Baldi et al. (kappa_lambda an input like the
+features). It trains on the signal samples of many lambdas at once, each lambda's signal with
 the same total training weight, against the background, whose events get lambda values drawn (seeded)
 from the signal's training distribution (uniform over the training lambdas); it scores any lambda by
-setting that input. The scaling layer sees the lambda column too, so one ``.keras`` file (or one
-``.onnx`` file: a single input, the features then kappa_lambda) scores raw inputs. Files carry the tag
+setting that input. One ``.keras`` file (or one ``.onnx`` file: a single input, the features then
+kappa_lambda) scores raw inputs. Files carry the tag
 ``param`` (``nn_<analysis>_SlfCoup_param.keras`` + card); training is ``hhnb.nn.training.train`` with
 ``kl=layout.PARAM`` (:func:`train_parameterised`), so k-fold sets and ONNX export work as for any network.
 """
@@ -26,6 +29,7 @@ from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis
 from hhnb.errors import MissingArtifactError, UserArgumentError
 from hhnb.io import ntuples as data
+from hhnb.nn import morphing
 from hhnb.studies import metrics
 
 #: Held out of the training grid in the comparison notebook (issue 15): the nearest dedicated network competes.
@@ -42,6 +46,31 @@ def check_lambdas(lambdas: str | Iterable[object] | None) -> tuple[float, ...]:
     if len(values) < 2:
         raise UserArgumentError(f"a parameterised network needs at least two training lambdas, got {list(values)}")
     return values
+
+
+def check_head(head: str | None) -> str:
+    """The network's head: ``"morphing"`` (None: the default, :mod:`hhnb.nn.morphing`) or ``"dense"`` (Baldi et al.).
+
+    >>> check_head(None), check_head("dense")
+    ('morphing', 'dense')
+    """
+    try:
+        return morphing.check_head(morphing.DEFAULT_HEAD if head is None else head)
+    except ValueError as exc:
+        raise UserArgumentError(str(exc)) from None
+
+
+def head_card(head: str) -> dict[str, str]:
+    """What the card says of the head: its reference and formula."""
+    if check_head(head) == "morphing":
+        return {"head_reference": morphing.REFERENCE,
+                "head_formula": (f"signal logit log Q(x, k) - log N(k), k = kappa_lambda / {morphing.SCALE:g}, "
+                                 "Q = (l0 + l1 k)^2 + (l2 k)^2 + eps with l0, l1, l2 outputs of the dense layers "
+                                 "(which see the features only), N likewise with three trainable scalars, "
+                                 f"eps = {morphing.EPSILON:g}; background logits depend on the features only; "
+                                 "softmax over the classes")}
+    return {"head_reference": "Baldi et al., EPJC 76 (2016) 235",
+            "head_formula": "kappa_lambda a plain input of the dense layers; softmax over the classes"}
 
 
 def with_lambda(x: np.ndarray, kl: float) -> np.ndarray:
@@ -204,7 +233,7 @@ def train_parameterised(analysis: str, lambdas: str | Iterable[object] | None = 
     """Train the parameterised network of ``analysis`` on ``lambdas`` (default: the study's grid of 15).
 
     Keyword arguments are those of :func:`hhnb.nn.training.train` (``folds``, ``max_events``,
-    ``signal_events``, ``hyper``, ``export_onnx`` ...); returns its ``TrainingRun``.
+    ``signal_events``, ``hyper``, ``export_onnx``, ``head`` ...); returns its ``TrainingRun``.
     """
     from hhnb.nn import training
 

@@ -219,11 +219,12 @@ def _test_auc(df: pd.DataFrame, y: np.ndarray, score: np.ndarray, mask: np.ndarr
     return metrics.roc((y[mask] == 0).astype(int), score[mask], w).area
 
 
-def _param_card(arrays: TrainingArrays, models: list, signal_events: int | None) -> dict[str, Any]:
-    """What a parameterised network's card adds: its lambdas, its extra input, test AUC at each lambda."""
+def _param_card(arrays: TrainingArrays, models: list, signal_events: int | None, head: str) -> dict[str, Any]:
+    """What a parameterised network's card adds: its lambdas, its extra input, its head, test AUC at each lambda."""
     test = arrays.test
     return {
         "lambdas": list(arrays.lambdas), "parameter": paths.PARAM_INPUT, "inputs": arrays.inputs,
+        "head": head, **_param.head_card(head),
         "score_branches": [],  # written per requested lambda by apply: layout.score_branches(analysis, kl, classes)
         "parameterisation": {
             "reference": "Baldi et al., EPJC 76 (2016) 235", "input": f"last input column {paths.PARAM_INPUT!r}",
@@ -239,7 +240,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
           generate: bool = False, folds: int = 1, entry_as_event: bool = False,
           export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None,
-          progress: bool | str = "auto") -> TrainingRun:
+          progress: bool | str = "auto", head: str | None = None, restore_best: bool = True) -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -253,7 +254,10 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
 
     ``kl = layout.PARAM`` (``"param"``): one network parameterised in kappa_lambda, trained on the
     signal at each of ``lambdas`` (default: the study's grid) with at most ``signal_events`` training
-    events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`.
+    events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`. ``head``: its output head,
+    ``"morphing"`` (default, :mod:`hhnb.nn.morphing`) or ``"dense"`` (kappa_lambda a plain input); card field ``head``.
+    ``restore_best=False``: each network keeps its last epoch's weights, not those of its best validation loss
+    (card field ``restore_best_weights``).
 
     ``progress``: one line per epoch of every network (``hhnb.nn.model.fit``; "auto": only in JupyterLab
     or a terminal), each network of a k-fold set introduced by a line naming its fold.
@@ -269,6 +273,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
                                   f"x sqrt(batch / {REFERENCE_BATCH})")
     hyper = hyper or HyperParameters.scaled(ana.learning_rate)
     arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds, lambdas, signal_events)
+    head = _param.check_head(head) if arrays.lambdas else "dense"
     df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
                                        arrays.sample_weight)
     plans = fold_plans(arrays, seed)
@@ -278,7 +283,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         _check_classes(y, tr, classes, where + (f" fold {i} of {folds}" if folds > 1 else ""))
         label = f"network {i + 1}/{folds}: scores {_folds.rule(ana.event, folds)} == {i}" if folds > 1 else ""
         result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed,
-                     progress=progress, label=label)
+                     progress=progress, label=label, head=head, restore_best=restore_best)
         # a single network scores every event (test flag says which it never saw); fold i scores its own fold
         rows = np.ones(len(df), bool) if folds == 1 else te
         probs[rows] = predict(result.model, x[rows])
@@ -294,6 +299,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
         "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
+        "restore_best_weights": restore_best,
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
@@ -319,7 +325,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         card["events"]["validation"] = int(np.mean([p["events"]["validation"] for p in per_fold]))
         card["metrics"].update(fm.as_dict())
     if arrays.lambdas:
-        card.update(_param_card(arrays, [r.model for r in results], signal_events or max_events))
+        card.update(_param_card(arrays, [r.model for r in results], signal_events or max_events, head))
     onnx_paths: list[Path] = []
     if export_onnx:
         from hhnb.nn import onnx as _onnx

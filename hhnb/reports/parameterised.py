@@ -4,6 +4,7 @@ cost of each. Networks missing (or trained with other settings) are trained on d
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from hhnb.plots import comparison as cmpplots
 from hhnb.reports._common import save_all
 from hhnb.studies import comparison
 
-AUC_GOAL = 0.005  # issue 15: |AUC parameterised - AUC dedicated| at every grid lambda
+AUC_GOAL = 0.005  # issue 15: AUC parameterised >= AUC dedicated - 0.005 at every grid lambda (no loss beyond it)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,10 @@ class ParameterisedReport:
     def lines(self) -> list[str]:
         """The headline counts against the goals."""
         grid, held = self.table[~self.table["held out"]], self.table[self.table["held out"]]
-        return [f"grid lambdas within {AUC_GOAL:g} AUC: {int(grid['met'].sum())} of {len(grid)}",
+        within = int((grid["AUC difference"].abs() <= AUC_GOAL).sum())
+        return [f"grid lambdas where the parameterised network loses at most {AUC_GOAL:g} AUC: "
+                f"{int(grid['met'].sum())} of {len(grid)} ({within} within +-{AUC_GOAL:g}, "
+                f"{int((grid['AUC difference'] > AUC_GOAL).sum())} better by more)",
                 f"held-out lambdas where the parameterised network is better: {int(held['met'].sum())} of {len(held)}",
                 f"training cost ratio, events x epochs (goal <= 0.2): "
                 f"{self.cost.loc['training events x epochs', 'ratio (goal <= 0.2)']:.3f}"]
@@ -60,21 +64,30 @@ def settings(hyper: HyperParameters, folds: int, seed: int) -> dict[str, Any]:
 
 def ensure_networks(analysis: str, grid: Sequence[float], models: Path, hyper: HyperParameters, folds: int,
                     seed: int, max_events: int | None, signal_events: int | None, data_dir: str | Path | None,
-                    retrain: bool = False, log: Callable[[str], None] = print) -> tuple[dict[str, dict], list[str]]:
+                    retrain: bool = False, log: Callable[[str], None] = print, param_hyper: HyperParameters | None = None,
+                    head: str | None = None, param_restore_best: bool = True) -> tuple[dict[str, dict], list[str]]:
     """The card of each dedicated network on ``grid`` and of the parameterised one; trained when missing or
-    trained with other settings (hyper-parameters, folds, seed, for the parameterised one its lambdas)."""
-    want = settings(hyper, folds, seed)
+    trained with other settings (hyper-parameters, folds, seed, for the parameterised one its lambdas, its
+    ``head``, ``param_hyper`` (default ``hyper``) and ``param_restore_best`` (``training.train``'s ``restore_best``))."""
+    head = _param.check_head(head)
     cards, trained = {}, []
     for kl in [*grid, layout.PARAM]:
+        param = kl == layout.PARAM
+        want = settings(param_hyper or hyper if param else hyper, folds, seed)
         path = layout.card_path(models, analysis, kl)
         card = artifacts.read_card(models, analysis, kl) if path.exists() else {}
         same = all(card.get(k) == v for k, v in want.items()) and (
-            kl != layout.PARAM or card.get("lambdas") == list(grid))
+            not param or (card.get("lambdas") == list(grid) and card.get("head", "dense") == head
+                          and card.get("restore_best_weights", True) == param_restore_best
+                          and card.get("parameterisation", {}).get("signal_events_per_lambda")
+                          == (signal_events or max_events)))
         if retrain or not same:
-            log(f"training {path.stem} ({folds} folds) ...")
-            card = training.train(analysis, kl, data_dir=data_dir, models_dir=models, hyper=hyper, seed=seed,
+            log(f"training {path.stem} ({folds} folds{f', {head} head' if param else ''}) ...")
+            card = training.train(analysis, kl, data_dir=data_dir, models_dir=models,
+                                  hyper=param_hyper or hyper if param else hyper, seed=seed,
                                   folds=folds, max_events=max_events, generate=True,
-                                  lambdas=grid if kl == layout.PARAM else None, signal_events=signal_events).card
+                                  lambdas=grid if param else None, signal_events=signal_events,
+                                  **({"head": head, "restore_best": param_restore_best} if param else {})).card
             trained.append(layout.tag(kl))
         cards[layout.tag(kl)] = card
     return cards, trained
@@ -132,8 +145,8 @@ def comparison_table(analysis: str, grid: Sequence[float], held_out: Sequence[fl
                                  auc_on=np.ones(len(events), bool) if auc_on_all else None)
         rows.append({"lambda": kl, "held out": kl not in grid, "dedicated network": _lambdas.tag(near), **row})
     table = pd.DataFrame(rows)
-    table["goal"] = np.where(table["held out"], "parameterised better", f"|AUC difference| <= {AUC_GOAL:g}")
-    table["met"] = np.where(table["held out"], table["AUC difference"] > 0, table["AUC difference"].abs() <= AUC_GOAL)
+    table["goal"] = np.where(table["held out"], "parameterised better", f"AUC difference >= -{AUC_GOAL:g}")
+    table["met"] = np.where(table["held out"], table["AUC difference"] > 0, table["AUC difference"] >= -AUC_GOAL)
     return table
 
 
@@ -141,13 +154,20 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
          folds: int = 2, epochs: int = 2, batch_size: int = 100, widths: Sequence[int] = (64, 64),
          max_events: int | None = 600, signal_events: int | None = 300, data_dir: str | Path | None = None,
          models_dir: str | Path | None = None, retrain: bool = False, seed: int = 1, n_boot: int = 100,
-         save: bool = True, log: Callable[[str], None] = print) -> ParameterisedReport:
+         save: bool = True, log: Callable[[str], None] = print, head: str | None = None,
+         param_epochs: int | None = None, param_learning_rate: float | None = None,
+         param_widths: Sequence[int] | None = None, param_dropout: float | None = None,
+         param_restore_best: bool = True) -> ParameterisedReport:
     """Train what is missing, then compare the parameterised network with the dedicated ones at every lambda.
 
     ``grid``: the training lambdas ("all": the study's 15); ``held_out``: lambdas no network trains on;
     ``max_events``: training events per sample (each background sample, each dedicated network's signal);
     ``signal_events``: the parameterised network's training events per lambda (None: ``max_events``).
-    Outputs (figure, tables) go to the parameterised network's run folder.
+    ``head``: the parameterised network's head, "morphing" (None: the default, :mod:`hhnb.nn.morphing`) or
+    "dense" (Baldi et al.); ``param_epochs``, ``param_learning_rate``, ``param_widths``, ``param_dropout``: its own settings
+    where they differ from the dedicated networks' (None: the same); ``param_restore_best=False``: its networks
+    keep their last epoch's weights (``training.train``'s ``restore_best``). Outputs (figure, tables) go to the
+    parameterised network's run folder.
     """
     ana = _config.analysis(analysis)
     grid = _param.check_lambdas(grid)
@@ -155,8 +175,13 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
     models = layout.comparison_models_dir(models_dir)
     hyper = HyperParameters(widths=tuple(widths), learning_rate=ana.learning_rate, epochs=epochs,
                             batch_size=batch_size)
+    param_hyper = dataclasses.replace(hyper, **{k: v for k, v in (
+        ("epochs", param_epochs), ("learning_rate", param_learning_rate),
+        ("widths", None if param_widths is None else tuple(param_widths)), ("dropout", param_dropout))
+        if v is not None})
     cards, trained = ensure_networks(analysis, grid, models, hyper, folds, seed, max_events, signal_events, data_dir,
-                                     retrain, log)
+                                     retrain, log, param_hyper=param_hyper, head=head,
+                                     param_restore_best=param_restore_best)
     for kl in held:  # the held-out lambdas' signal samples (toy analyses: generated when missing)
         data.generate_missing_toys(ana, kl, layout.data_dir(data_dir))
     cost = cost_table(cards, grid)
