@@ -160,12 +160,8 @@ def cached_scores(name: str, parts: tuple, compute) -> np.ndarray:
 
 def _boot_sigma(y_sig: np.ndarray, scores: dict[str, np.ndarray], w: np.ndarray, a: str, b: str) -> float:
     """Standard deviation of AUC(a) - AUC(b) over Poisson-bootstrapped test weights (paired)."""
-    rng = np.random.default_rng(5)
-    diffs = []
-    for _ in range(N_BOOT):
-        wb = w * rng.poisson(1.0, len(w))
-        diffs.append(metrics.roc(y_sig, scores[a], wb).area - metrics.roc(y_sig, scores[b], wb).area)
-    return float(np.std(diffs, ddof=1))
+    reps = metrics.bootstrap_aucs(y_sig, [scores[a], scores[b]], w, n_boot=N_BOOT, seed=5)
+    return float(np.std(reps[:, 0] - reps[:, 1], ddof=1))
 
 
 def _peer_rows(analysis: str, kl: float, d) -> list[dict]:
