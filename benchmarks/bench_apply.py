@@ -111,13 +111,17 @@ def plain_copy(src: Path, dst: Path, step: int = A.STEP) -> float:
     return time.perf_counter() - t0
 
 
+# VmHWM (the peak resident memory of this process image), not getrusage's ru_maxrss: Linux keeps ru_maxrss
+# across exec, so a child started from a parent holding TensorFlow would report the parent's size at fork
 _RSS_SCRIPT = """
-import resource, sys, json
+import re, sys, json
 from hhnb.nn import apply as A
 nets = A.networks("resolved", "all", sys.argv[2])
 r = A.apply_file(sys.argv[1], nets, sys.argv[3], force=True, step=int(sys.argv[4]))
+with open("/proc/self/status") as f:
+    hwm_kb = int(re.search(r"VmHWM:\\s+(\\d+) kB", f.read()).group(1))
 print(json.dumps({"status": r.status, "error": r.error, "seconds": r.seconds, "networks": len(nets),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": hwm_kb / 1024}))
 """
 
 

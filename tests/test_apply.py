@@ -129,6 +129,17 @@ def test_output_opens_in_root_equal_to_input_and_network(trained, inputs, tmp_pa
 
 
 @pytest.mark.slow
+def test_networks_load_once_per_file_not_once_per_chunk(trained, inputs, tmp_path):
+    """Every chunk reuses the loaded network (a reload per chunk made memory grow with the file's length)."""
+    A._load_model.cache_clear()
+    res = A.apply([inputs / "hh_SlfCoup_1.0.root"], _nets(trained), outdir=tmp_path / "out", step=300,
+                  progress=False)  # 5 chunks
+    assert [r.status for r in res] == ["written"] and res[0].events == 1500
+    info = A._load_model.cache_info()
+    assert info.misses == 1 and info.hits == 4 and info.maxsize == A.MODEL_CACHE >= 45  # 15 lambdas x 3 folds
+
+
+@pytest.mark.slow
 def test_interruption_leaves_no_partial_file(trained, inputs, tmp_path, monkeypatch):
     calls = []
 

@@ -114,3 +114,20 @@ def test_scan_with_mc_statistics_lowers_z(toy_scores):
     sumw2 = (w[~is_sig & (score >= mc.cuts[i])] ** 2).sum()
     assert mc.z[i] == pytest.approx(float(stats.asimov_z(mc.nsig[i], mc.nbkg[i], np.sqrt(sumw2))), rel=1e-9)
     assert mc.best_z < plain.best_z
+
+
+def test_auc_error_is_the_one_score_case_of_the_shared_bootstrap():
+    """auc_error and comparison.paired_auc draw the same Poisson replicas from one helper (same seed, same numbers)."""
+    from hhnb.studies import comparison
+
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 1500)
+    a, w = rng.normal(size=1500) + y, rng.exponential(size=1500)
+    b = a + rng.normal(size=1500)
+    reps = metrics.bootstrap_aucs(y, [a, b], w, n_boot=30, seed=4)
+    assert reps.shape == (30, 2) and np.all((reps > 0.5) & (reps < 1))
+    assert metrics.auc_error(y, a, w, n_boot=30, seed=4) == pytest.approx(np.std(reps[:, 0], ddof=1), rel=1e-12)
+    paired = comparison.paired_auc(y == 1, a, b, w, n_boot=30, seed=4)
+    assert paired.b_error == pytest.approx(np.std(reps[:, 1], ddof=1), rel=1e-12)
+    assert paired.diff_error == pytest.approx(np.std(reps[:, 1] - reps[:, 0], ddof=1), rel=1e-12)
+    assert np.isnan(metrics.auc_error(np.ones(10, int), a[:10]))

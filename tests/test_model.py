@@ -49,6 +49,13 @@ def test_fit_predict_save_load(tmp_path):
     assert np.allclose(model.predict(again, x), p, atol=1e-6)
     assert not hasattr(model, "_CACHE")  # the compiled predict lives on the model, not in the module
     assert model.predict(res.model, x[:0]).shape == (0, 2)
+    # batches of 64 and a remainder of 32, then another size: one trace serves every number of events
+    assert np.allclose(model.predict(res.model, x, batch_size=64), p, atol=1e-6)
+    model.predict(res.model, x[:17])
+    assert res.model._hhnb_predict.experimental_get_tracing_count() == 1
+    # one end time per epoch, increasing; the steady epoch time excludes the first (tracing) epoch
+    assert len(res.epoch_ends_s) == res.epochs_run == 3 and np.all(np.diff(res.epoch_ends_s) > 0)
+    assert 0 < res.steady_epoch_s <= res.train_time_s
 
 
 @pytest.mark.slow
@@ -98,6 +105,33 @@ def test_heavy_tailed_inputs_enter_as_log_inside_the_model(tmp_path):
     off = model.fit(x, y, np.ones(600), x[::5], y[::5], np.ones(120), 2,
                     HyperParameters(widths=(8,), epochs=1, batch_size=64, log_inputs=False), seed=1)
     assert model.logged_inputs(off.model) == []
+
+
+def test_heavy_tailed_columns_use_scipy_skewness():
+    """Columns kept: non-negative, > 50 distinct values, scipy.stats.skew > 1 (a chi2(1)-like column, skew 2.8)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    chi2 = rng.normal(size=4000) ** 2
+    mild = rng.gamma(9.0, size=4000)  # skewness 2 / sqrt(9) = 0.67: kept linear
+    x = np.c_[mild, chi2, -chi2, np.zeros(4000), rng.integers(0, 4, 4000)]
+    assert stats.skew(chi2) > 2 and stats.skew(mild) < 1
+    assert model.heavy_tailed_columns(x) == (1,)
+    assert model.heavy_tailed_columns(x, min_skew=0.5) == (0, 1)
+    assert model.heavy_tailed_columns(x[:2]) == ()
+
+
+def test_tensorflow_import_leaves_out_jax_and_sklearn_but_they_import_afterwards():
+    """Hidden only during the import: ``import m`` fails inside the block and works after it."""
+    import sys
+
+    name = "hhnb_test_not_imported_yet"
+    with model._without((name,)):
+        with pytest.raises(ImportError):
+            __import__(name)
+    assert name not in sys.modules
+    with model._without(("numpy",)):  # already imported: left alone
+        import numpy  # noqa: F401
 
 
 def test_default_learning_rate_is_the_batch_100_rate_scaled_to_the_batch():

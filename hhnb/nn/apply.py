@@ -42,6 +42,10 @@ SUFFIX = layout.APPLIED_SUFFIX
 BACKENDS = ("keras", "onnx")
 _FOLD_FILE = re.compile(r"_fold\d+of\d+$")
 STEP = 200_000  # events per chunk: about 8 MB per float64 branch
+#: networks kept loaded (each about 1 MB with its traced forward pass): more than one apply usually holds
+#: (15 lambdas x 3 folds = 45), so that every chunk of a file reuses them; with fewer, each chunk would
+#: reload every network and memory would grow with the number of chunks (benchmarks/bench_apply.py)
+MODEL_CACHE = 64
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def _model(path: Path, features: tuple[str, ...] | None = None):
     return model
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=MODEL_CACHE)
 def _load_model(path: str):
     if path.endswith(".onnx"):
         from hhnb.nn import onnx as _onnx

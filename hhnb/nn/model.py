@@ -38,12 +38,33 @@ def _quiet_stderr():
         os.close(saved)
 
 
+#: optional imports TensorFlow and Keras try at start-up and hhnb never uses through them: ``tf.lite``'s
+#: JAX-to-TFLite conversion (jax) and Keras' scikit-learn wrappers (sklearn). Hidden during the import
+#: (each is tried under ``except ImportError``), they cost no memory there: about 200 MB less resident
+#: memory per TensorFlow process (benchmarks/bench_apply.py, peak RSS row); imported later, they load normally.
+_SKIPPED_AT_TF_IMPORT = ("jax", "sklearn")
+
+
+@contextlib.contextmanager
+def _without(modules: tuple[str, ...]):
+    """Make ``import m`` raise ImportError for ``modules`` not yet imported, for the duration of the block."""
+    hidden = [m for m in modules if m not in sys.modules]
+    for m in hidden:
+        sys.modules[m] = None  # type: ignore[assignment]  # the import system's "not importable" marker
+    try:
+        yield
+    finally:
+        for m in hidden:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]
+
+
 @functools.cache
 def keras():
     """Import Keras (TensorFlow backend) quietly; TensorFlow uses a GPU if one is visible."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    with _quiet_stderr():
+    with _quiet_stderr(), _without(_SKIPPED_AT_TF_IMPORT):
         import keras as _keras  # noqa: PLC0415
         import tensorflow as tf  # noqa: PLC0415
 
@@ -151,6 +172,14 @@ class TrainResult:
     train_time_s: float
     epochs_run: int
     hyper: HyperParameters
+    #: seconds from the start of ``fit`` to the end of each epoch: the first holds the one-time graph tracing,
+    #: the differences after it are the steady per-epoch cost (benchmarks/bench_train.py)
+    epoch_ends_s: tuple[float, ...] = ()
+
+    @property
+    def steady_epoch_s(self) -> float:
+        """Median seconds per epoch after the first (no tracing); nan with fewer than 2 epochs."""
+        return float(np.median(np.diff(self.epoch_ends_s))) if len(self.epoch_ends_s) > 1 else float("nan")
 
 
 def set_seed(seed: int) -> None:
@@ -168,23 +197,25 @@ def set_seed(seed: int) -> None:
 def heavy_tailed_columns(x: np.ndarray, min_skew: float = 1.0, min_distinct: int = 50) -> tuple[int, ...]:
     """Columns of ``x`` that are non-negative, continuous and right-skewed (pT, mass, energy-like).
 
-    Skewness is the third standardised moment, g1 = m3 / m2^1.5 (a Gamma(1) variable has 2).
+    Skewness is the third standardised moment, g1 = m3 / m2^1.5 (``scipy.stats.skew``, biased
+    estimator; an exponential variable has 2).
 
     >>> rng = np.random.default_rng(0)
     >>> heavy_tailed_columns(np.c_[rng.exponential(size=500), rng.normal(size=500), rng.integers(0, 3, 500)])
     (0,)
     """
+    from scipy import stats  # noqa: PLC0415
+
     x = np.asarray(x, np.float64)
-    out = []
-    for j in range(x.shape[1]):
-        c = x[:, j]
-        if len(c) < 3 or c.min() < 0 or len(np.unique(c[:5000])) <= min_distinct:
-            continue
-        d = c - c.mean()
-        m2 = np.mean(d * d)
-        if m2 > 0 and np.mean(d ** 3) / m2 ** 1.5 > min_skew:
-            out.append(j)
-    return tuple(out)
+    if len(x) < 3:
+        return ()
+    candidates = [j for j in range(x.shape[1])
+                  if x[:, j].min() >= 0 and len(np.unique(x[:5000, j])) > min_distinct]
+    if not candidates:
+        return ()
+    # constant columns give nan (never > min_skew); the candidates have > min_distinct values anyway
+    skew = stats.skew(x[:, candidates], axis=0)
+    return tuple(j for j, g in zip(candidates, skew) if g > min_skew)
 
 
 def log_columns(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
@@ -307,13 +338,15 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
     val = _validation_loss()(x_val, y_val, w_val)
     t0 = time.perf_counter()
+    ends: list[float] = []
+    clock = k.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter() - t0))
     hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
                      epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
-                     callbacks=[val, stop,
+                     callbacks=[val, stop, clock,
                                 *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else [])])
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
-    return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper)
+    return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper, tuple(ends))
 
 
 def validation_loss(probs: np.ndarray, y: np.ndarray, w: np.ndarray, eps: float = 1e-7) -> float:
@@ -345,7 +378,12 @@ def _validation_loss():
     return ValidationLoss
 
 
-def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
+#: events per forward pass in :func:`predict`: activations of 8192 x 200 floats stay in the CPU caches and
+#: the peak memory of apply stays low; as fast as 65536 or faster (benchmarks/bench_apply.py, peak RSS row)
+PREDICT_BATCH = 8192
+
+
+def predict(model, x: np.ndarray, batch_size: int = PREDICT_BATCH) -> np.ndarray:
     """Class probabilities for raw (unscaled) inputs, in batches, without Keras' progress output."""
     import tensorflow as tf  # noqa: PLC0415
 
@@ -360,12 +398,16 @@ def predict(model, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
 
 
 def _compiled(model):
-    """The model's graph-compiled forward pass, kept on the model itself (it dies with the model)."""
+    """The model's graph-compiled forward pass, kept on the model itself (it dies with the model).
+
+    Traced once for any number of events (input signature ``[None, n_inputs]``), not once per batch shape.
+    """
     import tensorflow as tf  # noqa: PLC0415
 
     fn = getattr(model, "_hhnb_predict", None)
     if fn is None:
-        fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+        spec = tf.TensorSpec([None, int(model.input_shape[-1])], tf.float32)
+        fn = tf.function(lambda t: model(t, training=False), input_signature=[spec])
         model._hhnb_predict = fn
     return fn
 

@@ -15,7 +15,7 @@ from sklearn import metrics as _skm
 
 from hhnb.config.analyses import Analysis
 from hhnb.io import ntuples as data
-from hhnb.studies import stats
+from hhnb.studies import metrics, stats
 
 DEFAULT_N_BOOT = 200
 
@@ -46,11 +46,7 @@ def paired_auc(is_signal: np.ndarray, score_a: np.ndarray, score_b: np.ndarray, 
     y = np.asarray(is_signal, bool).astype(int)
     w = np.asarray(weight, float)
     a, b = (np.asarray(s, float) for s in (score_a, score_b))
-    rng = np.random.default_rng(seed)
-    reps = np.zeros((n_boot, 2))
-    for i in range(n_boot):
-        k = rng.poisson(1.0, len(w)) * w
-        reps[i] = _skm.roc_auc_score(y, a, sample_weight=k), _skm.roc_auc_score(y, b, sample_weight=k)
+    reps = metrics.bootstrap_aucs(y, [a, b], w, n_boot, seed)
     auc_a, auc_b = _skm.roc_auc_score(y, a, sample_weight=w), _skm.roc_auc_score(y, b, sample_weight=w)
     err = reps.std(axis=0, ddof=1) if n_boot > 1 else np.full(2, np.nan)
     d = reps[:, 1] - reps[:, 0]
