@@ -23,6 +23,7 @@ JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 # 13 % of the selected ttbb at >= 6 b-tags (ttH, with the same four b quarks, has 2 %)
 TTBB_EXTRA = 0.035
 TTBB_EXTRA_B = 0.5
+TTBB_EXTRA_BIASED = 0.2  # the rate the biased generation uses (weights restore TTBB_EXTRA)
 TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
 # Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
@@ -102,10 +103,13 @@ def _pair(parent, m, rng):
 # outside the signal-like region (>= 7 jets, >= 5 b-tags) are prescaled. ``weight_factor`` = p/q.
 # The factor is moderate on purpose: each extra mistag divides the weight by it, and the events a
 # network keeps mix 5 and 6 tags (a factor 5 gave weights spread 25x there and an MC error of 40 %).
+# BTAG_Q_MAX = 0.5 keeps an untagged c jet's weight (1 - 0.28) / (1 - q) at 1.44 (2.4 at 0.7). ttbb's
+# extra heavy-flavour pair, which fills the >= 6-tag region where the networks cut hardest, is drawn
+# with TTBB_EXTRA_BIASED instead of TTBB_EXTRA (weighted back).
 MISTAG = {"c": 0.28, "l": 0.01}  # c and light(-gluon) mistag probabilities
 CHARM_FRACTION = {"w": 0.5, "l": 0.0, "c": 1.0, "x": 0.0}  # w: first quark of W -> qq' (c half the time)
 BTAG_BIAS_FACTOR = 2.5
-BTAG_Q_MAX = 0.7
+BTAG_Q_MAX = 0.5
 PRESCALE = 0.1  # events outside the analysis selection (no network sees them; kept, weighted, for other selections)
 
 
@@ -166,7 +170,10 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
                                                                 15.0 + rng.gamma(2.0, 20.0, n)), rng)
         bb = _pair(g, 4.8, rng)
         add(bb[0], "b"), add(bb[1], "b")
-        extra = rng.random(n) < TTBB_EXTRA
+        # importance-sampled: drawn with TTBB_EXTRA_BIASED (the >= 6-tag ttbb where networks cut), weighted p/q
+        q_extra = TTBB_EXTRA_BIASED if bias else TTBB_EXTRA
+        extra = rng.random(n) < q_extra
+        w_extra = np.where(extra, TTBB_EXTRA / q_extra, (1 - TTBB_EXTRA) / (1 - q_extra))
         xflav = np.where(rng.random(n) < TTBB_EXTRA_B, "b", "c")
         g2 = _resonance(n, 50.0, 12.0 + rng.gamma(2.0, 15.0, n), rng)
         xx = _pair(g2, 1.5, rng)
@@ -188,6 +195,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
     mass = pt * rng.gamma(4.0, JET_MASS_FRACTION / 4.0, pt.shape)
     present = (flav != "x") & (pt > JET_PT) & (np.abs(eta) < JET_ETA)
     flav, tagged, wfac = _flavour_tag(flav, present, rng, bias)
+    if process == "ttbb":
+        wfac = wfac * w_extra
     pt = np.where(present, pt, 0.0)
     order = np.argsort(-pt, axis=0)
     pt, eta, phi, mass, tagged = (np.take_along_axis(a, order, axis=0) for a in (pt, eta, phi, mass, tagged))
