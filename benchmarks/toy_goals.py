@@ -60,6 +60,11 @@ def goal_lines(name: str, res: dict) -> list[str]:
             lines.append(f"{mark(lo <= value <= hi)} {label} {value:.4g}, study {lo:g}-{hi:g}")
         lo, hi = TTHH_STUDY["auc"]
         lines.append(f"(info) AUC {res['auc']:.3f}, study {lo:g}-{hi:g} (not a goal)")
+        st = res.get("study_like")
+        if st:
+            lines.append(f"(info) cut chosen as the study did (Z without MC error): Z {st['z_no_mc']:.2f} +- "
+                         f"{st['z_no_mc_err']:.2f}, s {st['s']:.1f}, b {st['b']:.0f}, simulated bkg {st['n_bkg_mc']}, "
+                         f"MC err {100 * st['rel_mc_err']:.1f} %")
     return lines
 
 
@@ -93,6 +98,25 @@ def best_cut(scores) -> dict:
             "z_no_mc": q.z_no_mc, "s": q.s, "s_err": q.s_error, "b": q.b, "b_err": q.b_error,
             "n_bkg_mc": q.n_bkg_mc, "n_bkg_eff": n_eff, "n_sig_mc": q.n_sig_mc,
             "rel_mc_err": q.b_mc_error / q.b if q.b > 0 else float("inf")}
+
+
+def study_like_cut(scores) -> dict:
+    """The cut as the older ttHH study chose it (Asimov Z *without* the MC error, >= 10 simulated background
+    events), chosen on the validation events and quoted on the test events: the like-for-like comparison
+    with the study's maximum significance, nsig and nbkg."""
+    te = scores["is_test"].to_numpy(bool)
+    val = scores["is_val"].to_numpy(bool)
+    sample = scores["sample"].astype(str).to_numpy()
+    w = scores["weight"].to_numpy(float)
+    sig = scores["label"].to_numpy() == 0
+    disc = scores["discriminant"].to_numpy(float)
+    wv = stats.scaled_weights(w, sample, val)
+    grid = stats.cut_grid(disc[val], sig[val])
+    y = stats.yields(disc[val], sig[val], wv, grid)
+    z = np.where((y.n_bkg_mc >= stats.DEFAULT_MIN_BKG_MC) & (y.b > 0), stats.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
+    q = stats.quote(disc[te], sig[te], stats.scaled_weights(w, sample, te), float(grid[int(np.argmax(z))]))
+    return {"cut": q.cut, "z_no_mc": q.z_no_mc, "z_no_mc_err": q.z_no_mc_error, "s": q.s, "b": q.b,
+            "n_bkg_mc": q.n_bkg_mc, "rel_mc_err": q.b_rel_mc_error}
 
 
 def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:
@@ -169,6 +193,8 @@ def main() -> None:
         fixed = mc_error_at_efficiency(run.scores)
         res = {"auc": run.card["metrics"]["test_auc"], **cut, "shap": top[:8], "mc_err_at_signal_eff": fixed,
                "train_s": time.perf_counter() - t1}
+        if name == "tthh":
+            res["study_like"] = study_like_cut(run.scores)
         results[name] = res
         print(f"\n== {name}: test AUC {res['auc']:.4f}  (train {res['train_s']:.0f} s)")
         print(f"   best cut {cut['cut']:.3f} (chosen on validation, Z_val {cut['z_val']:.2f}); test: "
