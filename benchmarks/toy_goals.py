@@ -1,6 +1,6 @@
 """Issue 12 items 1-2: measure the toy's goals at the demo's default size (not a test; minutes).
 
-    .venv/bin/python benchmarks/toy_goals.py [--events N] [--analyses resolved,boosted,...] [--workdir DIR]
+    .venv/bin/python benchmarks/toy_goals.py [--seed N] [--events N] [--analyses resolved,boosted,...] [--workdir DIR]
 
 Generates the toy at ``defaults.EVENTS`` per sample (lambda 1), trains each analysis with the demo's
 settings, and prints per analysis: test AUC (weighted); the best cut as ``hhnb.studies.stats.significance``
@@ -8,7 +8,8 @@ defines it (chosen on the validation events: Asimov Z with the background's MC e
 sigma_b, >= 10 simulated background events), quoted on the test events: Z, s, b with bootstrap errors,
 simulated and effective background events and sqrt(sum w^2)/sum w; and the SHAP ranking
 (shap.GradientExplainer on the signal output) with events drawn proportionally to |weight| within each
-class, classes balanced.
+class, classes balanced. Each analysis ends with its issue-12 goals, one 'ok'/'MISSED' line each; ttHH is
+also quoted at the cut chosen as the older study chose it (Z without the MC error) beside the study's ranges.
 """
 
 from __future__ import annotations
@@ -28,6 +29,44 @@ from hhnb.toy.generate import generate
 
 PUBLISHED = {"resolved": ["h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag", "m_hh", "h1_j1_j2_dR"],
              "boosted": ["h1_Pt", "m_hh", "h1_j1_j2_dR", "h1_M"]}
+# Issue 12 item 2: the resolved top 5 holds >= 3 of these (and neither pT_hh nor met_Et in the top 3);
+# the boosted top 5 holds >= 2 of PUBLISHED["boosted"].
+RESOLVED_GOAL = {"h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag", "m_hh", "h1_j1_j2_dR", "h1_M", "h2_M"}
+MC_ERROR_GOAL = 0.20  # relative MC error of the background at every best cut (issue 12 item 1)
+# The older ttHH Keras study (docs/physics.md section 3): AUC, maximum significance, nsig, nbkg.
+TTHH_STUDY = {"auc": (0.9336, 0.949), "z": (1.0, 2.29), "s": (86.0, 115.0), "b": (1419.0, 9640.0)}
+
+
+def goal_lines(name: str, res: dict) -> list[str]:
+    """The issue-12 goals measured on one analysis: one 'ok'/'MISSED' line each."""
+    def mark(ok: bool) -> str:
+        return "ok    " if ok else "MISSED"
+
+    top = [f for f, _ in res["shap"]]
+    lines = [f"{mark(res['rel_mc_err'] <= MC_ERROR_GOAL)} rel. MC error {100 * res['rel_mc_err']:.1f} % "
+             f"<= {100 * MC_ERROR_GOAL:.0f} %"]
+    if name == "resolved":
+        n = len(set(top[:5]) & RESOLVED_GOAL)
+        lines.append(f"{mark(n >= 3)} SHAP top 5 holds {n} of the b-tags/m_hh/h1_j1_j2_dR/h1_M/h2_M (>= 3)")
+        bad = {"pT_hh", "met_Et"} & set(top[:3])
+        lines.append(f"{mark(not bad)} neither pT_hh nor met_Et in the SHAP top 3 ({', '.join(top[:3])})")
+        lines.append(f"{mark(0.85 <= res['auc'] <= 0.97)} test AUC {res['auc']:.3f} in 0.85-0.97")
+    if name == "boosted":
+        n = len(set(top[:5]) & set(PUBLISHED["boosted"]))
+        lines.append(f"{mark(n >= 2)} SHAP top 5 holds {n} of h1_Pt/m_hh/h1_j1_j2_dR/h1_M (>= 2)")
+    if name == "tthh":
+        for key, value in (("z", res["z_no_mc"]), ("s", res["s"]), ("b", res["b"])):
+            lo, hi = TTHH_STUDY[key]
+            label = "Z (without MC error)" if key == "z" else key
+            lines.append(f"{mark(lo <= value <= hi)} {label} {value:.4g}, study {lo:g}-{hi:g}")
+        lo, hi = TTHH_STUDY["auc"]
+        lines.append(f"(info) AUC {res['auc']:.3f}, study {lo:g}-{hi:g} (not a goal)")
+        st = res.get("study_like")
+        if st:
+            lines.append(f"(info) cut chosen as the study did (Z without MC error): Z {st['z_no_mc']:.2f} +- "
+                         f"{st['z_no_mc_err']:.2f}, s {st['s']:.1f}, b {st['b']:.0f}, simulated bkg {st['n_bkg_mc']}, "
+                         f"MC err {100 * st['rel_mc_err']:.1f} %")
+    return lines
 
 
 def physical_draw(label: np.ndarray, weight: np.ndarray, n_per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,6 +99,25 @@ def best_cut(scores) -> dict:
             "z_no_mc": q.z_no_mc, "s": q.s, "s_err": q.s_error, "b": q.b, "b_err": q.b_error,
             "n_bkg_mc": q.n_bkg_mc, "n_bkg_eff": n_eff, "n_sig_mc": q.n_sig_mc,
             "rel_mc_err": q.b_mc_error / q.b if q.b > 0 else float("inf")}
+
+
+def study_like_cut(scores) -> dict:
+    """The cut as the older ttHH study chose it (Asimov Z *without* the MC error, >= 10 simulated background
+    events), chosen on the validation events and quoted on the test events: the like-for-like comparison
+    with the study's maximum significance, nsig and nbkg."""
+    te = scores["is_test"].to_numpy(bool)
+    val = scores["is_val"].to_numpy(bool)
+    sample = scores["sample"].astype(str).to_numpy()
+    w = scores["weight"].to_numpy(float)
+    sig = scores["label"].to_numpy() == 0
+    disc = scores["discriminant"].to_numpy(float)
+    wv = stats.scaled_weights(w, sample, val)
+    grid = stats.cut_grid(disc[val], sig[val])
+    y = stats.yields(disc[val], sig[val], wv, grid)
+    z = np.where((y.n_bkg_mc >= stats.DEFAULT_MIN_BKG_MC) & (y.b > 0), stats.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
+    q = stats.quote(disc[te], sig[te], stats.scaled_weights(w, sample, te), float(grid[int(np.argmax(z))]))
+    return {"cut": q.cut, "z_no_mc": q.z_no_mc, "z_no_mc_err": q.z_no_mc_error, "s": q.s, "b": q.b,
+            "n_bkg_mc": q.n_bkg_mc, "rel_mc_err": q.b_rel_mc_error}
 
 
 def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:
@@ -136,6 +194,8 @@ def main() -> None:
         fixed = mc_error_at_efficiency(run.scores)
         res = {"auc": run.card["metrics"]["test_auc"], **cut, "shap": top[:8], "mc_err_at_signal_eff": fixed,
                "train_s": time.perf_counter() - t1}
+        if name == "tthh":
+            res["study_like"] = study_like_cut(run.scores)
         results[name] = res
         print(f"\n== {name}: test AUC {res['auc']:.4f}  (train {res['train_s']:.0f} s)")
         print(f"   best cut {cut['cut']:.3f} (chosen on validation, Z_val {cut['z_val']:.2f}); test: "
@@ -148,6 +208,8 @@ def main() -> None:
         print("   SHAP top 8: " + ", ".join(f"{f} {v:.4f}" for f, v in top[:8]))
         if name in PUBLISHED:
             print("   published:  " + ", ".join(PUBLISHED[name]))
+        for line in goal_lines(name, res):
+            print("   goal " + line, flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -1,7 +1,9 @@
-"""The ttHH toy: no flavour in the jet masses, one ISR model whose rate grows with the hard scale."""
+"""The ttHH toy: no flavour in the jet masses, one ISR model whose rate grows with the hard scale, the lepton."""
 
 import numpy as np
 import pytest
+import vector
+from scipy import stats
 
 from hhnb.toy import tthh
 
@@ -33,3 +35,33 @@ def test_tthh_has_more_jets_than_ttbb():
     rng = np.random.default_rng(8)
     nj = {p: tthh.generate_batch(p, 5000, rng, bias=False)["numjet"].mean() for p in ("tthh", "ttbb")}
     assert nj["tthh"] > nj["ttbb"] + 1.5
+
+
+def test_tau_lepton_momentum_fraction():
+    """tau -> l nu nu, collinear and unpolarised: dN/dx = 5/3 - 3x^2 + 4/3 x^3, CDF 5/3 x - x^3 + x^4 / 3."""
+    x = tthh.tau_lepton_fraction(20000, np.random.default_rng(2))
+    assert x.mean() == pytest.approx(0.35, abs=0.006)  # 7/20
+    assert stats.kstest(x, lambda v: 5 / 3 * v - v**3 + v**4 / 3).pvalue > 0.01
+
+
+def test_charged_lepton_acceptance():
+    """Hard central W leptons: e and mu seen with LEPTON_EFF, taus only in their leptonic decays (35.2 %)."""
+    n = 100_000
+    rng = np.random.default_rng(3)
+    lep = vector.array({"pt": np.full(n, 1000.0), "eta": np.zeros(n), "phi": rng.uniform(-3, 3, n), "mass": np.zeros(n)})
+    nu = vector.array({"pt": np.full(n, 50.0), "eta": np.zeros(n), "phi": np.zeros(n), "mass": np.zeros(n)})
+    vis, ok, nx, ny = tthh.charged_lepton(lep, nu, rng)
+    x_min = tthh.LEP_PT / 1000.0  # the tau's lepton must carry at least this fraction
+    p_tau = 1 - (5 / 3 * x_min - x_min**3 + x_min**4 / 3)
+    expected = tthh.LEPTON_EFF * (2 / 3 + 1 / 3 * tthh.TAU_TO_E_MU * p_tau)
+    assert ok.mean() == pytest.approx(expected, abs=0.006)
+    # a tau's invisible share goes to the neutrinos: visible + missing px adds up to the W decay's
+    soft = ok & (vis.pt < 900)  # leptons from taus (e and mu keep about their full pT)
+    assert soft.sum() > 1000
+    assert np.allclose((vis.px + nx)[soft], (lep.px + nu.px)[soft], rtol=0.1, atol=30.0)
+
+
+def test_tthh_lepton_selection_fraction():
+    """About half of the semileptonic events have one identified e or mu above 25 GeV (0.76 if every tau counted)."""
+    out = tthh.generate_batch("tthh", 20000, np.random.default_rng(9), bias=False)
+    assert 0.45 < out["numlep"].mean() < 0.55

@@ -86,16 +86,21 @@ BR_W_HAD = 0.676
 # given the tag, so every tagged non-b jet of a kind carries one weight whatever its flavour.
 # The candidate masses are drawn, for MASS_BIAS_FRACTION of the events, from the
 # physical (gamma) density times a smooth window (plateau MASS_WINDOW_GEV): the proposal is then
-# the physical density times a constant on the plateau, so events there carry one weight (_qcd_masses).
+# the physical density times a constant on the plateau, so events there carry one weight (_qcd_masses);
+# candidates too soft to merge (the resolved category) use the wider MASS_WINDOW_WIDE_GEV. Preselected
+# events with fewer than three b-tags are kept with probability PRESCALE, events failing the
+# preselection (preselected()) with PRESCALE_UNSELECTED; the kept ones carry 1 / that probability.
 CHARM_FRACTION = {"b": 0.0, "c": 1.0, "l": 0.0, "q": 0.15, "w": 0.5}  # q: QCD light/gluon jet; w: W -> qq'
 BTAG_BIAS_FACTOR = 4.0
 BTAG_Q_MAX = 0.7
 BTAG_BIASED = {"b": BTAG_EFF["b"]} | {k: min(BTAG_BIAS_FACTOR * (pc * BTAG_EFF["c"] + (1 - pc) * BTAG_EFF["l"]),
                                            BTAG_Q_MAX) for k, pc in CHARM_FRACTION.items() if k != "b"}
 MASS_WINDOW_GEV = (80.0, 190.0)  # plateau of the true candidate masses the proposal favours
+MASS_WINDOW_WIDE_GEV = (60.0, 240.0)  # ... for candidates too soft to merge (pT < LARGE_R_PT)
 MASS_WINDOW_EDGE_GEV = 5.0
 MASS_BIAS_FRACTION = 0.6
-PRESCALE = 0.25
+PRESCALE = 0.25  # preselected, fewer than three b-tags (the networks train on them)
+PRESCALE_UNSELECTED = 0.1  # failing the preselection (no network sees them)
 
 
 def recoil(process: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -123,52 +128,57 @@ def _system_signal(kl, n, rng):
 _QCD_MASS = ((4.0, 28.0), (4.0, 27.0))
 
 
-def _window_shape(m):
-    """Smooth window (0..1) in one true candidate mass: flat inside MASS_WINDOW_GEV, soft edges."""
-    lo, hi = MASS_WINDOW_GEV
+def _window_shape(m, window=None):
+    """Smooth window (0..1) in one true candidate mass: flat inside ``window`` (MASS_WINDOW_GEV), soft edges."""
+    lo, hi = window or MASS_WINDOW_GEV
     return 1.0 / ((1.0 + np.exp(-(m - lo) / MASS_WINDOW_EDGE_GEV)) * (1.0 + np.exp(-(hi - m) / MASS_WINDOW_EDGE_GEV)))
 
 
 @functools.cache
-def _window_mean(k: float, theta: float) -> float:
+def _window_mean(k: float, theta: float, window: tuple[float, float] | None = None) -> float:
     """E_p[window shape] of one gamma-distributed mass (the proposal's normalisation)."""
     from scipy import integrate
     from scipy import stats as _st
 
-    return integrate.quad(lambda m: _st.gamma.pdf(m, k, scale=theta) * _window_shape(m), 0.0, 1000.0, limit=200)[0]
+    return integrate.quad(lambda m: _st.gamma.pdf(m, k, scale=theta) * _window_shape(m, window), 0.0, 1000.0,
+                          limit=200)[0]
 
 
-def _qcd_masses(n, rng, bias=False):
+def _qcd_masses(n, rng, bias=False, wide=None):
     """True candidate masses of QCD (gamma distributed); biased towards the Higgs window with weights.
 
     With ``bias``, a fraction f = MASS_BIAS_FRACTION of the events draws each mass from the gamma
     density times the smooth window h (rejection: accept with probability h). The proposal is
     q = p ((1 - f) + f h1 h2 / H), H = E_p[h1 h2], so the weight p/q = 1 / (1 - f + f h1 h2 / H)
     depends on the masses only through the window: one value on its plateau, whatever the masses
-    there (flat weights where the analysis cuts).
+    there (flat weights where the analysis cuts). Events marked ``wide`` (candidates too soft to merge:
+    the resolved category, whose networks cut mostly on b-tags) use the wider MASS_WINDOW_WIDE_GEV.
     """
     m = [np.clip(rng.gamma(k, t, n), 15.0, 400.0) for k, t in _QCD_MASS]
     if not bias:
         return m[0], m[1], np.ones(n)
     f = MASS_BIAS_FRACTION
-    pulled = np.flatnonzero(rng.random(n) < f)
-    for i, (k, t) in enumerate(_QCD_MASS):
-        need, got = len(pulled), []
-        while need > 0:
-            x = np.clip(rng.gamma(k, t, 4 * need + 16), 15.0, 400.0)
-            x = x[rng.random(len(x)) < _window_shape(x)][:need]
-            got.append(x)
-            need -= len(x)
-        if got:
-            m[i][pulled] = np.concatenate(got)
-    big_h = _window_mean(*_QCD_MASS[0]) * _window_mean(*_QCD_MASS[1])
-    w = 1.0 / (1.0 - f + f * _window_shape(m[0]) * _window_shape(m[1]) / big_h)
+    wide = np.zeros(n, bool) if wide is None else np.asarray(wide, bool)
+    w = np.ones(n)
+    for window, mask in ((MASS_WINDOW_GEV, ~wide), (MASS_WINDOW_WIDE_GEV, wide)):
+        pulled = np.flatnonzero(mask & (rng.random(n) < f))
+        for i, (k, t) in enumerate(_QCD_MASS):
+            need, got = len(pulled), []
+            while need > 0:
+                x = np.clip(rng.gamma(k, t, 4 * need + 16), 15.0, 400.0)
+                x = x[rng.random(len(x)) < _window_shape(x, window)][:need]
+                got.append(x)
+                need -= len(x)
+            if got:
+                m[i][pulled] = np.concatenate(got)
+        big_h = _window_mean(*_QCD_MASS[0], window) * _window_mean(*_QCD_MASS[1], window)
+        w[mask] = 1.0 / (1.0 - f + f * _window_shape(m[0][mask], window) * _window_shape(m[1][mask], window) / big_h)
     return m[0], m[1], w
 
 
-def _system_2to2(pt_lo, pt_hi, index, n, rng, m1, m2):
-    """2->2 scattering at zero system pT: leading pT from a power law in the slice, independent rapidities."""
-    pt = _powerlaw(max(pt_lo, 30.0), pt_hi, index, n, rng)
+def _system_2to2(pt_lo, pt_hi, index, n, rng, m1, m2, pt=None):
+    """2->2 scattering at zero system pT: leading pT from a power law in the slice (or ``pt``), independent rapidities."""
+    pt = _powerlaw(max(pt_lo, 30.0), pt_hi, index, n, rng) if pt is None else pt
     y1, y2 = rng.normal(0, 1.3, n), rng.normal(0, 1.3, n)
     phi = rng.uniform(-np.pi, np.pi, n)
     h1 = _from_pt_y(pt, y1, phi, m1)
@@ -303,7 +313,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     """Generate ``n`` events of one process; returns all branches plus ``category`` (-1 = none).
 
     With ``bias`` (backgrounds only) the events are generated preferentially in the signal-like
-    phase space (Higgs-window masses, b-tags, see BTAG_BIASED, MASS_WINDOW_GEV, PRESCALE);
+    phase space (Higgs-window masses, b-tags, preselected events: BTAG_BIAS_FACTOR, MASS_WINDOW_GEV,
+    PRESCALE, PRESCALE_UNSELECTED);
     ``weight_factor`` (p/q, mean 1 over generated events) makes every weighted distribution unbiased.
     """
     wfac = np.ones(n)
@@ -316,9 +327,10 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
             system, m1, m2, costh, wfac = _system_signal(kl, n, rng)
             h1, h2 = two_body(system, m1, m2, costh, rng)
         else:
-            m1, m2, wfac = _qcd_masses(n, rng, bias)
             lo, hi = pt_slice or (20.0, 2000.0)
-            h1, h2 = _system_2to2(lo, hi, 4.0, n, rng, m1, m2)
+            pt = _powerlaw(max(lo, 30.0), hi, 4.0, n, rng)
+            m1, m2, wfac = _qcd_masses(n, rng, bias, wide=pt < LARGE_R_PT)
+            h1, h2 = _system_2to2(lo, hi, 4.0, n, rng, m1, m2, pt=pt)
             h1, h2 = _boost_system([h1, h2], *recoil(process, n, rng))
         flav = _flavours(process, n, rng)
         true_jets = _decay_candidates(h1, h2, rng)
@@ -348,13 +360,6 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     wfac = wfac * wtag
     nb = btag.sum(axis=0)
     valid &= nb >= 2  # generator-level filter: at least two b-tagged jets
-    if bias:
-        # prescale the events with fewer than three b-tags (never signal-like), so that the
-        # events a network selects (>= 3 tags, inside or outside the mass window) carry similar weights
-        inside = nb >= 3
-        kept = inside | (rng.random(n) < PRESCALE)
-        valid &= kept
-        wfac = np.where(inside, wfac, wfac / PRESCALE)
 
     # order candidates by pT
     swap = cands[1].pt > cands[0].pt
@@ -384,6 +389,21 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
         "nBTags": nb.astype(np.int32), "nLargeR": n_large.astype(np.int32),
         "nJets": (4 - 2 * n_large).astype(np.int32),
     })
+    if bias:
+        # prescale the events outside the signal-like region, so that the written events are mostly where
+        # the networks select and those carry similar weights: fewer than three b-tags by PRESCALE (the
+        # networks train on them), failing the analyses' preselection (physics.md section 2; no network
+        # sees them) by PRESCALE_UNSELECTED
+        presel = preselected(out)
+        keep_prob = np.where(presel, np.where(nb >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
+        valid &= rng.random(n) < keep_prob
+        wfac = wfac / keep_prob
     out["weight_factor"] = wfac
     out["category"] = np.where(valid, n_large, -1).astype(np.int32)
     return out
+
+
+def preselected(out: dict[str, np.ndarray]) -> np.ndarray:
+    """The HH->bbbb preselection (physics.md section 2): met_Et < 150, no lepton, |dEta_hh| < 1.5, masses > 50."""
+    return ((out["met_Et"] < 150.0) & (out["nElec"] == 0) & (out["nMuon"] == 0) & (out["dEta_hh"] < 1.5)
+            & (out["h1_M"] > 50.0) & (out["h2_M"] > 50.0))
