@@ -159,12 +159,12 @@ def test_interruption_leaves_no_partial_file(trained, inputs, tmp_path, monkeypa
 @pytest.mark.slow
 def test_disk_full_mid_write_leaves_nothing_and_others_go_on(trained, inputs, tmp_path, monkeypatch):
     def full(tree, arrays):
-        if tree.num_entries >= 500:
+        if tree.num_entries >= 200:  # the second chunk of either file (ttbar has 450 events)
             raise OSError(errno.ENOSPC, "No space left on device")
         tree.extend(arrays)
 
     monkeypatch.setattr(A, "_extend", full)
-    res = A.apply([inputs / "*.root"], _nets(trained), outdir=tmp_path / "out", step=500, progress=False)
+    res = A.apply([inputs / "*.root"], _nets(trained), outdir=tmp_path / "out", step=200, progress=False)
     assert [r.status for r in res] == ["failed", "failed"]
     assert "disk full" in res[0].error and "nothing written" in res[0].error
     assert _files(tmp_path / "out") == []
@@ -296,7 +296,7 @@ def test_kfold_each_event_scored_by_the_network_blind_to_its_fold(kfold_models, 
     assert res.status == "written" and res.events == len(_read(src)["eventNumber"])
     got, before = _read(tmp_path / "out.root"), _read(src)
     # every input event (the toy keeps fewer ttbar than signal events: generate.EVENT_SHARE)
-    assert res.status == "written" and res.events == len(before["eventNumber"]) > 500
+    assert res.status == "written" and res.events == len(before["eventNumber"]) > 400  # more than one chunk
     np.testing.assert_array_equal(got["nnscore_resolved_SlfCoup_1.0_fold"], before["eventNumber"] % 3)
     assert "nnscore_resolved_SlfCoup_1.0_istest" not in got
     x = np.column_stack([before[f] for f in nets[0].features])

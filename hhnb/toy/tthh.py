@@ -23,7 +23,7 @@ JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 # 13 % of the selected ttbb at >= 6 b-tags (ttH, with the same four b quarks, has 2 %)
 TTBB_EXTRA = 0.035
 TTBB_EXTRA_B = 0.5
-TTBB_EXTRA_BIASED = 0.2  # the rate the biased generation uses (weights restore TTBB_EXTRA)
+TTBB_EXTRA_BIASED = 0.5  # the rate the biased generation uses (weights restore TTBB_EXTRA)
 TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
 # Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
