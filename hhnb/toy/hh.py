@@ -89,7 +89,7 @@ BR_W_HAD = 0.676
 # the physical density times a constant on the plateau, so events there carry one weight (_qcd_masses);
 # candidates too soft to merge (the resolved category) use the wider MASS_WINDOW_WIDE_GEV. Preselected
 # events with fewer than three b-tags are kept with probability PRESCALE, events failing the
-# preselection (preselected()) with PRESCALE_UNSELECTED; the kept ones carry 1 / that probability.
+# selection cuts (preselected()) with PRESCALE_UNSELECTED; the kept ones carry 1 / that probability.
 CHARM_FRACTION = {"b": 0.0, "c": 1.0, "l": 0.0, "q": 0.15, "w": 0.5}  # q: QCD light/gluon jet; w: W -> qq'
 BTAG_BIAS_FACTOR = 4.0
 BTAG_Q_MAX = 0.7
@@ -100,7 +100,7 @@ MASS_WINDOW_WIDE_GEV = (60.0, 240.0)  # ... for candidates too soft to merge (pT
 MASS_WINDOW_EDGE_GEV = 5.0
 MASS_BIAS_FRACTION = 0.6
 PRESCALE = 0.25  # preselected, fewer than three b-tags (the networks train on them)
-PRESCALE_UNSELECTED = 0.1  # failing the preselection (no network sees them)
+PRESCALE_UNSELECTED = 0.1  # failing the selection cuts (no network sees them)
 
 
 def recoil(process: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -392,7 +392,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     if bias:
         # prescale the events outside the signal-like region, so that the written events are mostly where
         # the networks select and those carry similar weights: fewer than three b-tags by PRESCALE (the
-        # networks train on them), failing the analyses' preselection (physics.md section 2; no network
+        # networks train on them), failing the analyses' selection cuts (physics.md section 2; no network
         # sees them) by PRESCALE_UNSELECTED
         presel = preselected(out)
         keep_prob = np.where(presel, np.where(nb >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
@@ -404,6 +404,6 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
 
 
 def preselected(out: dict[str, np.ndarray]) -> np.ndarray:
-    """The HH->bbbb preselection (physics.md section 2): met_Et < 150, no lepton, |dEta_hh| < 1.5, masses > 50."""
+    """The HH->bbbb cuts before any network (physics.md section 2): met_Et < 150, no lepton, |dEta_hh| < 1.5, masses > 50."""
     return ((out["met_Et"] < 150.0) & (out["nElec"] == 0) & (out["nMuon"] == 0) & (out["dEta_hh"] < 1.5)
             & (out["h1_M"] > 50.0) & (out["h2_M"] > 50.0))
