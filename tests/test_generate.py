@@ -85,3 +85,22 @@ def test_no_partial_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         generate_sample(tmp_path, "ttbar", events=200, progress=False)
     assert list(tmp_path.rglob("*")) == [] or all(p.is_dir() for p in tmp_path.rglob("*"))
+
+
+def test_skip_existing_keeps_only_files_of_this_generator_and_seed(tmp_path, monkeypatch):
+    from hhnb.toy import generate as gen
+
+    def run(seed=5):
+        return {w.path: w.path.stat().st_mtime_ns for w in
+                gen.generate(tmp_path, analyses=["tthh"], events=200, seed=seed, progress=False, skip_existing=True)}
+
+    first = run()
+    with uproot.open(next(iter(first))) as f:
+        assert f"toy={gen.toy_version()} " in str(f["hhnb_info"])
+    assert run() == first  # same version and seed: nothing rewritten
+    second = run(seed=6)
+    assert all(second[p] != t for p, t in first.items())  # another seed: regenerated
+    assert run(seed=6) == second
+    monkeypatch.setattr(gen, "toy_version", lambda: "0123456789ab")  # the generator changed
+    third = run(seed=6)
+    assert all(third[p] != t for p, t in second.items())

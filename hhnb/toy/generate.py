@@ -8,6 +8,7 @@ fb^-1) and an event number. Deterministic for a given seed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,11 +215,39 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
             continue
         arrays = {k: np.concatenate([d[k] for d in merged[c]]) for k in merged[c][0]}
         path = data_dir / cat / file_name(sample, kl)
-        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} bias={bias} generated={generated_total}"
+        info = f"hhnb toy: sample={sample} kl={kl} seed={seed} bias={bias} toy={toy_version()} generated={generated_total}"
         _write(path, arrays, info)
         written.append(Written(cat, sample, path, len(arrays["weight"]), generated_total,
                                float(arrays["weight"].sum())))
     return written
+
+
+@functools.cache
+def toy_version() -> str:
+    """A digest of the generator's source (``hhnb/toy/*.py``), written into every toy file's ``hhnb_info``.
+
+    ``skip_existing`` keeps a file only if it was written by this version with the same seed, so a cache
+    of toy files never outlives a change of the generator.
+    """
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _existing(path: Path, category: str, sample: str, seed: int) -> Written | None:
+    """What an existing toy file holds, or None when another generator version or seed wrote it."""
+    try:
+        with uproot.open(path) as f:
+            info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
+            w = f[TREE]["weight"].array(library="np")
+    except Exception as exc:  # noqa: BLE001 - uproot raises many kinds on bad bytes
+        raise InputFileError(f"file {path} is not a readable toy ntuple (corrupt or truncated? delete it "
+                             f"or run without --skip-existing): {type(exc).__name__}") from None
+    if f"toy={toy_version()} " not in info or f" seed={seed} " not in info:
+        return None
+    gen = int(info.rsplit("generated=", 1)[-1])
+    return Written(category, sample, path, len(w), gen, float(w.sum()))
 
 
 def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: list[float] | None = None,
@@ -227,7 +256,8 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
     """Generate the toy ntuples of the shipped analyses (HH->bbbb categories and/or ttHH).
 
     ``bias``: importance-sample the backgrounds towards the signal-like region (see generate_sample)
-    and share the background events among the samples by EVENT_SHARE.
+    and share the background events among the samples by EVENT_SHARE. ``skip_existing``: keep the files
+    that this generator version (:func:`toy_version`) wrote with this seed; others are regenerated.
     """
     analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
     unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
@@ -244,18 +274,10 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
     for sample, kl in jobs:
         cats = ("tthh",) if sample in TTHH_SAMPLES else toy_hh.CATEGORIES
         if skip_existing and all((data_dir / c / file_name(sample, kl)).exists() for c in cats):
-            for c in cats:
-                p = data_dir / c / file_name(sample, kl)
-                try:
-                    with uproot.open(p) as f:
-                        w = f[TREE]["weight"].array(library="np")
-                        info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
-                except Exception as exc:  # noqa: BLE001 - uproot raises many kinds on bad bytes
-                    raise InputFileError(f"file {p} is not a readable toy ntuple (corrupt or truncated? delete it "
-                                         f"or run without --skip-existing): {type(exc).__name__}") from None
-                gen = int(info.rsplit("generated=", 1)[-1]) if "generated=" in info else len(w)
-                written.append(Written(c, sample, p, len(w), gen, float(w.sum())))
-            continue
+            kept = [_existing(data_dir / c / file_name(sample, kl), c, sample, seed) for c in cats]
+            if all(w is not None for w in kept):
+                written += kept
+                continue
         n = max(1, round(events * EVENT_SHARE.get(sample, 1.0))) if bias else events
         written += generate_sample(data_dir, sample, kl, events=n, seed=seed, progress=progress, bias=bias)
     return [w for w in written if w.analysis in analyses]
