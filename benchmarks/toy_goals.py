@@ -79,17 +79,19 @@ def physical_draw(label: np.ndarray, weight: np.ndarray, n_per_class: int, rng: 
     return np.concatenate(out)
 
 
+def _columns(scores) -> tuple[np.ndarray, ...]:
+    """Test and validation flags, sample names, weights, signal flags and discriminant of a scores table."""
+    return (scores["is_test"].to_numpy(bool), scores["is_val"].to_numpy(bool),
+            scores["sample"].astype(str).to_numpy(), scores["weight"].to_numpy(float),
+            scores["label"].to_numpy() == 0, scores["discriminant"].to_numpy(float))
+
+
 def best_cut(scores) -> dict:
     """The best cut as ``hhnb.studies.stats.significance`` defines it (``evaluation.evaluate``'s):
     chosen on the validation events (Asimov Z with the MC error sqrt(sum w^2) in sigma_b, >= 10
     simulated background events), quoted on the test events with bootstrap errors; plus the
     background's simulated and effective event counts and relative MC error at that cut."""
-    te = scores["is_test"].to_numpy(bool)
-    val = scores["is_val"].to_numpy(bool)
-    sample = scores["sample"].astype(str).to_numpy()
-    w = scores["weight"].to_numpy(float)
-    sig = scores["label"].to_numpy() == 0
-    disc = scores["discriminant"].to_numpy(float)
+    te, val, sample, w, sig, disc = _columns(scores)
     res = stats.significance(disc, sig, w, val, te, sample)
     q = res.quoted
     wq = stats.scaled_weights(w, sample, te)
@@ -105,12 +107,7 @@ def study_like_cut(scores) -> dict:
     """The cut as the older ttHH study chose it (Asimov Z *without* the MC error, >= 10 simulated background
     events), chosen on the validation events and quoted on the test events: the like-for-like comparison
     with the study's maximum significance, nsig and nbkg."""
-    te = scores["is_test"].to_numpy(bool)
-    val = scores["is_val"].to_numpy(bool)
-    sample = scores["sample"].astype(str).to_numpy()
-    w = scores["weight"].to_numpy(float)
-    sig = scores["label"].to_numpy() == 0
-    disc = scores["discriminant"].to_numpy(float)
+    te, val, sample, w, sig, disc = _columns(scores)
     wv = stats.scaled_weights(w, sample, val)
     grid = stats.cut_grid(disc[val], sig[val])
     y = stats.yields(disc[val], sig[val], wv, grid)
