@@ -46,7 +46,8 @@ def rows() -> list[dict]:
             constraints.chi2_scan(g, kl, f=f)
     dt = time.perf_counter() - t0
     out.append({"benchmark": "chi2 scan, 201 kl x 4 (3 categories + combined) x 5 f", "hhnb": dt, "reference": GOAL_S,
-                "unit": "s (vs 20 s goal)", "ratio": GOAL_S / dt, "goal": "<= 20 s (ratio >= 1)"})
+                "peer": "budget", "unit": "s (vs 20 s goal)", "ratio": GOAL_S / dt, "goal": "<= 20 s (ratio >= 1)",
+                "met": dt <= GOAL_S})
     times = {}
     for f in (0.0, 0.003, 0.05):
         t0 = time.perf_counter()

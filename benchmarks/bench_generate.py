@@ -27,6 +27,11 @@ def _best_of(fn, n=3):
     return best, out
 
 
+#: events the generator draws for ``make demo``'s toy set (resolved + boosted, lambdas 1 and 10, 5000 per sample;
+#: docs/toy.md "Generation time")
+DEMO_SET_EVENTS = 3.78e6
+
+
 def rows() -> list[dict]:
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,8 +39,11 @@ def rows() -> list[dict]:
         written = generate_sample(tmp, "qcd_4b", events=20000, seed=1, progress=False)
         dt = time.perf_counter() - t0
     gen = written[0].generated
-    out.append({"benchmark": "toy generation (qcd_4b, 3 categories written)", "hhnb": gen / dt, "reference": None,
-                "unit": "generated events/s", "ratio": None, "goal": "demo set in <= 60 s"})
+    need = DEMO_SET_EVENTS / 60.0  # the demo's toy set in at most a minute
+    out.append({"benchmark": "toy generation (qcd_4b, 3 categories written)", "hhnb": gen / dt,
+                "peer": f"demo set ({DEMO_SET_EVENTS / 1e6:.1f} M generated events) in 60 s", "reference": need,
+                "unit": "generated events/s", "ratio": gen / dt / need, "goal": ">= 1 (demo set in <= 60 s)",
+                "met": gen / dt >= need})
 
     d = data_dir()
     ana = config.analysis("resolved")
@@ -54,6 +62,7 @@ def rows() -> list[dict]:
     t_hhnb, n_hhnb = _best_of(hhnb_load)
     assert n_plain == n_hhnb, (n_plain, n_hhnb)
     out.append({"benchmark": f"read + select resolved kl=1 ({n_events} events, {len(files)} files)",
-                "hhnb": n_events / t_hhnb, "reference": n_events / t_plain, "unit": "events/s (vs uproot.iterate)",
-                "ratio": t_plain / t_hhnb, "goal": "close to 1 (checks, labels, split cost little)"})
+                "hhnb": n_events / t_hhnb, "peer": "uproot.iterate", "reference": n_events / t_plain,
+                "unit": "events/s (vs uproot.iterate)", "ratio": t_plain / t_hhnb,
+                "goal": ">= 0.8 (checks, labels, split cost little)", "met": t_plain / t_hhnb >= 0.8})
     return out

@@ -65,11 +65,12 @@ def rows() -> list[dict]:
     out = [
         {"benchmark": f"training time: 1 parameterised vs {len(grid)} dedicated ({setting}; fit wall time, "
                       "noise: the machine's load)",
-         "hhnb": param["training_time_s"], "reference": t_ded, "unit": "s (fit wall time)",
-         "ratio": param["training_time_s"] / t_ded, "goal": "<= 0.2"},
+         "hhnb": param["training_time_s"], "peer": f"{len(grid)} dedicated networks", "reference": t_ded,
+         "unit": "s (fit wall time)", "ratio": param["training_time_s"] / t_ded, "goal": "<= 0.2",
+         "met": param["training_time_s"] / t_ded <= 0.2},
         {"benchmark": f"training events x epochs: 1 parameterised vs {len(grid)} dedicated (exact count)",
-         "hhnb": _work(param), "reference": w_ded, "unit": "events x epochs", "ratio": _work(param) / w_ded,
-         "goal": "<= 0.2"},
+         "hhnb": _work(param), "peer": f"{len(grid)} dedicated networks", "reference": w_ded,
+         "unit": "events x epochs", "ratio": _work(param) / w_ded, "goal": "<= 0.2", "met": _work(param) / w_ded <= 0.2},
     ]
     diffs = {t: param["test_auc_by_lambda"][t] - _auc(dedicated[hl.parse(t)]) for t in param["test_auc_by_lambda"]}
     worst = min(diffs, key=diffs.get)
@@ -79,7 +80,8 @@ def rows() -> list[dict]:
     out.append({"benchmark": f"{kind} AUC, worst lambda ({worst}): {HEAD} parameterised vs dedicated (diff "
                              f"{diffs[worst]:+.4f}; the {len(diffs)} lambdas' diffs: mean "
                              f"{np.mean(list(diffs.values())):+.4f}, sd {spread:.4f}; {ok} of {len(diffs)} >= -0.005)",
-                "hhnb": param["test_auc_by_lambda"][worst], "reference": _auc(dedicated[hl.parse(worst)]),
+                "hhnb": param["test_auc_by_lambda"][worst], "peer": "dedicated network",
+                "reference": _auc(dedicated[hl.parse(worst)]),
                 "unit": "weighted AUC", "ratio": param["test_auc_by_lambda"][worst] / _auc(dedicated[hl.parse(worst)]),
                 "goal": "AUC >= dedicated - 0.005", "met": diffs[worst] >= -0.005})
     return out

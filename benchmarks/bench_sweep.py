@@ -77,13 +77,13 @@ def rows() -> list[dict]:
     each = ", ".join(f"{r.notebook_seconds['train']:.1f}" for r in seq)
     return [
         {"benchmark": "sweep: per-notebook overhead (kernel start + import hhnb) vs train.ipynb compute (tiny)",
-         "hhnb": round(overhead, 2), "reference": round(train_compute, 2), "unit": "s",
+         "hhnb": round(overhead, 2), "peer": "train.ipynb compute", "reference": round(train_compute, 2), "unit": "s",
          "ratio": round(train_compute / overhead, 2), "goal": "informational: compute / overhead"},
         {"benchmark": f"sweep: {len(points)} train points ({ANALYSIS} kl={','.join(f'{kl:g}' for kl in LAMBDAS)}), "
                       f"one after another (each {each} s) vs 2 Dask workers (wall); CPU obtained {cores_par:.2f} "
                       f"vs {cores:.2f} cores (load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after, "
                       f"{ncpu} cores shared)",
-         "hhnb": round(parallel, 1), "reference": round(sequential, 1), "unit": "s",
+         "hhnb": round(parallel, 1), "peer": "one after another", "reference": round(sequential, 1), "unit": "s",
          "ratio": round(sequential / parallel, 2),
          "goal": f">= 1.7x (needs 1.7 x {cores:.2f} = {1.7 * cores:.2f} cores for hhnb; obtained {cores_par:.2f})",
          "met": sequential / parallel >= 1.7},
