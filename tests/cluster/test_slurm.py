@@ -53,7 +53,7 @@ def swept(tmp_path_factory):
     generate(home / "data", analyses=["resolved"], lambdas=[1.0, 10.0], events=1500, progress=False)
     logs = home / "joblogs-sweep"
     out = _hhnb(["sweep", "--analyses", "resolved", "--lambdas", "1,10", "--notebooks", "train,evaluate",
-                 "-p", "epochs=1", "-p", "max_events=600", "-p", "widths=[16]", "-p", "folds=1",
+                 "-p", "epochs=3", "-p", "max_events=1500", "-p", "widths=[32]", "-p", "folds=1",
                  "--cluster", "slurm", "--jobs", "2",
                  *JOB, "--log-dir", str(logs), "--no-progress"], home)
     return home, out, logs
@@ -71,7 +71,9 @@ def test_sweep_through_slurm(swept):
         assert (home / "runs" / "resolved" / f"lambda{kl}" / "evaluate.ipynb").exists()
     rows = record.read(home / "runs" / "record.sqlite")
     assert sorted(rows["lambda"]) == [1.0, 10.0]
-    assert ((rows["auc"] > 0.5) & (rows["auc"] <= 1.0)).all()
+    # trained networks (the same settings locally: AUC 0.90 at kl = 1, 0.86 at kl = 10; one epoch on 600
+    # events per sample left kl = 10 at 0.45 on this wave's toy, whose prescaled events weigh up to 10x)
+    assert ((rows["auc"] > 0.7) & (rows["auc"] <= 1.0)).all()
     ids = _job_ids(logs)
     assert len(ids) >= 1
     sacct = subprocess.run(["sacct", "-c", "-n", "-o", "JobID,JobName,State"], capture_output=True, text=True)
