@@ -104,3 +104,15 @@ def test_skip_existing_keeps_only_files_of_this_generator_and_seed(tmp_path, mon
     monkeypatch.setattr(gen, "toy_version", lambda: "0123456789ab")  # the generator changed
     third = run(seed=6)
     assert all(third[p] != t for p, t in second.items())
+
+
+def test_missing_toy_files_counts_files_of_another_generator_version(tmp_path, monkeypatch):
+    from hhnb.config import analyses
+    from hhnb.io import ntuples
+    from hhnb.toy import generate as gen
+
+    ana = analyses.analysis("tthh")
+    gen.generate(tmp_path, analyses=["tthh"], events=200, seed=5, progress=False)
+    assert ntuples.missing_toy_files(ana, 1.0, tmp_path) == []
+    monkeypatch.setattr(gen, "toy_version", lambda: "0123456789ab")
+    assert sorted(name for name, _ in ntuples.missing_toy_files(ana, 1.0, tmp_path)) == sorted(gen.TTHH_SAMPLES)

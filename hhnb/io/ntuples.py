@@ -181,15 +181,21 @@ def columns_for(analysis: Analysis) -> list[str]:
 
 
 def missing_toy_files(analysis: Analysis, kl: float, data_dir: str | Path) -> list[tuple[str, float]]:
-    """(sample, lambda) of every toy file a network for ``kl`` needs that is not in ``data_dir`` yet."""
+    """(sample, lambda) of every toy file a network for ``kl`` needs that is not in ``data_dir`` yet, or that
+    another version of the generator wrote (``hhnb.toy.generate.toy_version``): a toy cache never goes stale."""
     if not analysis.toy:
         return []
     out = []
     for sample in analysis.samples_at(kl):
         sample_kl = kl if sample.is_lambda_dependent else 1.0
         try:
-            sample_files(sample, data_dir, sample_kl)
+            files = sample_files(sample, data_dir, sample_kl)
         except MissingInputFile:
+            out.append((sample.name, sample_kl))
+            continue
+        from hhnb.toy.generate import is_current  # noqa: PLC0415 - the generator only when toy files exist
+
+        if not all(is_current(f) for f in files):
             out.append((sample.name, sample_kl))
     return out
 

@@ -235,6 +235,16 @@ def toy_version() -> str:
     return h.hexdigest()[:12]
 
 
+def is_current(path: str | Path, seed: int | None = None) -> bool:
+    """Whether this generator version (and ``seed``, when given) wrote the toy file ``path``."""
+    try:
+        with uproot.open(path) as f:
+            info = str(f["hhnb_info"]) if "hhnb_info" in f else ""
+    except Exception:  # noqa: BLE001 - unreadable: not current (the reader says why when it opens it)
+        return False
+    return f"toy={toy_version()} " in info and (seed is None or f" seed={seed} " in info)
+
+
 def _existing(path: Path, category: str, sample: str, seed: int) -> Written | None:
     """What an existing toy file holds, or None when another generator version or seed wrote it."""
     try:
