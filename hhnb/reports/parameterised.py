@@ -73,7 +73,8 @@ def ensure_networks(analysis: str, grid: Sequence[float], models: Path, hyper: H
     cards, trained = {}, []
     for kl in [*grid, layout.PARAM]:
         param = kl == layout.PARAM
-        want = settings(param_hyper or hyper if param else hyper, folds, seed)
+        net_hyper = (param_hyper or hyper) if param else hyper
+        want = settings(net_hyper, folds, seed)
         path = layout.card_path(models, analysis, kl)
         card = artifacts.read_card(models, analysis, kl) if path.exists() else {}
         same = all(card.get(k) == v for k, v in want.items()) and (
@@ -84,7 +85,7 @@ def ensure_networks(analysis: str, grid: Sequence[float], models: Path, hyper: H
         if retrain or not same:
             log(f"training {path.stem} ({folds} folds{f', {head} head' if param else ''}) ...")
             card = training.train(analysis, kl, data_dir=data_dir, models_dir=models,
-                                  hyper=param_hyper or hyper if param else hyper, seed=seed,
+                                  hyper=net_hyper, seed=seed,
                                   folds=folds, max_events=max_events, generate=True,
                                   lambdas=grid if param else None, signal_events=signal_events,
                                   **({"head": head, "restore_best": param_restore_best} if param else {})).card
