@@ -2,19 +2,22 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: demo test test-fast lint lab test-lab test-cluster bench bench-large bench-demo clean-outputs notebooks
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test]" -c constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)" >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# committed notebook outputs are made and compared with the numerical libraries on machine-independent paths
+NB_ENV = $(shell $(BIN)/python -m hhnb.workflow.nbsetup)
 
 demo: $(STAMP)
 	$(BIN)/hhnb demo
@@ -22,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check hhnb tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist load tests hhnb
-	$(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
+	env $(NB_ENV) $(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
 
 # A real one-node Slurm (installed with apt-get when missing: needs root), the sweep and apply on it, torn down.
 test-cluster: $(STAMP)
@@ -53,7 +56,7 @@ lab: $(STAMP) $(KERNELSPEC)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test-lab: $(STAMP) $(KERNELSPEC)
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
-	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]" -c constraints.txt
 	HHNB_TEST_LAB=1 $(BIN)/python -m pytest tests/lab -p no:randomly -o addopts="-p no:cacheprovider" -v
 
 bench: $(STAMP)
@@ -68,4 +71,4 @@ bench-demo: $(STAMP)
 
 # Re-execute the notebooks with their default parameters (what git keeps as outputs).
 notebooks: $(STAMP)
-	$(BIN)/python -m hhnb.workflow.refresh
+	env $(NB_ENV) $(BIN)/python -m hhnb.workflow.refresh

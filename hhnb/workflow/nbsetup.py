@@ -17,6 +17,29 @@ from hhnb.config import defaults
 
 PREFIX = "hhnb-notebooks-"
 
+#: Numerical libraries pinned to code paths that every x86-64 machine with AVX2 runs alike, for the runs whose
+#: outputs are committed and compared (``make notebooks``, strict nbval). Without it a network trained on an
+#: AVX-512 machine differs in the last bits from one trained on an AVX2 machine (oneDNN, OpenBLAS and NumPy
+#: pick their kernels by the CPU), and a few heavy-weight events moving across a cut change a printed yield
+#: by percents. oneDNN off (TensorFlow's Eigen kernels are compiled for one instruction set), OpenBLAS's
+#: Haswell kernels, NumPy's and XLA's AVX2 paths. Users' own runs keep the fastest kernels.
+REPRODUCIBLE_ENV = {
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "OPENBLAS_CORETYPE": "Haswell",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512F AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR",
+    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def reproducible_env() -> str:
+    """``REPRODUCIBLE_ENV`` as shell assignments, for the Makefile (it must be set before NumPy is imported).
+
+    >>> "TF_ENABLE_ONEDNN_OPTS=0" in reproducible_env().split()
+    True
+    """
+    return " ".join(f"{k}='{v}'" for k, v in REPRODUCIBLE_ENV.items())
+
 
 def data_cache() -> Path:
     """The per-user folder of toy ntuples shared by the scratch projects (files are written atomically)."""
@@ -26,6 +49,8 @@ def data_cache() -> Path:
 def prepare(home: str | Path | None = None) -> Path:
     """Create a scratch project (a fresh temporary folder unless ``home`` is given), set HHNB_HOME to it and
     return it: toy ntuples linked from the shared cache, the default network trained, an empty run record."""
+    for key, value in REPRODUCIBLE_ENV.items():  # the kernels started later inherit it (too late for this NumPy)
+        os.environ.setdefault(key, value)
     home = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix=PREFIX))
     (home / "notebooks").mkdir(parents=True, exist_ok=True)
     os.environ["HHNB_HOME"] = str(home)
@@ -52,3 +77,7 @@ def cleanup(home: str | Path) -> None:
     home = Path(home)
     if home.name.startswith(PREFIX) and home != data_cache():
         shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    print(reproducible_env())
