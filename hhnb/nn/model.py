@@ -122,9 +122,8 @@ class HyperParameters:
     epochs: int = 50
     batch_size: int = 1000
     patience: int = 10
-    #: training steps run inside one TensorFlow call (Keras ``steps_per_execution``): fewer host round
-    #: trips per epoch; the same batches in the same order, so the weights are bit-identical to 1
-    #: (tests/test_model.py) and about 1.5-2.5x faster at batch 100 on 2 cores (benchmarks/bench_train.py).
+    #: training steps run inside one TensorFlow call (:mod:`hhnb.nn.loop`): fewer host round trips per
+    #: epoch; the same batches in the same order, so the weights are bit-identical to 1 (tests/test_model.py)
     steps_per_execution: int = 64
     #: non-negative inputs with skewness > 1 and > 50 distinct values (pT, masses, energies) enter as
     #: log(1 + x), inside the model (layer ``log_inputs``, before ``scaling``): apply and ONNX see raw inputs
@@ -322,8 +321,9 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
         progress: bool | str = "auto", label: str = "", head: str = "dense", restore_best: bool = True) -> TrainResult:
     """Build and train with early stopping on the validation set (best weights restored).
 
-    ``hyper.steps_per_execution`` training steps run per TensorFlow call (1 is Keras' default and
-    the earlier behaviour; any value learns the same weights, only the host round trips differ).
+    The loop is :func:`hhnb.nn.loop.train` (Keras layers, loss, optimizer and callbacks; batches cut inside
+    TensorFlow); ``hyper.steps_per_execution`` training steps run per TensorFlow call (any value learns the
+    same weights, only the host round trips differ).
 
     ``progress``: one line per epoch (True), none (False), or ``"auto"``: only in JupyterLab or a
     terminal, never under papermill, nbval or pytest (see :mod:`hhnb.nn.progress`); ``label``: a line
@@ -340,12 +340,15 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     t0 = time.perf_counter()
     ends: list[float] = []
     clock = k.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter() - t0))
-    hist = model.fit(x.astype("float32"), y, sample_weight=sample_weight.astype("float32"),
-                     epochs=hyper.epochs, batch_size=hyper.batch_size, shuffle=True, verbose=0,
-                     callbacks=[val, stop, clock,
-                                *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else [])])
+    from hhnb.nn import loop  # noqa: PLC0415
+
+    logged = loop.train(model, x.astype("float32"), y, sample_weight.astype("float32"), epochs=hyper.epochs,
+                        batch_size=hyper.batch_size, steps_per_execution=hyper.steps_per_execution, seed=seed,
+                        callbacks=[val, stop, clock,
+                                   *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress)
+                                     else [])])
     elapsed = time.perf_counter() - t0
-    history = {key: [float(v) for v in vals] for key, vals in hist.history.items()}
+    history = {key: [float(v) for v in vals] for key, vals in logged.items()}
     return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper, tuple(ends))
 
 
