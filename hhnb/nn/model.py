@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hhnb.io.atomic import atomic_path
+from hhnb.nn import loop as _loop
 from hhnb.nn import progress as _progress
 
 
@@ -340,9 +341,7 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     t0 = time.perf_counter()
     ends: list[float] = []
     clock = k.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter() - t0))
-    from hhnb.nn import loop  # noqa: PLC0415
-
-    logged = loop.train(model, x.astype("float32"), y, sample_weight.astype("float32"), epochs=hyper.epochs,
+    logged = _loop.train(model, x.astype("float32"), y, sample_weight.astype("float32"), epochs=hyper.epochs,
                         batch_size=hyper.batch_size, steps_per_execution=hyper.steps_per_execution, seed=seed,
                         callbacks=[val, stop, clock,
                                    *([_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress)
