@@ -42,9 +42,9 @@ def rows() -> list[dict]:
     with tempfile.TemporaryDirectory() as models:
         rep = report.make(ANALYSIS, grid="all", held_out=list(HELD_OUT), data_dir=d, models_dir=models, retrain=True,
                           seed=TRAIN_SEED, save=False, log=lambda _: None, **SETTINGS)
-    cost = rep.cost
-    t_param, t_ded = (float(cost.loc["training time [s]", c]) for c in cost.columns[[1, 0]])
-    w_param, w_ded = (float(cost.loc["training events x epochs", c]) for c in cost.columns[[1, 0]])
+    param, ded = rep.cost["parameterised network"], rep.cost["dedicated networks (all lambdas)"]
+    t_param, t_ded = float(param["training time [s]"]), float(ded["training time [s]"])
+    w_param, w_ded = float(param["training events x epochs"]), float(ded["training events x epochs"])
     setting = (f"{ANALYSIS}, toy sample B (seed {SAMPLE_B}, {EVENTS} events per sample), 2 folds; dedicated 10 epochs "
                "200x200; parameterised: morphing head, 500 signal events per lambda, 13 epochs, 300x300")
     t = rep.table
