@@ -33,8 +33,11 @@ PUBLISHED = {"resolved": ["h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag"
 # the boosted top 5 holds >= 2 of PUBLISHED["boosted"].
 RESOLVED_GOAL = {"h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag", "m_hh", "h1_j1_j2_dR", "h1_M", "h2_M"}
 MC_ERROR_GOAL = 0.20  # relative MC error of the background at every best cut (issue 12 item 1)
-# The older ttHH Keras study (docs/physics.md section 3): AUC, maximum significance, nsig, nbkg.
-TTHH_STUDY = {"auc": (0.9336, 0.949), "z": (1.0, 2.29), "s": (86.0, 115.0), "b": (1419.0, 9640.0)}
+# The older ttHH Keras study (docs/physics.md section 3): AUC, maximum significance, nsig, nbkg. Z spans its
+# two results (2.18-2.29 with nsig 86-115 and nbkg 1419-2590; about 1.0 for the 75-input network, whose nsig and
+# nbkg are not quoted); b spans what Z = s / sqrt(b) allows with s and Z in those ranges: from the quoted
+# 1419 (~ (86 / 2.29)^2 = 1410) up to (115 / 1.0)^2 = 13225.
+TTHH_STUDY = {"auc": (0.9336, 0.949), "z": (1.0, 2.29), "s": (86.0, 115.0), "b": (1419.0, 13225.0)}
 
 
 def goal_lines(name: str, res: dict) -> list[str]:
@@ -55,17 +58,18 @@ def goal_lines(name: str, res: dict) -> list[str]:
         n = len(set(top[:5]) & set(PUBLISHED["boosted"]))
         lines.append(f"{mark(n >= 2)} SHAP top 5 holds {n} of h1_Pt/m_hh/h1_j1_j2_dR/h1_M (>= 2)")
     if name == "tthh":
-        for key, value in (("z", res["z_no_mc"]), ("s", res["s"]), ("b", res["b"])):
+        st = res["study_max"]
+        lines.append("(the study's procedure: maximum over the test events' thresholds, Z without MC error, "
+                     f">= {stats.DEFAULT_MIN_BKG_MC} simulated background events; signal efficiency "
+                     f"{st['signal_eff']:.2f}, {st['n_bkg_mc']} simulated bkg, MC err {100 * st['rel_mc_err']:.1f} %)")
+        for key, value in (("z", st["z_no_mc"]), ("s", st["s"]), ("b", st["b"])):
             lo, hi = TTHH_STUDY[key]
-            label = "Z (without MC error)" if key == "z" else key
+            label = "maximum Z (without MC error)" if key == "z" else key
             lines.append(f"{mark(lo <= value <= hi)} {label} {value:.4g}, study {lo:g}-{hi:g}")
         lo, hi = TTHH_STUDY["auc"]
         lines.append(f"(info) AUC {res['auc']:.3f}, study {lo:g}-{hi:g} (not a goal)")
-        st = res.get("study_like")
-        if st:
-            lines.append(f"(info) cut chosen as the study did (Z without MC error): Z {st['z_no_mc']:.2f} +- "
-                         f"{st['z_no_mc_err']:.2f}, s {st['s']:.1f}, b {st['b']:.0f}, simulated bkg {st['n_bkg_mc']}, "
-                         f"MC err {100 * st['rel_mc_err']:.1f} %")
+        lines.append(f"(info) hhnb's quote (cut chosen on the validation events, quoted on the test events): "
+                     f"Z without MC error {res['z_no_mc']:.2f}, s {res['s']:.1f}, b {res['b']:.0f}")
     return lines
 
 
@@ -103,18 +107,24 @@ def best_cut(scores) -> dict:
             "rel_mc_err": q.b_mc_error / q.b if q.b > 0 else float("inf")}
 
 
-def study_like_cut(scores) -> dict:
-    """The cut as the older ttHH study chose it (Asimov Z *without* the MC error, >= 10 simulated background
-    events), chosen on the validation events and quoted on the test events: the like-for-like comparison
-    with the study's maximum significance, nsig and nbkg."""
-    te, val, sample, w, sig, disc = _columns(scores)
-    wv = stats.scaled_weights(w, sample, val)
-    grid = stats.cut_grid(disc[val], sig[val])
-    y = stats.yields(disc[val], sig[val], wv, grid)
-    z = np.where((y.n_bkg_mc >= stats.DEFAULT_MIN_BKG_MC) & (y.b > 0), stats.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
-    q = stats.quote(disc[te], sig[te], stats.scaled_weights(w, sample, te), float(grid[int(np.argmax(z))]))
-    return {"cut": q.cut, "z_no_mc": q.z_no_mc, "z_no_mc_err": q.z_no_mc_error, "s": q.s, "b": q.b,
-            "n_bkg_mc": q.n_bkg_mc, "rel_mc_err": q.b_rel_mc_error}
+def study_max(scores) -> dict:
+    """The older ttHH study's own procedure on the test events: the maximum of Asimov Z *without* the MC
+    error over every threshold (>= 10 simulated background events), taken on the events it is quoted on.
+
+    That is the like-for-like comparison with the study's maximum significance, nsig and nbkg. It is
+    optimistic by construction (issue 12: a maximum tuned on its own events); hhnb quotes ``best_cut``.
+    """
+    te, _, sample, w, sig, disc = _columns(scores)
+    wt = stats.scaled_weights(w, sample, te)
+    order = np.argsort(-disc[te], kind="stable")
+    is_sig, wo = sig[te][order], wt[order]
+    s, b = np.cumsum(np.where(is_sig, wo, 0.0)), np.cumsum(np.where(is_sig, 0.0, wo))
+    n_bkg, sumw2 = np.cumsum(~is_sig), np.cumsum(np.where(is_sig, 0.0, wo**2))
+    z = np.where((n_bkg >= stats.DEFAULT_MIN_BKG_MC) & (b > 0), stats.asimov_z(np.clip(s, 0, None), b), 0.0)
+    k = int(np.argmax(z))
+    return {"cut": float(disc[te][order][k]), "z_no_mc": float(z[k]), "s": float(s[k]), "b": float(b[k]),
+            "n_bkg_mc": int(n_bkg[k]), "rel_mc_err": float(np.sqrt(sumw2[k]) / b[k]),
+            "signal_eff": float(s[k] / s[-1])}
 
 
 def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:
@@ -192,7 +202,7 @@ def main() -> None:
         res = {"auc": run.card["metrics"]["test_auc"], **cut, "shap": top[:8], "mc_err_at_signal_eff": fixed,
                "train_s": time.perf_counter() - t1}
         if name == "tthh":
-            res["study_like"] = study_like_cut(run.scores)
+            res["study_max"] = study_max(run.scores)
         results[name] = res
         print(f"\n== {name}: test AUC {res['auc']:.4f}  (train {res['train_s']:.0f} s)")
         print(f"   best cut {cut['cut']:.3f} (chosen on validation, Z_val {cut['z_val']:.2f}); test: "
