@@ -65,3 +65,19 @@ def test_tthh_lepton_selection_fraction():
     """About half of the semileptonic events have one identified e or mu above 25 GeV (0.76 if every tau counted)."""
     out = tthh.generate_batch("tthh", 20000, np.random.default_rng(9), bias=False)
     assert 0.45 < out["numlep"].mean() < 0.55
+
+
+def test_ttbb_further_pair_is_drawn_like_the_first(monkeypatch):
+    """ttbb's further heavy-flavour pair comes from the first pair's hard/soft mixture (the measured
+    ttbb/ttjj and ttcc/ttjj ratios count additional jets above 20 GeV): in every event, it adds about as
+    many jets above the threshold as the first pair has (1.5; the earlier soft splitting gave 1.2)."""
+    rng = np.random.default_rng(11)
+    first = tthh._pair(tthh._gluon_splitting(100_000, rng), 4.8, rng)
+    per_pair = sum(((j.pt > tthh.JET_PT) & (np.abs(j.eta) < tthh.JET_ETA)).mean() for j in first)
+    monkeypatch.setattr(tthh, "TTBB_EXTRA_B", 1.0)
+    numjet = {}
+    for rate in (0.001, 0.999):
+        monkeypatch.setattr(tthh, "TTBB_EXTRA", rate)
+        numjet[rate] = tthh.generate_batch("ttbb", 40_000, np.random.default_rng(6), bias=False)["numjet"].mean()
+    assert per_pair == pytest.approx(1.53, abs=0.02)
+    assert numjet[0.999] - numjet[0.001] == pytest.approx(per_pair, abs=0.1)

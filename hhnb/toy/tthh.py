@@ -22,9 +22,9 @@ JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
 # CMS's measurement of both ratios (Phys. Lett. B 820 (2021) 136565); it was 0.08 (40 % bb), which put
 # 13 % of the selected ttbb at >= 6 b-tags (ttH, with the same four b quarks, has 2 %). Those ratios
 # count additional jets above 20 GeV, pairs like ttbb's first one, so the further pair is drawn from the
-# same hard/soft mixture (_gluon_splitting); it was a soft splitting (pT scale 50 GeV, mass 12 + Gamma(2, 15)
-# GeV) whose jets mostly fell below 30 GeV, and that left the hard >= 6-tag tail to ttHH alone (seed 42:
-# 12 % of the selected ttbb at >= 6 tags now, 9 % before).
+# same hard/soft mixture (_gluon_splitting). It was a soft splitting (pT scale 50 GeV, mass 12 + Gamma(2, 15)
+# GeV; 1.2 of its jets above 30 GeV, against 1.5 now, and those soft), which left the hard >= 6-tag tail to
+# ttHH alone (seed 42: 12 % of the selected ttbb at >= 6 tags now, 9 % before).
 TTBB_EXTRA = 0.035
 TTBB_EXTRA_B = 0.5
 # The rate the biased generation uses (weights restore TTBB_EXTRA). The ttHH networks' tightest cuts keep
