@@ -62,10 +62,12 @@ def goal_lines(name: str, res: dict) -> list[str]:
         lines.append("(the study's procedure: maximum over the test events' thresholds, Z without MC error, "
                      f">= {stats.DEFAULT_MIN_BKG_MC} simulated background events; signal efficiency "
                      f"{st['signal_eff']:.2f}, {st['n_bkg_mc']} simulated bkg, MC err {100 * st['rel_mc_err']:.1f} %)")
-        for key, value in (("z", st["z_no_mc"]), ("s", st["s"]), ("b", st["b"])):
+        for key, err in (("z", "z_no_mc_err"), ("s", "s_err"), ("b", "b_err")):
+            value = st["z_no_mc" if key == "z" else key]
             lo, hi = TTHH_STUDY[key]
             label = "maximum Z (without MC error)" if key == "z" else key
-            lines.append(f"{mark(lo <= value <= hi)} {label} {value:.4g}, study {lo:g}-{hi:g}")
+            lines.append(f"{mark(lo <= value <= hi)} {label} {value:.4g} +- {st[err]:.2g} (bootstrap), "
+                         f"study {lo:g}-{hi:g}")
         lo, hi = TTHH_STUDY["auc"]
         lines.append(f"(info) AUC {res['auc']:.3f}, study {lo:g}-{hi:g} (not a goal)")
         lines.append(f"(info) hhnb's quote (cut chosen on the validation events, quoted on the test events): "
@@ -109,22 +111,20 @@ def best_cut(scores) -> dict:
 
 def study_max(scores) -> dict:
     """The older ttHH study's own procedure on the test events: the maximum of Asimov Z *without* the MC
-    error over every threshold (>= 10 simulated background events), taken on the events it is quoted on.
+    error over every threshold (>= 10 simulated background events), taken on the events it is quoted on;
+    Z, s and b at that threshold with their bootstrap errors (``stats.quote``).
 
     That is the like-for-like comparison with the study's maximum significance, nsig and nbkg. It is
     optimistic by construction (issue 12: a maximum tuned on its own events); hhnb quotes ``best_cut``.
     """
     te, _, sample, w, sig, disc = _columns(scores)
     wt = stats.scaled_weights(w, sample, te)
-    order = np.argsort(-disc[te], kind="stable")
-    is_sig, wo = sig[te][order], wt[order]
-    s, b = np.cumsum(np.where(is_sig, wo, 0.0)), np.cumsum(np.where(is_sig, 0.0, wo))
-    n_bkg, sumw2 = np.cumsum(~is_sig), np.cumsum(np.where(is_sig, 0.0, wo**2))
-    z = np.where((n_bkg >= stats.DEFAULT_MIN_BKG_MC) & (b > 0), stats.asimov_z(np.clip(s, 0, None), b), 0.0)
-    k = int(np.argmax(z))
-    return {"cut": float(disc[te][order][k]), "z_no_mc": float(z[k]), "s": float(s[k]), "b": float(b[k]),
-            "n_bkg_mc": int(n_bkg[k]), "rel_mc_err": float(np.sqrt(sumw2[k]) / b[k]),
-            "signal_eff": float(s[k] / s[-1])}
+    y = stats.yields(disc[te], sig[te], wt, np.unique(disc[te]))
+    z = np.where((y.n_bkg_mc >= stats.DEFAULT_MIN_BKG_MC) & (y.b > 0), stats.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
+    q = stats.quote(disc[te], sig[te], wt, float(y.cuts[int(np.argmax(z))]))
+    return {"cut": q.cut, "z_no_mc": q.z_no_mc, "z_no_mc_err": q.z_no_mc_error, "s": q.s, "s_err": q.s_error,
+            "b": q.b, "b_err": q.b_error, "n_bkg_mc": q.n_bkg_mc, "rel_mc_err": q.b_rel_mc_error,
+            "signal_eff": q.s / float(wt[sig[te]].sum())}
 
 
 def mc_error_at_efficiency(scores, efficiencies=(0.5, 0.2, 0.05)) -> dict:

@@ -33,6 +33,11 @@ TTBB_EXTRA_B = 0.5
 TTBB_EXTRA_BIASED = 0.25
 TTBB_HARD = 0.5  # ttbb events whose extra b pair comes from a hard emission (the rest: soft, collinear)
 MAX_JETS = 8  # four-vectors written for the leading jets
+# Transverse-momentum scales (GeV) of the produced particles: pT ~ Gamma(2, scale), mean 2 x scale.
+TOP_PT_SCALE = {"tthh": 75.0, "tth": 72.0, "ttz": 70.0, "ttbb": 70.0}
+HIGGS_PT_SCALE = {"tthh": 110.0, "tth": 100.0}
+Z_PT_SCALE = 80.0
+TTBB_PT_SCALE = {"hard": 90.0, "soft": 70.0}  # the g -> bb system of ttbb: hard emission or soft splitting
 # Initial-state radiation, the same for every process: Poisson(ISR_RATE) emissions (at most 4) with
 # pT = ISR_PT_MIN + Exp(ISR_PT_SLOPE), so 40 % fall below the 30 GeV jet threshold (a falling spectrum:
 # for ttbb ~60 % of events with >= 1 extra jet above 30 GeV and ~25 % with >= 2, roughly the t tbar + jets
@@ -51,11 +56,8 @@ def isr_rate(process: str) -> float:
     """
     ln = np.log(SYSTEM_MASS_GEV[process] / ISR_PT_MIN) / np.log(SYSTEM_MASS_GEV["ttbb"] / ISR_PT_MIN)
     return float(ISR_RATE * ln**2)
-# Transverse-momentum scales (GeV) of the produced particles: pT ~ Gamma(2, scale), mean 2 x scale.
-TOP_PT_SCALE = {"tthh": 75.0, "tth": 72.0, "ttz": 70.0, "ttbb": 70.0}
-HIGGS_PT_SCALE = {"tthh": 110.0, "tth": 100.0}
-Z_PT_SCALE = 80.0
-TTBB_PT_SCALE = {"hard": 90.0, "soft": 70.0}  # the g -> bb system of ttbb: hard emission or soft splitting
+
+
 JET_MASS_FRACTION = 0.12  # mean jet mass / pT
 # The charged lepton of the leptonic W (physics.md section 6): e, mu or tau, a third each (lepton
 # universality). A tau yields an isolated e or mu only in its leptonic decays, 35.2 % of them, and that
