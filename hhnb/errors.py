@@ -23,6 +23,11 @@ class MissingInputFile(InputFileError, FileNotFoundError):
     """An input file (ntuple, config, ROC table) or glob that matches nothing."""
 
 
+class ExpressionError(InputFileError):
+    """A feature, mass, weight or selection expression that does not parse, names a missing branch or
+    collection, or gives something else than one number per event."""
+
+
 class MissingArtifactError(HHNBError, FileNotFoundError):
     """A model, card, scores file or record that an earlier step should have written."""
 

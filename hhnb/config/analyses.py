@@ -24,6 +24,24 @@ DEFAULT_CONFIG = layout.default_config()
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_FEATURE = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "object", "additionalProperties": False, "required": ["expr"],
+         "properties": {"expr": {"type": "string", "minLength": 1}, "pad": {"type": "number"}}},
+    ]
+}
+_SUM_OF_WEIGHTS = {
+    "oneOf": [
+        {"type": "object", "additionalProperties": False, "required": ["tree", "branch"],
+         "properties": {"tree": {"type": "string"}, "branch": {"type": "string"}}},
+        {"type": "object", "additionalProperties": False, "required": ["histogram"],
+         "properties": {"histogram": {"type": "string"}, "bin": {"type": "integer", "minimum": 0}}},
+    ]
+}
+#: the value of a feature ``x[:, i]`` for an event whose collection has no element i (hhnb.io.expressions)
+DEFAULT_PAD = 0.0
+NEGATIVE_WEIGHTS = ("abs", "keep", "zero")  # the training policy for negative generator weights; first = default
 _TAG_FORMAT = {
     "type": "object",
     "additionalProperties": False,
@@ -55,7 +73,9 @@ SCHEMA: dict[str, Any] = {
                     "tag_format": _TAG_FORMAT,
                     "weight": {"type": ["string", "null"]},
                     "event": {"type": ["string", "null"]},
-                    "features": _STRINGS,
+                    "features": {"type": "array", "items": _FEATURE, "minItems": 1},
+                    "pad": {"type": "number"},
+                    "negative_weights": {"enum": list(NEGATIVE_WEIGHTS)},
                     "masses": {"type": "object", "additionalProperties": {"type": "string"}},
                     "selection": {"type": ["string", "null"]},
                     "classes": {**_STRINGS, "minItems": 2},
@@ -77,6 +97,7 @@ SCHEMA: dict[str, Any] = {
                                 },
                                 "tree": {"type": "string"},
                                 "cross_section": {"type": "number", "exclusiveMinimum": 0},
+                                "sum_of_weights": _SUM_OF_WEIGHTS,
                                 "lambdas": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
                                 "tag_format": _TAG_FORMAT,
                                 "selection": {"type": "string"},
@@ -122,6 +143,9 @@ class Sample:
     files: tuple[str, ...]
     tree: str
     cross_section: float | None = None
+    #: where the sum of generator weights that normalises the sample is stored: ``{"tree": "Runs", "branch":
+    #: "genEventSumw"}`` (summed over the files) or ``{"histogram": "metadata/sumOfWeights", "bin": 1}``
+    sum_of_weights: dict[str, Any] | None = None
     lambdas: tuple[float, ...] | None = None  # signal: the lambdas it provides (None = any via {tag})
     selection: str | None = None
     tag_format: TagFormat = TagFormat()
@@ -156,6 +180,17 @@ class Analysis:
     luminosity: float = 3000.0
     learning_rate: float = 1e-3
     mhh_bins: tuple[float, ...] = ()
+    pads: dict[str, float] = field(default_factory=dict)  # feature expression -> its value where x[:, i] is missing
+    pad: float = DEFAULT_PAD  # the pad of features that set none
+    negative_weights: str = NEGATIVE_WEIGHTS[0]  # training policy for negative weights (evaluation keeps the sign)
+
+    def pad_of(self, feature: str) -> float:
+        """The value a feature takes where an element it reads (``x[:, i]``) is missing."""
+        return float(self.pads.get(feature, self.pad))
+
+    def feature_pads(self) -> dict[str, float]:
+        """Every feature with its pad: what the model card records, so apply computes the same inputs."""
+        return {f: self.pad_of(f) for f in self.features}
 
     @property
     def signal_class(self) -> str:
@@ -239,6 +274,16 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
                     f"{path}: key analyses.{name}.samples.{i}.class: {s['class']!r} is not "
                     f"one of the analysis classes {list(classes)}"
                 )
+            if "sum_of_weights" in s and "cross_section" not in s:
+                raise ConfigError(
+                    f"{path}: key analyses.{name}.samples.{i}: sample {s['name']!r} has 'sum_of_weights' but no "
+                    "'cross_section' (fb): the event weight is cross section x luminosity x weight / sum of weights"
+                )
+            if "sum_of_weights" in s and not spec.get("weight"):
+                raise ConfigError(
+                    f"{path}: key analyses.{name}.samples.{i}: sample {s['name']!r} has 'sum_of_weights' but the "
+                    "analysis has no 'weight' (the generator weight branch, e.g. genWeight)"
+                )
             if not spec.get("weight") and "cross_section" not in s:
                 raise ConfigError(
                     f"{path}: key analyses.{name}.samples.{i}: sample {s['name']!r} needs "
@@ -255,6 +300,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
                     files=_resolve_files(s["files"], path.parent),
                     tree=s.get("tree", tree),
                     cross_section=s.get("cross_section"),
+                    sum_of_weights=dict(s["sum_of_weights"]) if "sum_of_weights" in s else None,
                     lambdas=lams,
                     selection=s.get("selection"),
                     tag_format=TagFormat(**s["tag_format"]) if "tag_format" in s else tag_format,
@@ -271,10 +317,15 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             raise ConfigError(
                 f"{path}: key analyses.{name}.classes: no sample for class(es) {missing}"
             )
+        features = tuple(f if isinstance(f, str) else f["expr"] for f in spec["features"])
+        pads = {f["expr"]: float(f["pad"]) for f in spec["features"] if isinstance(f, dict) and "pad" in f}
         analyses[name] = Analysis(
             name=name,
             tree=tree,
-            features=tuple(spec["features"]),
+            features=features,
+            pads=pads,
+            pad=float(spec.get("pad", DEFAULT_PAD)),
+            negative_weights=spec.get("negative_weights", NEGATIVE_WEIGHTS[0]),
             classes=classes,
             samples=tuple(samples),
             source=path,

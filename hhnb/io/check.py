@@ -13,8 +13,8 @@ import pandas as pd
 
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis, Config, Sample
-from hhnb.errors import HHNBError, InputFileError
-from hhnb.io import ntuples
+from hhnb.errors import ExpressionError, HHNBError, InputFileError
+from hhnb.io import expressions, ntuples
 
 
 @dataclass(frozen=True)
@@ -42,29 +42,96 @@ def _branches(analysis: Analysis) -> list[str]:
     return list(dict.fromkeys(b for b in wanted if b))
 
 
-def check_file(analysis: Analysis, sample: Sample, path: str) -> tuple[int, list[str]]:
-    """Entries of one file and its problems: unreadable, missing tree, missing branches, bad selection."""
+@dataclass(frozen=True)
+class FileFacts:
+    """What one file holds for a sample: entries, its trees, those that carry the network's inputs, and the
+    generator weights (sum and count of negative ones over every entry, before the selection)."""
+
+    entries: int = 0
+    trees: tuple[str, ...] = ()
+    trees_with_inputs: tuple[str, ...] = ()
+    weight_sum: float = 0.0
+    negative: int = 0
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _trees_with_inputs(f, trees: list[str], wanted: list[str]) -> tuple[str, ...]:
+    out = []
+    for name in trees:
+        try:
+            if not ntuples.missing_branches(f[name], wanted):
+                out.append(name)
+        except Exception:  # noqa: BLE001, S112 - an unreadable side tree carries no inputs; the main one is checked
+            continue
+    return tuple(out)
+
+
+def check_file(analysis: Analysis, sample: Sample, path: str) -> tuple[FileFacts, list[str]]:
+    """One file's facts and problems: unreadable, missing tree, missing branches, expressions or selection that
+    cannot be evaluated (tried on the first 100 events), unusable weights."""
     try:
         f, trees = ntuples.open_file(path)
         t = ntuples.get_tree(f, path, sample.tree, trees)
     except HHNBError as exc:
-        return 0, [str(exc)]
+        return FileFacts(), [str(exc)]
+    where = f"file {path}, tree {sample.tree!r}"
     problems = []
-    missing = ntuples.missing_branches(t, _branches(analysis))
+    wanted = _branches(analysis)
+    missing = ntuples.missing_branches(t, wanted)
     if missing:
-        problems.append(f"file {path}, tree {sample.tree!r}: missing branch(es) {'; '.join(missing)}")
+        problems.append(f"{where}: missing branch(es) {'; '.join(missing)}")
     cut = ntuples.selection(analysis, sample)
-    if cut and not missing:
+    facts = FileFacts(int(t.num_entries), tuple(trees), _trees_with_inputs(f, trees, wanted))
+    if missing:
+        return facts, problems
+    keys = expressions.keys(t)
+    try:
+        expressions.needed_branches([cut] if cut else [], keys, where, "selection")
+    except ExpressionError as exc:
+        return facts, [*problems, str(exc)]
+    features = [*analysis.features, *analysis.masses.values()]
+    try:
+        branches = expressions.needed_branches([*features, *([cut] if cut else [])], keys, where)
+        for arrays, _, _ in expressions.iterate(t, branches, min(t.num_entries, 100) or 1):
+            expressions.mask(cut, arrays, where)
+            expressions.evaluate(features, arrays, analysis.feature_pads(), where, analysis.pad)
+            break
+    except ExpressionError as exc:
+        problems.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - uproot's read errors come in many kinds
+        problems.append(f"{where}: the inputs cannot be read: {_first_line(exc)}")
+    if analysis.weight and not problems:
+        total, negative = 0.0, 0
         try:
-            t.arrays(["_hhnb_pass"], aliases={"_hhnb_pass": cut}, entry_stop=min(t.num_entries, 100), library="np")
-        except Exception as exc:  # noqa: BLE001 - uproot's formula errors come in many kinds
-            problems.append(f"file {path}, tree {sample.tree!r}: selection {cut!r} cannot be evaluated: "
-                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}")
-    return int(t.num_entries), problems
+            for arrays, _, _ in expressions.iterate(t, expressions.needed_branches([analysis.weight], keys, where)):
+                w = expressions.evaluate([analysis.weight], arrays, where=where)[analysis.weight]
+                total += float(w.sum())
+                negative += int((w < 0).sum())
+        except HHNBError as exc:
+            problems.append(str(exc))
+        facts = FileFacts(facts.entries, facts.trees, facts.trees_with_inputs, total, negative)
+    return facts, problems
+
+
+def _normalisation(sample: Sample, files: list[str]) -> tuple[float | None, list[str]]:
+    if not sample.sum_of_weights:
+        return None, []
+    try:
+        return ntuples.sum_of_weights(sample, files), []
+    except HHNBError as exc:
+        return None, [str(exc)]
 
 
 def check_analysis(analysis: Analysis, data_dir: str | Path, kl: float | None = None) -> CheckReport:
-    """Check one analysis at ``kl`` (or every lambda its signal samples declare)."""
+    """Check one analysis at ``kl`` (or every lambda its signal samples declare).
+
+    The table has one row per sample and lambda: files, events, the sum of generator weights that
+    normalises it (``sum_of_weights``, when configured), the fraction of events with a negative weight,
+    the trees of its files and those that carry the network's inputs (variation trees apply can score).
+    """
     problems: list[str] = []
     rows = []
     seen: set[tuple[str, str]] = set()
@@ -81,18 +148,25 @@ def check_analysis(analysis: Analysis, data_dir: str | Path, kl: float | None = 
             except HHNBError as exc:
                 problems.append(f"analysis {analysis.name!r}: {exc}")
                 continue
-            events = 0
-            for path in files:
-                if (sample.name, path) in seen:
-                    continue
+            events, negative, trees, with_inputs = 0, 0, {}, {}
+            fresh = [p for p in files if (sample.name, p) not in seen]
+            for path in fresh:
                 seen.add((sample.name, path))
-                n, found = check_file(analysis, sample, path)
-                events += n
+                facts, found = check_file(analysis, sample, path)
+                events += facts.entries
+                negative += facts.negative
+                trees.update(dict.fromkeys(facts.trees))
+                with_inputs.update(dict.fromkeys(facts.trees_with_inputs))
                 problems += found
+            sumw, found = _normalisation(sample, fresh) if fresh else (None, [])
+            problems += found
             if events:
                 rows.append({"analysis": analysis.name, "sample": sample.name, "class": sample.klass,
                              "lambda": _lambdas.tag(value) if sample_kl is not None else "any",
-                             "files": len(files), "events": events})
+                             "files": len(files), "events": events,
+                             "sum_of_weights": f"{sumw:.6g}" if sumw is not None else "-",
+                             "negative": f"{negative / events:.1%}" if analysis.weight else "-",
+                             "trees": ", ".join(trees), "trees with inputs": ", ".join(with_inputs)})
     return CheckReport(tuple(problems), pd.DataFrame(rows))
 
 

@@ -17,12 +17,16 @@ import uproot
 
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis, Sample
-from hhnb.errors import InputFileError, MissingInputFile, UserArgumentError
+from hhnb.errors import ExpressionError, InputFileError, MissingInputFile, UserArgumentError
+from hhnb.io import expressions
 
 log = logging.getLogger(__name__)
 
 TEST_MODULUS = 5  # event % 5 == 0 -> test set (20 %)
 META = ("sample", "label", "weight", "event", "is_test")
+#: the classes of the keys hhnb reads events from: ROOT's TTree and its RNTuple (ROOT 6.34 and later)
+TREE_CLASSES = ("TTree", "TNtuple", "ROOT::RNTuple", "ROOT::Experimental::RNTuple")
+RNTUPLE_CLASSES = TREE_CLASSES[2:]
 
 
 InputError = InputFileError  # kept importable from here
@@ -61,7 +65,7 @@ def open_file(path: str):
     """Open a ROOT file with uproot; a missing, truncated or corrupt file is a one-line error naming it."""
     try:
         f = uproot.open(path)
-        trees = [k.split(";")[0] for k, c in f.classnames().items() if c in ("TTree", "TNtuple")]
+        trees = [k.split(";")[0] for k, c in f.classnames().items() if c in TREE_CLASSES]
     except FileNotFoundError:
         raise MissingInputFile(f"file {path} does not exist") from None
     except Exception as exc:  # uproot raises many kinds on bad bytes
@@ -96,24 +100,39 @@ def get_tree(f, path: str, tree: str, trees: list[str]):
 
 
 def missing_branches(t, branches: list[str]) -> list[str]:
-    """The wanted branches a tree lacks, each with the closest names it has (for the error message)."""
+    """The wanted branches a tree lacks, each with the closest names it has (for the error message).
+
+    An expression (``Jet_pt[:, 0]``, ``sum(Jet_pt[Jet_pt > 30])``) is checked through the branches it reads.
+    """
     keys = set(t.keys())
     out = []
     for b in branches:
-        if b not in keys:
+        if b in keys:
+            continue
+        if expressions.is_branch(b):
             close = difflib.get_close_matches(b, sorted(keys), n=3, cutoff=0.6)
             out.append(f"{b!r}" + (f" (close: {', '.join(close)})" if close else ""))
+            continue
+        try:
+            expressions.needed_branches([b], keys, "")
+        except ExpressionError as exc:
+            out.append(str(exc).removeprefix(": "))
     return out
 
 
 def open_tree(path: str, tree: str, branches: list[str]):
-    """Open ``path`` and return its tree after checking that every branch exists (clear errors)."""
+    """Open ``path`` and return its tree (TTree or RNTuple) after checking what ``branches`` read exists."""
     f, trees = open_file(path)
     t = get_tree(f, path, tree, trees)
     missing = missing_branches(t, branches)
     if missing:
         raise InputFileError(f"file {path}, tree {tree!r}: missing branch(es) {'; '.join(missing)}")
     return t
+
+
+def is_rntuple(t) -> bool:
+    """True for an RNTuple (ROOT's successor of TTree; uproot reads both)."""
+    return not hasattr(t, "branches")
 
 
 def selection(analysis: Analysis, sample: Sample) -> str | None:
@@ -131,48 +150,115 @@ def _check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
         raise InputError(f"{where}: NaN or infinite values in {int(bad.any(axis=1).sum())} events ({detail})")
 
 
+def sum_of_weights(sample: Sample, files: list[str]) -> float:
+    """The sum of generator weights of all events the sample's files were made from (before any selection).
+
+    Read from a tree branch summed over the files (NanoAOD's ``Runs`` tree, ``genEventSumw``) or from a
+    histogram bin (``metadata/sumOfWeights``, bin 1; bin 0 is the underflow, as in ROOT). A missing or zero
+    source is a one-line error naming the file and the key.
+    """
+    spec = sample.sum_of_weights or {}
+    total = 0.0
+    for path in files:
+        f, trees = open_file(path)
+        if "tree" in spec:
+            t = get_tree(f, path, spec["tree"], trees)
+            missing = missing_branches(t, [spec["branch"]])
+            if missing:
+                raise InputFileError(f"file {path}, tree {spec['tree']!r}: sum_of_weights branch {missing[0]} "
+                                     f"is missing (sample {sample.name!r})")
+            total += float(np.sum(t[spec["branch"]].array(library="np"), dtype=np.float64))
+        else:
+            key = spec["histogram"]
+            try:
+                h = f[key]
+                values = h.values(flow=True)
+            except (KeyError, uproot.KeyInFileError):
+                raise InputFileError(f"file {path}: no histogram {key!r} for the sum of weights of sample "
+                                     f"{sample.name!r}") from None
+            except AttributeError:
+                raise InputFileError(f"file {path}: {key!r} is a {f.classname_of(key)}, not a histogram (sum of "
+                                     f"weights of sample {sample.name!r})") from None
+            b = int(spec.get("bin", 1))
+            if b >= len(values):
+                raise InputFileError(f"file {path}: histogram {key!r} has bins 0-{len(values) - 1} (with under- "
+                                     f"and overflow), no bin {b} (sum of weights of sample {sample.name!r})")
+            total += float(values[b])
+    if not np.isfinite(total) or total == 0:
+        where = f"tree {spec['tree']!r}, branch {spec['branch']!r}" if "tree" in spec else \
+            f"histogram {spec['histogram']!r} bin {spec.get('bin', 1)}"
+        raise InputFileError(f"sample {sample.name!r}: the sum of weights from {where} is {total} in "
+                             f"{', '.join(files)}: expected a finite, non-zero number")
+    return total
+
+
+def _inputs(analysis: Analysis, columns: list[str]) -> list[str]:
+    """The expressions a sample's events are read through: columns, then weight and event number."""
+    return list(dict.fromkeys(columns + [b for b in (analysis.weight, analysis.event) if b]))
+
+
 def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: list[str],
                 step_size: str | int = "200 MB") -> pd.DataFrame:
-    """Read one sample's columns in chunks, apply the selection, attach weight and event number."""
+    """Read one sample's columns in chunks, apply the selection, attach weight and event number.
+
+    Columns, weight and selection may be expressions over jagged branches (:mod:`hhnb.io.expressions`).
+    The weight is the ``weight`` expression as it is, or cross section x luminosity x weight / sum of
+    generator weights (``sum_of_weights``), or cross section x luminosity / entries without a weight.
+    Negative weights are kept with their sign.
+    """
     cut = selection(analysis, sample)
-    needed = list(dict.fromkeys(columns + [b for b in (analysis.weight, analysis.event) if b]))
+    wanted = _inputs(analysis, columns)
     total_entries = 0
-    chunks = []
+    parts: list[dict[str, np.ndarray]] = []
     for path in files:
-        t = open_tree(path, sample.tree, needed)
+        t = open_tree(path, sample.tree, wanted)
+        where = f"file {path}, tree {sample.tree!r}"
+        keys = expressions.keys(t)
         try:
-            # the selection is evaluated as an alias (uproot's expression language) so that
-            # entry numbers stay known: they are the event numbers when there is no event branch
-            expressions = needed + (["_hhnb_pass"] if cut else [])
-            aliases = {"_hhnb_pass": cut} if cut else None
-            for chunk, report in t.iterate(expressions=expressions, aliases=aliases, step_size=step_size,
-                                           library="pd", report=True):
-                if analysis.event is None:
-                    chunk["_entry"] = np.arange(report.tree_entry_start, report.tree_entry_stop) + total_entries
-                if cut:
-                    chunk = chunk[chunk.pop("_hhnb_pass").to_numpy(bool)]
-                chunks.append(chunk)
+            branches = expressions.needed_branches(wanted, keys, where)
+            branches += expressions.needed_branches([cut] if cut else [], keys, where, "selection")
+            for arrays, start, stop in expressions.iterate(t, branches, step_size):
+                keep = expressions.mask(cut, arrays, where)
+                values = expressions.evaluate(columns + ([analysis.weight] if analysis.weight else []), arrays,
+                                              analysis.feature_pads(), where, analysis.pad)
+                part = {c: v[keep] for c, v in values.items()}
+                if analysis.event:
+                    part["_event"] = _event_numbers(arrays, analysis.event, where)[keep]
+                else:  # entry numbers are the event numbers when there is no event branch
+                    part["_event"] = (np.arange(start, stop) + total_entries)[keep]
+                parts.append(part)
+        except ExpressionError:
+            raise
         except Exception as exc:
-            raise InputError(
-                f"file {path}, tree {sample.tree!r}: reading failed"
-                + (f" with selection {cut!r}" if cut else "") + f": {_short(exc)}"
-            ) from None
+            raise InputError(f"{where}: reading failed" + (f" with selection {cut!r}" if cut else "")
+                             + f": {_short(exc)}") from None
         total_entries += t.num_entries
-    df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=needed)
+    names = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []))) + ["_event"]
+    df = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else np.zeros(0) for c in names})
     if len(df) == 0:
         raise InputError(
             f"sample {sample.name!r} is empty after the selection {cut!r} (files: {', '.join(files)})"
         )
     _check_finite(df, columns, f"sample {sample.name!r} ({', '.join(files)})")
-    if analysis.weight:
+    if analysis.weight and sample.sum_of_weights:
+        scale = sample.cross_section * analysis.luminosity / sum_of_weights(sample, files)
+        weight = df[analysis.weight].to_numpy(dtype=np.float64) * scale
+    elif analysis.weight:
         weight = df[analysis.weight].to_numpy(dtype=np.float64)
     else:
         weight = np.full(len(df), sample.cross_section * analysis.luminosity / total_entries)
-    event = df[analysis.event].to_numpy(np.int64) if analysis.event else df["_entry"].to_numpy(np.int64)
     out = df[columns].copy()
     out["weight"] = weight
-    out["event"] = event
+    out["event"] = df["_event"].to_numpy(np.int64)
     return out
+
+
+def _event_numbers(arrays, name: str, where: str) -> np.ndarray:
+    """Event numbers as int64, read exactly (never through float64, which rounds numbers above 2^53)."""
+    if name in arrays:
+        values = arrays[name]
+        return np.asarray(values if isinstance(values, np.ndarray) else expressions.ak.to_numpy(values)).astype(np.int64)
+    return expressions.evaluate([name], arrays, where=where)[name].astype(np.int64)
 
 
 def columns_for(analysis: Analysis) -> list[str]:
