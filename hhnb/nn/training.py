@@ -296,8 +296,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     scores = score_frame(df, probs, classes, analysis, kl)
     te_all = df["is_test"].to_numpy()
     card = {
-        "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "classes": classes,
-        "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
+        "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "pads": ana.feature_pads(),
+        "classes": classes, "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
         "restore_best_weights": restore_best,
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
