@@ -9,6 +9,7 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas
+from hhnb.io import expressions
 from hhnb.io import ntuples as data
 from hhnb.io.tables import text_table
 
@@ -21,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def sample_rows(analysis, kl: float, data_dir) -> list[dict]:
-    """Per sample: entries in the files, weighted yield before selection, files."""
+    """Per sample: entries in the files, weighted yield before selection (normalised by the sum of generator
+    weights when the sample says where it is), files."""
     rows = []
     needed = data.columns_for(analysis) + [b for b in (analysis.weight, analysis.event) if b]
     for s in analysis.samples_at(kl):
@@ -31,7 +33,12 @@ def sample_rows(analysis, kl: float, data_dir) -> list[dict]:
             t = data.open_tree(f, s.tree, needed)
             n += t.num_entries
             if analysis.weight:
-                y += float(t[analysis.weight].array(library="np").sum())
+                where = f"file {f}, tree {s.tree!r}"
+                for arrays, _, _ in expressions.iterate(t, expressions.needed_branches([analysis.weight], t.keys(),
+                                                                                      where)):
+                    y += float(expressions.evaluate([analysis.weight], arrays, where=where)[analysis.weight].sum())
+        if analysis.weight and s.sum_of_weights:
+            y *= s.cross_section * analysis.luminosity / data.sum_of_weights(s, files)
         if not analysis.weight:
             y = (s.cross_section or 0.0) * analysis.luminosity
         rows.append({"analysis": analysis.name, "sample": s.name, "class": s.klass, "events": n,
