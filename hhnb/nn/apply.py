@@ -17,6 +17,7 @@ outputs are written to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import functools
 import glob
 import json
@@ -35,6 +36,7 @@ import uproot
 from hhnb import layout
 from hhnb.config import lambdas as _lambdas
 from hhnb.errors import InputFileError, MissingArtifactError, MissingInputFile, UnwritableOutput, UserArgumentError
+from hhnb.io import expressions, rootcopy
 from hhnb.io import ntuples as data
 from hhnb.io.atomic import atomic_path
 
@@ -66,6 +68,7 @@ class Network:
     fold_branch: str | None = None
     backend: str = "keras"
     lambdas: tuple[float, ...] = ()  # a parameterised network: the lambdas it is scored at
+    pads: tuple[tuple[str, float], ...] = ()  # feature expression -> its value where x[:, i] is missing (card)
 
     @property
     def name(self) -> str:
@@ -156,7 +159,8 @@ def network(model_path: str | Path, backend: str = "keras", lambdas: str | Itera
     return Network(card["analysis"], kl, model_path, tuple(card["features"]),
                    tuple(card["classes"]), branches, layout.istest_branch(card["analysis"], kl),
                    card.get("tree", layout.DEFAULT_TREE), card.get("event_branch"), folds, fold_paths,
-                   layout.fold_branch(card["analysis"], kl) if folds > 1 else None, backend, at)
+                   layout.fold_branch(card["analysis"], kl) if folds > 1 else None, backend, at,
+                   tuple((str(k), float(v)) for k, v in (card.get("pads") or {}).items()))
 
 
 def networks(analysis: str, lambdas: str | Iterable[object], models_dir: str | Path,
@@ -251,19 +255,25 @@ def _predict(net: Network, path: Path, x: np.ndarray) -> np.ndarray:
     return predict(model, x)
 
 
-def _extend(tree, arrays: dict[str, np.ndarray]) -> None:
-    """Append one chunk to a writable tree (a function of its own so tests can make it fail)."""
-    tree.extend(arrays)
+def _write(src: Path, dst: Path, new: dict[str, dict[str, np.ndarray]]) -> None:
+    """Write the copy with its new branches (a function of its own so tests can make it fail midway)."""
+    rootcopy.copy_with_branches(src, dst, new)
 
 
-def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: int) -> dict[str, np.ndarray]:
-    """Score branches (float32) and test-set flags or folds (int32; ROOT reads int8 as char) for one chunk."""
+def score_chunk(nets: list[Network], chunk: dict[str, Any], entry_start: int,
+                where: str = "tree") -> dict[str, np.ndarray]:
+    """Score branches (float32) and test-set flags or folds (int32; ROOT reads int8 as char) for one chunk.
+
+    ``chunk`` holds the branches the networks read (NumPy or awkward arrays); the inputs are the card's
+    feature expressions evaluated on it (:func:`hhnb.io.expressions.evaluate`), as in training.
+    """
     n = len(next(iter(chunk.values()))) if chunk else 0
     out: dict[str, np.ndarray] = {}
     for net in nets:
-        x = np.column_stack([np.asarray(chunk[f], np.float32) for f in net.features]) if n else \
+        values = expressions.evaluate(net.features, chunk, dict(net.pads), where) if n else {}
+        x = np.column_stack([values[f].astype(np.float32) for f in net.features]) if n else \
             np.zeros((0, len(net.features)), np.float32)
-        event = chunk[net.event_branch] if net.event_branch else np.arange(entry_start, entry_start + n)
+        event = _events(chunk[net.event_branch]) if net.event_branch else np.arange(entry_start, entry_start + n)
         files = net.files
         if net.folds > 1:
             fold = np.mod(np.asarray(event, np.int64), net.folds).astype(np.int32)
@@ -285,6 +295,10 @@ def score_chunk(nets: list[Network], chunk: dict[str, np.ndarray], entry_start: 
     return out
 
 
+def _events(values: Any) -> np.ndarray:
+    return np.asarray(values if isinstance(values, np.ndarray) else expressions.ak.to_numpy(values)).astype(np.int64)
+
+
 def score_events(net: Network, events: Any, event: str = "event") -> dict[str, np.ndarray]:
     """The branches apply would write, for a table of events (its features and ``event`` column)."""
     chunk = {f: np.asarray(events[f]) for f in net.features}
@@ -293,88 +307,108 @@ def score_events(net: Network, events: Any, event: str = "event") -> dict[str, n
     return score_chunk([net], chunk, 0)
 
 
-def _check_input(path: Path, nets: list[Network], tree: str):
-    """Open the tree and check every network's inputs are there and no output branch is (errors name them)."""
-    t = data.open_tree(str(path), tree, [])
-    keys = set(t.keys())
+def trees_to_score(path: Path, nets: list[Network], trees: str | Iterable[str] | None = None) -> list[str]:
+    """The trees of ``path`` to score: the networks' tree (None), names and globs, or ``all`` (every tree of
+    the file that carries the networks' inputs: systematic variations such as ``JET_JER__1up``)."""
+    f, found = data.open_file(str(path))
+    if trees is None:
+        data.get_tree(f, str(path), nets[0].tree, found)
+        return [nets[0].tree]
+    items = [t.strip() for t in trees.split(",")] if isinstance(trees, str) else [str(t) for t in trees]
+    items = [t for t in items if t]
+    if items == ["all"]:
+        out = [t for t in found if not _missing_inputs(f[t], nets)]
+        if not out:
+            raise data.InputError(f"file {path}: no tree carries the networks' inputs ({', '.join(nets[0].features)}); "
+                                  f"trees in the file: {', '.join(found) or 'none'}")
+        return out
+    out = []
+    for item in items:
+        matches = fnmatch.filter(found, item) if glob.has_magic(item) else [item]
+        if not matches:
+            raise data.InputError(f"file {path}: no tree matches {item!r}; trees in the file: {', '.join(found)}")
+        for name in matches:
+            data.get_tree(f, str(path), name, found)
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def _missing_inputs(t, nets: list[Network]) -> list[str]:
     problems = []
     for net in nets:
         need = [*net.features, *([net.event_branch] if net.event_branch else [])]
-        missing = [b for b in need if b not in keys]
-        if missing:
-            problems.append(f"network {net.name} needs branch(es) {', '.join(missing)}")
+        keys = set(t.keys())
+        plain = [b for b in need if expressions.is_branch(b) and b not in keys]
+        other = data.missing_branches(t, [b for b in need if not expressions.is_branch(b)])
+        if plain:
+            problems.append(f"network {net.name} needs branch(es) {', '.join(plain)}")
+        if other:
+            problems.append(f"network {net.name} needs {'; '.join(other)}")
+    return problems
+
+
+def _check_input(path: Path, nets: list[Network], tree: str):
+    """Open the tree and check every network's inputs are there and no output branch is (errors name them)."""
+    t = data.open_tree(str(path), tree, [])
+    if data.is_rntuple(t):
+        raise data.InputError(f"file {path}: {tree!r} is an RNTuple: hhnb apply writes scores into TTrees only "
+                              "(ROOT cannot add fields to a written RNTuple); convert it to a TTree, or score its "
+                              "events with hhnb.nn.apply.score_events")
+    problems = _missing_inputs(t, nets)
+    keys = set(t.keys())
     clash = [b for net in nets for b in net.branches if b in keys]
     if clash:
         problems.append(f"branch(es) {', '.join(clash)} already exist (scores applied before?)")
     if problems:
         raise data.InputError(f"file {path}, tree {tree!r}: " + "; ".join(problems))
-    types = {}
-    for name in t.keys(recursive=False):
-        interp = t[name].interpretation
-        if not isinstance(interp, uproot.interpretation.numerical.AsDtype):
-            raise data.InputError(f"file {path}, tree {tree!r}: branch {name!r} is not a flat numeric branch "
-                                  f"({interp}); apply copies flat branches only")
-        types[name] = interp.to_dtype
-    return t, types
+    return t
 
 
-def _write_copy(src: Path, dst: Path, tree, types: dict[str, np.dtype], nets: list[Network], tree_name: str,
-                step: int, progress: Callable[[int], None] | None) -> int:
-    """Write ``dst``: the input tree chunk by chunk plus the new branches, and the input's TObjStrings."""
-    new_types = {b: (np.float32 if b in net.score_branches else np.int32) for net in nets for b in net.branches}
-    n = 0
-    with uproot.open(src) as fin, uproot.recreate(dst) as fout:
-        fout.mktree(tree_name, {**types, **new_types})
-        for chunk, report in tree.iterate(list(types), step_size=step, library="np", report=True):
-            scores = score_chunk(nets, chunk, report.tree_entry_start)
-            _extend(fout[tree_name], {**chunk, **scores})
-            n += report.tree_entry_stop - report.tree_entry_start
-            if progress:
-                progress(report.tree_entry_stop - report.tree_entry_start)
-        for key, cls in fin.classnames(recursive=False).items():
-            if cls == "TObjString":
-                fout[key.split(";")[0]] = str(fin[key])
-    return n
-
-
-def _add_in_place(tmp: Path, tree, types, nets: list[Network], tree_name: str, step: int) -> int:
-    """uproot's ``add_branches`` on a copy of the input (scores are computed chunk by chunk, added at once)."""
+def _scores(path: Path, t, nets: list[Network], tree_name: str, step: int,
+            progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Every new branch of one tree, computed chunk by chunk from the branches the networks read."""
+    where = f"file {path}, tree {tree_name!r}"
+    keys = expressions.keys(t)
+    reads = [e for net in nets for e in (*net.features, *([net.event_branch] if net.event_branch else []))]
     parts: dict[str, list[np.ndarray]] = {b: [] for net in nets for b in net.branches}
-    for chunk, report in tree.iterate(list({f for net in nets for f in (*net.features, net.event_branch) if f}),
-                                      step_size=step, library="np", report=True):
-        for b, v in score_chunk(nets, chunk, report.tree_entry_start).items():
+    for chunk, start, stop in expressions.iterate(t, expressions.needed_branches(reads, keys, where), step):
+        for name in {n.event_branch for n in nets if n.event_branch and n.event_branch not in chunk}:
+            chunk[name] = expressions.evaluate([name], chunk, where=where)[name]  # an expression of branches
+        for b, v in score_chunk(nets, chunk, start, where).items():
             parts[b].append(v)
-    new = {b: (np.concatenate(v) if v else np.zeros(0, np.float32)) for b, v in parts.items()}
-    with uproot.update(tmp) as f:
-        f[tree_name].add_branches(new)
-    return tree.num_entries
+        if progress:
+            progress(stop - start)
+    dtypes = {b: (np.float32 if b in net.score_branches else np.int32) for net in nets for b in net.branches}
+    return {b: (np.concatenate(v) if v else np.zeros(0, dtypes[b])) for b, v in parts.items()}
 
 
 def apply_file(path: str | Path, nets: list[Network], output: str | Path | None = None, force: bool = False,
-               in_place: bool = False, step: int = STEP, progress: Callable[[int], None] | None = None) -> Applied:
-    """Score one file with every network; never raises for a bad file (the result says what failed)."""
+               in_place: bool = False, step: int = STEP, progress: Callable[[int], None] | None = None,
+               trees: str | Iterable[str] | None = None) -> Applied:
+    """Score one file with every network; never raises for a bad file (the result says what failed).
+
+    The output (a temporary file renamed when complete; ``in_place``: renamed over the input) holds every
+    object of the input, unchanged (:func:`hhnb.io.rootcopy.copy_with_branches`), and the new branches in
+    each scored tree (``trees``: see :func:`trees_to_score`). A failure or a kill leaves the input as it was.
+    """
     path = Path(path)
     output = path if in_place else Path(output or output_path(path))
-    tree_name = nets[0].tree
     t0 = time.perf_counter()
     if not in_place and output.exists() and not force:
         return Applied(path, output, "skipped", error="output exists (use --force to rewrite)")
-    method = "in-place add_branches" if in_place else "copy"
+    method = "in-place copy" if in_place else "copy"
     try:
-        tree, types = _check_input(path, nets, tree_name)
+        names = trees_to_score(path, nets, trees)
+        new = {}
+        n = 0
+        for name in names:
+            t = _check_input(path, nets, name)
+            new[name] = _scores(path, t, nets, name, step, progress)
+            n += int(t.num_entries)
         with atomic_path(output) as tmp:
+            _write(path, tmp, new)
             if in_place:
-                shutil.copyfile(path, tmp)
                 shutil.copymode(path, tmp)
-                try:
-                    n = _add_in_place(tmp, tree, types, nets, tree_name, step)
-                    if progress:
-                        progress(n)
-                except NotImplementedError:  # e.g. trees of several baskets: rewrite the whole file instead
-                    method = "in-place rewrite"
-                    n = _write_copy(path, tmp, tree, types, nets, tree_name, step, progress)
-            else:
-                n = _write_copy(path, tmp, tree, types, nets, tree_name, step, progress)
     except OSError as exc:
         why = "disk full" if exc.errno == errno.ENOSPC else type(exc).__name__
         return Applied(path, output, "failed", seconds=time.perf_counter() - t0, method=method,
@@ -395,14 +429,18 @@ def _entries(path: Path, tree: str) -> int:
 
 
 def _work(path: Path, nets: list[Network], output: Path, force: bool, in_place: bool, step: int,
-          q: Any = None) -> Applied:
+          q: Any = None, trees: str | Iterable[str] | None = None) -> Applied:
     """Worker process entry point: progress goes back through a manager queue."""
-    return apply_file(path, nets, output, force, in_place, step, q.put if q is not None else None)
+    return apply_file(path, nets, output, force, in_place, step, q.put if q is not None else None, trees)
 
 
 def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path | None = None, jobs: int = 1,
-          force: bool = False, in_place: bool = False, step: int = STEP, progress: bool = True) -> list[Applied]:
-    """Apply ``nets`` to every file (globs allowed), ``jobs`` files at a time; one result per input, in order."""
+          force: bool = False, in_place: bool = False, step: int = STEP, progress: bool = True,
+          trees: str | Iterable[str] | None = None) -> list[Applied]:
+    """Apply ``nets`` to every file (globs allowed), ``jobs`` files at a time; one result per input, in order.
+
+    ``trees``: the networks' tree (None), names or globs, or ``all`` trees that carry the inputs.
+    """
     from tqdm.auto import tqdm
 
     check_networks(nets)
@@ -433,15 +471,15 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
     bar = tqdm(total=total, desc="apply", unit=" ev", unit_scale=True, disable=not progress, leave=False)
     try:
         if jobs <= 1 or len(paths) == 1:
-            results = [apply_file(p, nets, o, force, in_place, step, bar.update) for p, o in zip(paths, outputs)]
+            results = [apply_file(p, nets, o, force, in_place, step, bar.update, trees) for p, o in zip(paths, outputs)]
         else:
-            results = _parallel(paths, outputs, nets, jobs, force, in_place, step, bar)
+            results = _parallel(paths, outputs, nets, jobs, force, in_place, step, bar, trees)
     finally:
         bar.close()
     return results
 
 
-def _parallel(paths, outputs, nets, jobs, force, in_place, step, bar) -> list[Applied]:
+def _parallel(paths, outputs, nets, jobs, force, in_place, step, bar, trees=None) -> list[Applied]:
     """Files in worker processes (spawned: TensorFlow is not fork-safe), progress through a queue."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, wait
@@ -449,7 +487,7 @@ def _parallel(paths, outputs, nets, jobs, force, in_place, step, bar) -> list[Ap
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         q = manager.Queue()
-        futures = [pool.submit(_work, p, nets, o, force, in_place, step, q) for p, o in zip(paths, outputs)]
+        futures = [pool.submit(_work, p, nets, o, force, in_place, step, q, trees) for p, o in zip(paths, outputs)]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.2)
