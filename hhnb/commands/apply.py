@@ -31,16 +31,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, help="files processed in parallel (default 1)")
     p.add_argument("--step", type=int, default=_apply.STEP, help=f"events per chunk (default {_apply.STEP})")
     p.add_argument("--force", action="store_true", help="rewrite outputs that already exist")
-    p.add_argument("--in-place", action="store_true", help="add the branches to the input files themselves")
+    p.add_argument("--in-place", action="store_true",
+                   help="add the branches to the input files themselves (every object kept; the input is replaced "
+                        "only when the new file is complete)")
+    p.add_argument("--trees", default=None, metavar="NAMES",
+                   help="trees to score: names or globs, comma-separated ('*__1up,*__1down'), or 'all' (every tree "
+                        "that has the networks' inputs: systematic variations); default the networks' tree")
     p.add_argument("--no-progress", action="store_true")
     clusteropts.add_arguments(p)  # --scheduler / --cluster: one Dask task per file (--jobs workers or jobs)
 
 
-def _check_inputs(files, tree: str) -> None:
-    """Every input opens and has the networks' tree, before any output is written (one-line error if not)."""
+def _check_inputs(files, nets, trees: str | None) -> None:
+    """Every input opens and has the trees to score, before any output is written (one-line error if not)."""
     for path in files:
-        f, trees = ntuples.open_file(str(path))
-        ntuples.get_tree(f, str(path), tree, trees)
+        for name in _apply.trees_to_score(path, nets, trees):
+            f, found = ntuples.open_file(str(path))
+            ntuples.get_tree(f, str(path), name, found)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +57,13 @@ def run(args: argparse.Namespace) -> int:
         nets += _apply.networks(args.analysis, args.lambdas, paths.models_dir(args.models_dir), args.backend,
                                 args.parameterised)
     _apply.check_networks(nets)
-    _check_inputs(_apply.expand(args.files), nets[0].tree)
+    _check_inputs(_apply.expand(args.files), nets, args.trees)
     if args.cluster or args.scheduler:
         results = _on_dask(args, nets)
     else:
         results = _apply.apply(args.files, nets, outdir=args.outdir, jobs=args.jobs, force=args.force,
-                               in_place=args.in_place, step=args.step, progress=not args.no_progress)
+                               in_place=args.in_place, step=args.step, progress=not args.no_progress,
+                               trees=args.trees)
     table = pd.DataFrame([{"input": str(r.input), "output": str(r.output), "status": r.status, "events": r.events,
                            "seconds": round(r.seconds, 2),
                            "events/s": round(r.events / r.seconds) if r.seconds > 0 and r.events else 0}
@@ -82,4 +89,4 @@ def _on_dask(args: argparse.Namespace, nets) -> list:
     _apply.expand(args.files)  # a pattern matching nothing fails before any job is submitted
     with cluster.client_for(opts, args.scheduler, os.environ.get("HHNB_HOME") or str(paths.project_dir())) as client:
         return distributed_apply.apply(args.files, nets, client, outdir=args.outdir, force=args.force,
-                                       step=args.step, progress=not args.no_progress)
+                                       step=args.step, progress=not args.no_progress, trees=args.trees)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as _skm
 
 from hhnb.config.analyses import Analysis
 from hhnb.io import ntuples as data
@@ -47,7 +46,7 @@ def paired_auc(is_signal: np.ndarray, score_a: np.ndarray, score_b: np.ndarray, 
     w = np.asarray(weight, float)
     a, b = (np.asarray(s, float) for s in (score_a, score_b))
     reps = metrics.bootstrap_aucs(y, [a, b], w, n_boot, seed)
-    auc_a, auc_b = _skm.roc_auc_score(y, a, sample_weight=w), _skm.roc_auc_score(y, b, sample_weight=w)
+    auc_a, auc_b = metrics.weighted_auc(y, a, w), metrics.weighted_auc(y, b, w)
     err = reps.std(axis=0, ddof=1) if n_boot > 1 else np.full(2, np.nan)
     d = reps[:, 1] - reps[:, 0]
     return PairedAUC(float(auc_a), float(auc_b), float(err[0]), float(err[1]), float(auc_b - auc_a),

@@ -42,14 +42,47 @@ class Scan:
     sigma_b: str = ""  # what enters the background uncertainty: "" (none), "MC stat.", "MC stat. + 10 % syst." ...
 
 
+def _roc_points(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Cumulative background and signal weights above each distinct score, from the top (signed weights)."""
+    y = np.asarray(y_true).astype(int) == 1
+    sc = np.asarray(score, float)
+    w = np.ones(len(sc)) if weight is None else np.asarray(weight, float)
+    order = np.argsort(-sc, kind="mergesort")
+    sc, y, w = sc[order], y[order], w[order]
+    last = np.r_[np.flatnonzero(np.diff(sc)), len(sc) - 1] if len(sc) else np.zeros(0, int)
+    tps = np.r_[0.0, np.cumsum(np.where(y, w, 0.0))[last]]
+    fps = np.r_[0.0, np.cumsum(np.where(y, 0.0, w))[last]]
+    return fps, tps, np.r_[np.inf, sc[last]]
+
+
+def weighted_auc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Area under the weighted ROC curve, signed weights allowed.
+
+    With negative weights the cumulative rates need not be monotonic (scikit-learn's ``auc`` then refuses):
+    the trapezoid rule over the points in threshold order needs no monotonicity and equals the weighted
+    Mann-Whitney statistic sum_{s,b} w_s w_b ([x_s > x_b] + [x_s = x_b] / 2) / (W_s W_b) (Hanley & McNeil 1982).
+    An event pair (x, +w), (x, -w) changes nothing.
+
+    >>> y, x = np.array([1, 0, 1, 0]), np.array([0.9, 0.8, 0.3, 0.1])
+    >>> weighted_auc(y, x), weighted_auc(np.r_[y, 1, 1], np.r_[x, 0.5, 0.5], np.r_[np.ones(4), 2.0, -2.0])
+    (0.75, 0.75)
+    """
+    fps, tps, _ = _roc_points(y_true, score, weight)
+    if len(fps) < 2 or fps[-1] == 0 or tps[-1] == 0:
+        return float("nan")
+    return float(np.trapezoid(tps, fps) / (tps[-1] * fps[-1]))
+
+
 def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> Curve:
-    """Weighted ROC curve (signal = 1) and its area.
+    """Weighted ROC curve (signal = 1) and its area (signed weights allowed: :func:`weighted_auc`).
 
     >>> round(roc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])).area, 2)
     0.75
     """
-    fpr, tpr, thr = _skm.roc_curve(y_true, score, sample_weight=weight)
-    return Curve(fpr, tpr, thr, float(_skm.auc(fpr, tpr)))
+    fps, tps, thr = _roc_points(y_true, score, weight)
+    fpr = fps / fps[-1] if fps[-1] else fps
+    tpr = tps / tps[-1] if tps[-1] else tps
+    return Curve(fpr, tpr, thr, weighted_auc(y_true, score, weight))
 
 
 def bootstrap_aucs(y_true: np.ndarray, scores: list[np.ndarray], weight: np.ndarray | None = None,
@@ -72,7 +105,7 @@ def bootstrap_aucs(y_true: np.ndarray, scores: list[np.ndarray], weight: np.ndar
     reps = np.zeros((n_boot, len(scores)))
     for i in range(n_boot):
         k = rng.poisson(1.0, len(w)) * w
-        reps[i] = [_skm.roc_auc_score(y, s, sample_weight=k) for s in scores]
+        reps[i] = [weighted_auc(y, s, k) for s in scores]
     return reps
 
 

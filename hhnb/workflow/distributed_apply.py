@@ -35,7 +35,8 @@ def clear_stale(output: Path) -> list[Path]:
     return gone
 
 
-def score_file(path: str, nets: list[Network], output: str, force: bool, step: int) -> Applied:
+def score_file(path: str, nets: list[Network], output: str, force: bool, step: int,
+               trees: str | Iterable[str] | None = None) -> Applied:
     """What one Dask task does: clear a dead attempt's temporary, score the file, report events as they go."""
     report: Callable[[int], None] | None = None
     try:
@@ -48,7 +49,7 @@ def score_file(path: str, nets: list[Network], output: str, force: bool, step: i
     except ValueError:  # not inside a worker (called directly)
         pass
     clear_stale(Path(output))
-    return _apply.apply_file(path, nets, output=output, force=force, step=step, progress=report)
+    return _apply.apply_file(path, nets, output=output, force=force, step=step, progress=report, trees=trees)
 
 
 def _entries(path: Path, tree: str) -> int:
@@ -63,8 +64,11 @@ def _entries(path: Path, tree: str) -> int:
 
 def apply(files: Iterable[str | Path], nets: list[Network], client, outdir: str | Path | None = None,
           force: bool = False, step: int = _apply.STEP, progress: bool = True,
-          on_result: Callable[[Applied], None] | None = None, retries: int = 1) -> list[Applied]:
+          on_result: Callable[[Applied], None] | None = None, retries: int = 1,
+          trees: str | Iterable[str] | None = None) -> list[Applied]:
     """Score every file on ``client``'s workers; one :class:`Applied` per input, in input order.
+
+    ``trees``: as for :func:`hhnb.nn.apply.apply` (the networks' tree, names or globs, or ``all``).
 
     Outputs that exist are skipped without a task unless ``force``. A lost scheduler ends the
     run with :class:`SchedulerLost` (the outputs already renamed into place are complete).
@@ -113,7 +117,7 @@ def apply(files: Iterable[str | Path], nets: list[Network], client, outdir: str 
     if progress and todo:
         with contextlib.suppress(Exception):
             client.subscribe_topic(TOPIC, _on_event)
-    futures = {client.submit(score_file, str(paths[i]), nets, str(outputs[i]), force, step, pure=False,
+    futures = {client.submit(score_file, str(paths[i]), nets, str(outputs[i]), force, step, trees, pure=False,
                              retries=retries, key=f"apply-{paths[i].name}-{time.time_ns()}"): i for i in todo}
     try:
         for fut in as_completed(futures):
