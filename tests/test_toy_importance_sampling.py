@@ -48,7 +48,7 @@ HH_VARS = {"m_hh": None, "h1_M": None, "h2_M": None, "pT_hh": None, "met_Et": No
     ("qcd_2b2j", (200.0, 500.0), 2)])
 def test_biased_hh_backgrounds_are_unbiased(process, pt_slice, category):
     def gen(n, rng, bias):
-        return hh.generate_batch(process, n, rng, pt_slice=pt_slice, bias=bias)
+        return hh.generate_batch(process, n, rng, pt_slice=pt_slice, bias=bias, signed=False)
 
     plain = _batches(gen, N, 11, bias=False)
     biased = _batches(gen, N, 12, bias=True)
@@ -93,7 +93,7 @@ def test_window_weights_are_flat_on_the_plateau():
 @pytest.mark.parametrize("process", ["ttbb", "tth"])
 def test_biased_tthh_backgrounds_are_unbiased(process):
     def gen(n, rng, bias):
-        return tthh.generate_batch(process, n, rng, bias=bias)
+        return tthh.generate_batch(process, n, rng, bias=bias, signed=False)
 
     n = 40_000
     plain = _batches(gen, n, 21, bias=False)

@@ -302,14 +302,15 @@ def logged_inputs(model) -> list[int]:
 def class_balanced_weights(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per-event training weights: every class with the same total, scaled to mean 1.
 
-    (Adam-type optimisers are invariant to the overall scale; mean 1 keeps the loss readable.)
+    (Adam-type optimisers are invariant to the overall scale; mean 1 keeps the loss readable.) Signed
+    weights pass as they are: the ``negative_weights`` policy is applied before (``training.training_weights``).
 
     >>> w = class_balanced_weights(np.array([0, 0, 1]), np.array([1.0, 1.0, 5.0]))
     >>> [round(float(v), 3) for v in w]
     [0.75, 0.75, 1.5]
     """
     labels = np.asarray(labels)
-    weights = np.abs(np.asarray(weights, float))
+    weights = np.asarray(weights, float)
     out = np.zeros_like(weights)
     for c in np.unique(labels):
         m = labels == c

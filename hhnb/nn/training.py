@@ -16,7 +16,8 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.config.analyses import Analysis
+from hhnb.config.analyses import NEGATIVE_WEIGHTS, Analysis
+from hhnb.errors import UserArgumentError
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.nn import folds as _folds
@@ -130,6 +131,27 @@ class TrainingArrays:
         return [*self.features, paths.PARAM_INPUT] if self.lambdas else list(self.features)
 
 
+def training_weights(weight: np.ndarray, policy: str = NEGATIVE_WEIGHTS[0]) -> np.ndarray:
+    """The weights a network trains with, by the ``negative_weights`` policy (evaluation keeps the signs).
+
+    ``abs`` (the default): |w|, the loss stays bounded below and the |w|-weighted density equals the physical
+    one where the negative fraction does not depend on the features (docs/physics.md, "Negative weights");
+    ``keep``: the signed weights; ``zero``: negative-weight events left out of the loss.
+
+    >>> w = np.array([2.0, -1.0, 0.5])
+    >>> [training_weights(w, p).tolist() for p in ("abs", "keep", "zero")]
+    [[2.0, 1.0, 0.5], [2.0, -1.0, 0.5], [2.0, 0.0, 0.5]]
+    """
+    w = np.asarray(weight, np.float64)
+    if policy == "abs":
+        return np.abs(w)
+    if policy == "zero":
+        return np.where(w < 0, 0.0, w)
+    if policy == "keep":
+        return w
+    raise UserArgumentError(f"negative_weights {policy!r}: expected one of {', '.join(NEGATIVE_WEIGHTS)}")
+
+
 def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
     """For a k-fold set: the half of the (all out-of-fold) events on which cuts are chosen (``is_val``).
 
@@ -171,7 +193,8 @@ def training_arrays(ana: Analysis, kl: object, data_dir: str | Path, n_classes: 
     test = df["is_test"].to_numpy()
     val = df["is_val"].to_numpy()
     train = ~test & ~val if folds == 1 else np.zeros(len(df), bool)
-    balance = _param.lambda_balanced(weight, df[paths.PARAM_INPUT].to_numpy(), y == 0) if grid else weight
+    trained = training_weights(weight, ana.negative_weights)
+    balance = _param.lambda_balanced(trained, df[paths.PARAM_INPUT].to_numpy(), y == 0) if grid else trained
     return TrainingArrays(df, features, classes, df[inputs].to_numpy(np.float32), y, weight,
                           class_balanced_weights(y, balance), train, val, test, folds, grid)
 
@@ -297,6 +320,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     te_all = df["is_test"].to_numpy()
     card = {
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "pads": ana.feature_pads(),
+        "negative_weights": ana.negative_weights,
         "classes": classes, "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
         "restore_best_weights": restore_best,

@@ -17,7 +17,7 @@ import functools
 import numpy as np
 import vector
 
-from hhnb.toy import physics
+from hhnb.toy import nlo, physics
 
 # Detector: b-jet energy response (neutrinos in b decays) and resolution, b-tagging.
 B_RESPONSE = 0.94
@@ -309,13 +309,16 @@ def _flavour_tag(kind, rng, bias):
 
 
 def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1.0,
-                   pt_slice: tuple[float, float] | None = None, bias: bool = True) -> dict[str, np.ndarray]:
+                   pt_slice: tuple[float, float] | None = None, bias: bool = True,
+                   signed: bool = True) -> dict[str, np.ndarray]:
     """Generate ``n`` events of one process; returns all branches plus ``category`` (-1 = none).
 
     With ``bias`` (backgrounds only) the events are generated preferentially in the signal-like
     phase space (Higgs-window masses, b-tags, preselected events: BTAG_BIAS_FACTOR, MASS_WINDOW_GEV,
     PRESCALE, PRESCALE_UNSELECTED);
     ``weight_factor`` (p/q, mean 1 over generated events) makes every weighted distribution unbiased.
+    ``signed``: the NLO-like processes (``nlo.NLO_PROCESSES``) carry negative weights (``False``: the
+    all-positive reference the tests compare with).
     """
     wfac = np.ones(n)
     bias = bias and process != "hh"
@@ -398,6 +401,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
         keep_prob = np.where(presel, np.where(nb >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
         valid &= rng.random(n) < keep_prob
         wfac = wfac / keep_prob
+    if signed and process in nlo.NLO_PROCESSES:
+        wfac = wfac * nlo.sign_factors(out["pT_hh"], rng)
     out["weight_factor"] = wfac
     out["category"] = np.where(valid, n_large, -1).astype(np.int32)
     return out

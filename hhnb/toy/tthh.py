@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import vector
 
+from hhnb.toy import nlo
 from hhnb.toy.hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
 
 JET_PT, JET_ETA, LEP_PT, LEP_ETA = 30.0, 4.0, 25.0, 2.5
@@ -149,11 +150,13 @@ def _flavour_tag(kind, present, rng, bias):
     return flav, tag, w
 
 
-def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = True) -> dict[str, np.ndarray]:
+def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = True,
+                   signed: bool = True) -> dict[str, np.ndarray]:
     """Generate ``n`` events of ttHH, ttbb, ttH or ttZ; returns branches plus ``category`` (0 = kept).
 
     With ``bias`` (backgrounds only) mistags and events in the signal-like region are favoured;
     ``weight_factor`` (mean 1 over generated events) keeps every weighted distribution unbiased.
+    ``signed``: the NLO-like ``ttz`` carries negative weights (``nlo.NLO_PROCESSES``; ``False``: all positive).
     """
     bias = bias and process != "tthh"
     partons: list[tuple[object, np.ndarray]] = []  # (four-vector, flavour code per event)
@@ -260,6 +263,8 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
         inside = (numjet >= 7) & (nbtag >= 5)
         keep &= inside | (rng.random(n) < PRESCALE)
         wfac = np.where(inside, wfac, wfac / PRESCALE)
+    if signed and process in nlo.NLO_PROCESSES:
+        wfac = wfac * nlo.sign_factors(out["j1_Pt"], rng)
     out["weight_factor"] = wfac
     out["category"] = np.where(keep, 0, -1).astype(np.int32)
     return out
