@@ -1,23 +1,36 @@
 """Copies of ROOT files that keep every object, with new branches added to some of their trees.
 
-ROOT itself writes the copy, because uproot cannot write every object a production holds
-(``std::vector`` branches keep their type only through ROOT, and uproot's writer knows a few classes
-only). Every key of the input is copied, folders recursively, the highest cycle of each name:
+How (and why this way): the copy starts as a byte-for-byte copy of the input (``shutil.copyfile``), then
+ROOT opens it in ``UPDATE`` mode and, in each tree to score, adds the new branches (``TTree::Branch``,
+each filled in one compiled loop of ``TBranch::Fill``: ROOT's own recipe for adding a branch) and writes
+the tree's header again (``TObject::kOverwrite``: the new header takes the highest cycle's place). The
+existing baskets are never read, decompressed or rewritten, and no other key is touched, so:
 
-* trees: ``TTree::CloneTree(-1, "fast")``, which copies the compressed baskets as they are (no
-  decompression, so every branch of any type keeps its bytes), then each new branch is filled in
-  one compiled loop (``TBranch::Fill`` per entry, the classic recipe for adding a branch);
-* every other object (histograms, ``TObjString``, ``TNamed``, anything with a dictionary): read and
-  written back under its name.
+* every key of the input is in the output, with its bytes: trees, histograms, folders and their contents,
+  ``TObjString``, RNTuples, older cycles (a tree's autosave ``;1``, a histogram written twice), and
+  objects of classes this process has no dictionary for (ROOT could neither read nor write those back);
+* every branch keeps its values and type (``std::vector``, strings, bool, char, fixed-size arrays, the
+  NanoAOD counts branches, dotted PHYSLITE names): its baskets are the input's bytes;
+* it is fast: a file copy at disk speed plus the new branches' baskets. Measured on a 200k-event
+  production-layout file (two trees of 11 branches with ``std::vector`` ones, 25 MB; 4 new branches a
+  tree): 0.15 s, against 0.31 s for ``TTree::CloneTree(-1, "fast")`` of every key and 2.9 s for an
+  RDataFrame ``Snapshot`` of the two trees (``benchmarks/bench_apply_production.py``). ``CloneTree`` also
+  dropped objects without a dictionary and older cycles, and could not copy an RNTuple at all.
 
-RNTuples cannot be cloned this way (their pages live outside the key): :func:`copy_with_branches`
-refuses a file that holds one, in one line naming the file and the key. The new branches' values are
-held in memory for one tree at a time (4 bytes an event and branch: 20 MB for 5 million events).
+The new branches' values come in memory for one tree at a time (4 bytes an event and branch: 20 MB for
+5 million events and one network); ROOT writes their baskets as they fill (32 kB each). The old tree
+header stays in the file as a few kB of free space. The new branches' baskets do not line up with the
+tree's clusters: reading is as fast, ``TTree::GetEntry`` of one entry reads one more basket.
+
+RNTuples cannot take new fields once written: a tree to score that is an RNTuple is refused in one line
+naming the file and the key (:func:`check_scorable`); an RNTuple elsewhere in the file is copied as it is.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,7 +39,9 @@ import numpy as np
 from hhnb.errors import InputFileError
 
 RNTUPLE_CLASSES = ("ROOT::RNTuple", "ROOT::Experimental::RNTuple")
-_LEAF = {np.dtype(np.float32): "F", np.dtype(np.float64): "D", np.dtype(np.int32): "I", np.dtype(np.int64): "L"}
+#: the new branches' NumPy dtypes -> the ROOT leaf type letter and the C++ type of the filler
+_LEAF = {np.dtype(np.float32): ("F", "float"), np.dtype(np.float64): ("D", "double"),
+         np.dtype(np.int32): ("I", "int"), np.dtype(np.int64): ("L", "Long64_t")}
 
 _HELPER = r"""
 namespace hhnb_rootcopy {
@@ -47,17 +62,64 @@ Long64_t fill_branch(TTree *tree, const char *name, const char *leaflist, const 
 
 @functools.cache
 def _root():
-    """PyROOT, quiet, with the compiled branch filler declared once per process."""
-    import ROOT  # noqa: PLC0415 - ROOT is slow to import: only where a file is copied
+    """PyROOT, quiet, its signal handlers off (Python's own stay), with the compiled branch filler declared."""
+    import ROOT  # noqa: PLC0415 - ROOT is slow to import: only where a file is written
 
     ROOT.gROOT.SetBatch(True)
+    ROOT.gSystem.ResetSignals()  # SIGINT, SIGSEGV ... to Python, not to ROOT's handlers
     ROOT.TH1.AddDirectory(False)
     ROOT.gErrorIgnoreLevel = ROOT.kError
     ROOT.gInterpreter.Declare(_HELPER)
     return ROOT
 
 
+def _open(ROOT, path: Path, mode: str):
+    """``path`` opened by ROOT: an input that does not open is the user's (one line), the copy's failure an OSError."""
+    try:
+        f = ROOT.TFile.Open(str(path), mode)
+    except OSError:  # PyROOT raises where TFile::Open gives null
+        f = None
+    if not f or f.IsZombie():
+        if mode == "READ":
+            raise InputFileError(f"file {path} is not a readable ROOT file")
+        raise OSError(errno.EIO, f"ROOT could not open the copy {path} for update")
+    return f
+
+
+def _key(ROOT, f, path: str):
+    """The directory and TKey of ``folder/name`` in ``f`` (highest cycle), or (None, None)."""
+    folder, _, name = path.rpartition("/")
+    d = f.GetDirectory(folder) if folder else f
+    if not d:
+        return None, None
+    return d, d.GetKey(name) or None
+
+
+def check_scorable(src: str | Path, trees: list[str] | tuple[str, ...] | Mapping[str, object]) -> None:
+    """Refuse, in one line naming the file and key, a tree to score that is absent, an RNTuple or not a TTree."""
+    ROOT = _root()
+    src = Path(src)
+    f = _open(ROOT, src, "READ")
+    try:
+        for path in trees:
+            _, key = _key(ROOT, f, path)
+            if key is None:
+                raise InputFileError(f"file {src}: no tree {path!r} to add branches to")
+            cls = key.GetClassName()
+            if cls in RNTUPLE_CLASSES:
+                raise InputFileError(
+                    f"file {src}: {path!r} is an RNTuple: hhnb apply cannot add score fields to it (ROOT cannot "
+                    "extend a written RNTuple); convert it to a TTree (RDataFrame Snapshot with "
+                    "fOutputFormat = kTTree) and apply to that, or score its events with hhnb.nn.apply.score_events")
+            klass = ROOT.TClass.GetClass(cls)
+            if not klass or not klass.InheritsFrom("TTree"):
+                raise InputFileError(f"file {src}: {path!r} is a {cls}, not a TTree: no branches can be added to it")
+    finally:
+        f.Close()
+
+
 def _add_branches(ROOT, tree, branches: Mapping[str, np.ndarray], where: str) -> None:
+    """Add each array as a new branch of ``tree`` (one value an entry), filled by the compiled loop."""
     n = int(tree.GetEntries())
     for name, values in branches.items():
         values = np.ascontiguousarray(values)
@@ -65,62 +127,55 @@ def _add_branches(ROOT, tree, branches: Mapping[str, np.ndarray], where: str) ->
             raise TypeError(f"{where}: branch {name!r} of dtype {values.dtype}: expected float32/64 or int32/64")
         if len(values) != n:
             raise ValueError(f"{where}: branch {name!r} has {len(values)} values for {n} entries")
-        filler = ROOT.hhnb_rootcopy.fill_branch[{"F": "float", "D": "double", "I": "int", "L": "Long64_t"}[
-            _LEAF[values.dtype]]]
-        filler(tree, name, f"{name}/{_LEAF[values.dtype]}", values, n)
+        letter, ctype = _LEAF[values.dtype]
+        filled = ROOT.hhnb_rootcopy.fill_branch[ctype](tree, name, f"{name}/{letter}", values, n)
+        if int(filled) != n:
+            raise OSError(f"{where}: branch {name!r}: ROOT filled {filled} of {n} entries")
 
 
-def _copy_dir(ROOT, din, dout, new: Mapping[str, Mapping[str, np.ndarray]], prefix: str, src: Path) -> list[str]:
-    """Copy every key of ``din`` into ``dout``; returns the paths written (``folder/name``)."""
-    written = []
-    seen: set[str] = set()
-    for key in din.GetListOfKeys():  # ROOT lists the highest cycle of a name first
-        name, cls = key.GetName(), key.GetClassName()
-        if name in seen:
-            continue
-        seen.add(name)
-        path = f"{prefix}{name}"
-        klass = ROOT.TClass.GetClass(cls)
-        if cls in RNTUPLE_CLASSES:
-            raise InputFileError(f"file {src}: {path!r} is an RNTuple: hhnb apply writes into TTrees only (ROOT "
-                                 "cannot clone an RNTuple with new fields); convert it to a TTree, or score it with "
-                                 "hhnb.nn.apply.score_events and write the scores as an RNTuple of their own")
-        if klass and klass.InheritsFrom("TDirectory"):
-            sub = dout.mkdir(name, key.GetTitle())
-            written += _copy_dir(ROOT, din.Get(name), sub, new, f"{path}/", src)
-            continue
-        dout.cd()
-        if klass and klass.InheritsFrom("TTree"):
-            tree = din.Get(name)
-            clone = tree.CloneTree(-1, "fast")
-            if path in new:
-                _add_branches(ROOT, clone, new[path], f"file {src}, tree {path!r}")
-            clone.Write(name, ROOT.TObject.kOverwrite)
-        else:
-            obj = key.ReadObj()
-            dout.WriteTObject(obj, name, "Overwrite")
-        written.append(path)
-    return written
+def object_paths(path: str | Path) -> list[str]:
+    """Every key of a file as ``folder/name;cycle``, folders recursively (what a copy must keep)."""
+    ROOT = _root()
+    f = _open(ROOT, Path(path), "READ")
+
+    def walk(d, prefix: str) -> list[str]:
+        out = []
+        for key in d.GetListOfKeys():
+            name = f"{prefix}{key.GetName()}"
+            out.append(f"{name};{key.GetCycle()}")
+            klass = ROOT.TClass.GetClass(key.GetClassName())
+            if klass and klass.InheritsFrom("TDirectory"):
+                out += walk(d.GetDirectory(key.GetName()), f"{name}/")
+        return out
+
+    try:
+        return sorted(walk(f, ""))
+    finally:
+        f.Close()
 
 
 def copy_with_branches(src: str | Path, dst: str | Path, new: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
-    """Write ``dst``: every object of ``src``, and in each tree named in ``new`` (``folder/tree``) its branches.
+    """Write ``dst``: the input's bytes, and in each tree named in ``new`` (``folder/tree``) the new branches.
 
-    Returns the object paths written. ``dst`` should be a temporary name (``hhnb.io.atomic``): a failure
-    leaves a partial file there, never at the final name.
+    Returns the trees that took branches. ``dst`` should be a temporary name (``hhnb.io.atomic``): a
+    failure leaves a partial file there, never at the final name, and never touches ``src``. A bad tree
+    name, an RNTuple or a non-tree is refused before anything is copied (:func:`check_scorable`); a failed
+    write (disk full) raises ``OSError``.
     """
     ROOT = _root()
     src, dst = Path(src), Path(dst)
-    fin = ROOT.TFile.Open(str(src), "READ")
-    if not fin or fin.IsZombie():
-        raise InputFileError(f"file {src} is not a readable ROOT file")
-    fout = ROOT.TFile.Open(str(dst), "RECREATE", "", fin.GetCompressionSettings())
+    check_scorable(src, list(new))
+    shutil.copyfile(src, dst)
+    f = _open(ROOT, dst, "UPDATE")
     try:
-        written = _copy_dir(ROOT, fin, fout, new, "", src)
-        missing = [t for t in new if t not in written]
-        if missing:
-            raise InputFileError(f"file {src}: no tree {missing[0]!r} to add branches to")
+        for path, branches in new.items():
+            d, key = _key(ROOT, f, path)
+            tree = d.Get(key.GetName())
+            _add_branches(ROOT, tree, branches, f"file {src}, tree {path!r}")
+            d.cd()
+            tree.Write("", ROOT.TObject.kOverwrite)  # the header with the new branches, in the highest cycle
     finally:
-        fout.Close()
-        fin.Close()
-    return written
+        f.Close()
+    if f.TestBit(ROOT.TFile.kWriteError):
+        raise OSError(errno.EIO, f"ROOT could not write {dst} (disk full?)")
+    return list(new)

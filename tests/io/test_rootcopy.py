@@ -1,0 +1,166 @@
+"""hhnb.io.rootcopy: the copy keeps every key's bytes and every branch, adds the new branches, refuses in one line.
+
+The inputs are written by ROOT itself: the production layout of tests/productions.py, plus a file with what a
+key-by-key rewrite loses (an object of a class without a dictionary in the reading process, two cycles of
+a histogram, a tree's autosave cycle, a fixed-size array branch, a tree in a folder, an RNTuple beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+from productions import production_file
+
+from hhnb.errors import InputFileError
+from hhnb.io import rootcopy
+
+pytestmark = pytest.mark.root
+ROOT = pytest.importorskip("ROOT")
+
+N = 1000
+
+# written in a process of its own: the class HHNBOdd has a dictionary there only (ACLiC-free: ClassDef +
+# the interpreter cannot stream it, so its StreamerInfo-less bytes are what a reader without it meets)
+_ODD = textwrap.dedent("""
+    import array, sys
+    import ROOT
+    ROOT.gROOT.SetBatch(True)
+    ROOT.gInterpreter.Declare("class HHNBOdd : public TObject { public: int a = 3; ClassDef(HHNBOdd, 1) };")
+    f = ROOT.TFile.Open(sys.argv[1], "RECREATE")
+    t = ROOT.TTree("nominal", "nominal")
+    x, arr, ev = array.array("f", [0.0]), array.array("f", [0.0] * 4), array.array("q", [0])
+    t.Branch("x", x, "x/F"); t.Branch("arr", arr, "arr[4]/F"); t.Branch("eventNumber", ev, "eventNumber/L")
+    for i in range(%d):
+        x[0], ev[0] = i * 0.5, i
+        for j in range(4):
+            arr[j] = i + j
+        t.Fill()
+        if i == 500:
+            t.AutoSave()  # nominal;1, the backup an interrupted writer would have kept
+    t.Write()
+    f.WriteTObject(ROOT.HHNBOdd(), "odd")
+    h = ROOT.TH1F("h", "h", 3, 0, 3); h.Fill(1); f.WriteTObject(h, "h"); h.Fill(2); f.WriteTObject(h, "h")
+    d = f.mkdir("folder"); d.cd()
+    u = ROOT.TTree("inner", "inner"); y = array.array("i", [0]); u.Branch("y", y, "y/I")
+    for i in range(%d):
+        y[0] = i; u.Fill()
+    u.Write()
+    f.Close()
+    opts = ROOT.RDF.RSnapshotOptions(); opts.fMode = "UPDATE"
+    opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
+    ROOT.RDataFrame(50).Define("eventNumber", "(ULong64_t)rdfentry_").Snapshot("ntup", sys.argv[1], "", opts)
+""") % (N, N)
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    path = tmp_path_factory.mktemp("odd") / "odd.root"
+    subprocess.run([sys.executable, "-c", _ODD, str(path)], check=True, capture_output=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    return production_file(tmp_path_factory.mktemp("prod") / "prod.root", 600, 5)
+
+
+def _key_bytes(path) -> dict[str, bytes]:
+    """Each key's stored payload (compressed as written), by ``folder/name;cycle``."""
+    out = {}
+    with uproot.open(path) as f:
+        for name in f.keys(recursive=True):
+            folder, _, leaf = name.rpartition("/")
+            d = f[folder] if folder else f
+            key = d.key(leaf)
+            chunk = f.file.source.chunk(key.data_cursor.index, key.data_cursor.index + key.data_compressed_bytes)
+            out[name] = chunk.raw_data.tobytes()
+    return out
+
+
+def _hash(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_key_kept_and_branches_added(odd, tmp_path):
+    before = _hash(odd)
+    out = tmp_path / "out.root"
+    new = {"nominal": {"score": np.arange(N, dtype=np.float32), "istest": np.arange(N, dtype=np.int32) % 5},
+           "folder/inner": {"score": np.full(N, 0.5, np.float64)}}
+    assert rootcopy.copy_with_branches(odd, out, new) == ["nominal", "folder/inner"]
+    assert _hash(odd) == before  # the input is only read
+    assert rootcopy.object_paths(out) == rootcopy.object_paths(odd)  # cycles and all
+    with uproot.open(odd) as fi, uproot.open(out) as fo:
+        assert fo.classnames()["odd;1"] == "HHNBOdd" and fo.classnames()["ntup;1"] == "ROOT::RNTuple"
+        a, b = fi["nominal"].arrays(library="np"), fo["nominal"].arrays(library="np")
+        assert set(b) - set(a) == {"score", "istest"}
+        for k in a:  # the fixed-size array keeps its type and values
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            assert fi["nominal"][k].typename == fo["nominal"][k].typename
+        assert fo["nominal"]["arr"].typename == "float[4]"
+        np.testing.assert_array_equal(b["score"], np.arange(N, dtype=np.float32))
+        assert b["score"].dtype == np.float32 and b["istest"].dtype == np.int32
+        np.testing.assert_array_equal(fo["folder/inner"]["score"].array(library="np"), np.full(N, 0.5))
+        assert fo["nominal;1"].num_entries == fi["nominal;1"].num_entries  # the autosave cycle, untouched
+        np.testing.assert_array_equal(fo["h;1"].values(), fi["h;1"].values())
+        np.testing.assert_array_equal(fo["h;2"].values(), fi["h;2"].values())
+        assert ak.all(fo["ntup"].arrays()["eventNumber"] == fi["ntup"].arrays()["eventNumber"])
+    got, want = _key_bytes(out), _key_bytes(odd)  # a folder's record lists its keys: it changes with them
+    assert [k for k in want if got[k] != want[k]] == ["nominal;2", "folder;1", "folder/inner;1"]
+
+
+def test_production_layout_read_back_by_root(production, tmp_path):
+    out = tmp_path / "out.root"
+    n = uproot.open(production)["nominal"].num_entries
+    rootcopy.copy_with_branches(production, out, {t: {"s": np.linspace(0, 1, n).astype(np.float32)}
+                                                 for t in ("nominal", "JET_JER__1up")})
+    digest = ("ROOT::VecOps::Sum(jet_pt) + 3 * ROOT::VecOps::Sum(jet_truthflav) + 7 * sample_name.size()"
+              " + 11 * pass_trigger + 13 * channel + eventNumber % 17")
+    for tree in ("nominal", "JET_JER__1up"):  # ROOT reads every kind of branch back, with the same values
+        got, ref = ROOT.RDataFrame(tree, str(out)), ROOT.RDataFrame(tree, str(production))
+        assert got.Define("q", digest).Sum("q").GetValue() == ref.Define("q", digest).Sum("q").GetValue()
+        np.testing.assert_array_equal(got.AsNumpy(["s"])["s"], np.linspace(0, 1, n).astype(np.float32))
+        with uproot.open(production) as fi, uproot.open(out) as fo:
+            a, b = fi[tree].arrays(library="ak"), fo[tree].arrays(library="ak")
+            assert set(b.fields) - set(a.fields) == {"s"}
+            for k in a.fields:
+                assert ak.all(ak.ravel(a[k]) == ak.ravel(b[k])) and ak.all(ak.num(a[k], axis=-1) == ak.num(
+                    b[k], axis=-1)) if a[k].ndim > 1 else ak.all(a[k] == b[k]), (tree, k)
+    with uproot.open(production) as fi, uproot.open(out) as fo:
+        np.testing.assert_array_equal(fi["cutflow"].values(flow=True), fo["cutflow"].values(flow=True))
+        np.testing.assert_array_equal(fi["metadata/sumOfWeights"].values(flow=True),
+                                      fo["metadata/sumOfWeights"].values(flow=True))
+        assert str(fi["metadata/info"]) == str(fo["metadata/info"])
+
+
+@pytest.mark.parametrize(("tree", "match"), [
+    ("ntup", r"odd\.root: 'ntup' is an RNTuple: hhnb apply cannot add score fields to it .*convert it to a TTree"),
+    ("h", r"odd\.root: 'h' is a TH1F, not a TTree"),
+    ("JET_JES__1up", r"odd\.root: no tree 'JET_JES__1up'"),
+    ("nofolder/x", r"odd\.root: no tree 'nofolder/x'"),
+])
+def test_refusals_are_one_line_and_write_nothing(odd, tmp_path, tree, match):
+    out = tmp_path / "out.root"
+    with pytest.raises(InputFileError, match=match) as info:
+        rootcopy.copy_with_branches(odd, out, {tree: {"s": np.zeros(N, np.float32)}})
+    assert "\n" not in str(info.value) and not out.exists()
+
+
+def test_wrong_length_or_dtype_is_a_bug_not_a_user_error(odd, tmp_path):
+    with pytest.raises(ValueError, match="has 3 values for 1000 entries"):
+        rootcopy.copy_with_branches(odd, tmp_path / "a.root", {"nominal": {"s": np.zeros(3, np.float32)}})
+    with pytest.raises(TypeError, match="dtype int8"):
+        rootcopy.copy_with_branches(odd, tmp_path / "b.root", {"nominal": {"s": np.zeros(N, np.int8)}})
+
+
+def test_not_a_root_file(tmp_path):
+    bad = tmp_path / "bad.root"
+    bad.write_bytes(b"not root at all" * 10)
+    with pytest.raises(InputFileError, match="bad.root is not a readable ROOT file"):
+        rootcopy.copy_with_branches(bad, tmp_path / "out.root", {"t": {}})
