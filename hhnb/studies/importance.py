@@ -199,8 +199,9 @@ def physical_permutation_importance(predict: Any, x: np.ndarray, label: np.ndarr
                                     seed: int = 1, output: int = 0) -> pd.DataFrame:
     """Permutation importance (Breiman 2001) on the physical population: AUC drop of the signal output.
 
-    Each repeat draws ``n_events`` with ``physical_draw`` (classes balanced, probability ~ |weight|),
-    so the plain AUC of the draw is the class-balanced weighted AUC; then shuffles each input once.
+    Each repeat draws ``n_events`` with ``physical_draw`` (classes balanced, probability ~ |weight|), and
+    each drawn event counts with the sign of its weight, so the AUC of the draw estimates the class-balanced
+    signed-weight AUC (importance sampling with |w| as the proposal); then shuffles each input once.
     ``auc_drop_std`` is the spread over repeats (draw + shuffle noise); ``auc_drop_error`` = std / sqrt(repeats).
     """
     fn = _predict_fn(predict, output)
@@ -210,13 +211,13 @@ def physical_permutation_importance(predict: Any, x: np.ndarray, label: np.ndarr
     base = np.zeros(repeats)
     for r in range(repeats):
         idx = physical_draw(label, weight, n_events, seed + r)
-        xr, y = x[idx], (label[idx] == 0).astype(int)
+        xr, y, sign = x[idx], (label[idx] == 0).astype(int), np.sign(np.asarray(weight, float)[idx])
         rng = np.random.default_rng(seed + 10_000 + r)
-        base[r] = metrics.roc(y, fn(xr)).area
+        base[r] = metrics.roc(y, fn(xr), sign).area
         for j in range(x.shape[1]):
             shuffled = xr.copy()
             shuffled[:, j] = xr[rng.permutation(len(xr)), j]
-            drops[r, j] = base[r] - metrics.roc(y, fn(shuffled)).area
+            drops[r, j] = base[r] - metrics.roc(y, fn(shuffled), sign).area
     std = drops.std(axis=0, ddof=1) if repeats > 1 else np.full(x.shape[1], np.nan)
     df = pd.DataFrame({"feature": list(features), "auc_drop": drops.mean(axis=0), "auc_drop_std": std,
                        "auc_drop_error": std / np.sqrt(repeats), "auc_base": base.mean()})
