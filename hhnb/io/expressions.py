@@ -165,6 +165,9 @@ def needed_branches(exprs: Iterable[str], keys: Iterable[str], where: str = "tre
     keys = _keyset(keys)
     out: dict[str, None] = {}
     for expr in exprs:
+        if expr in keys:  # a branch as it is, whatever its name (``score_SlfCoup_2.0`` is no Python name)
+            out[expr] = None
+            continue
         out.update(dict.fromkeys(_compiled(expr, keys, DEFAULT_PAD, where, what)[1]))
     return list(out)
 

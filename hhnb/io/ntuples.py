@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import glob
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,9 @@ def get_tree(f, path: str, tree: str, trees: list[str]):
     return t
 
 
+_NAME = re.compile(r"[\w.]+")  # a branch name that is no Python expression (nnscore_..._SlfCoup_2.0_sig)
+
+
 def missing_branches(t, branches: list[str]) -> list[str]:
     """The wanted branches a tree lacks, each with the closest names it has (for the error message).
 
@@ -109,7 +113,7 @@ def missing_branches(t, branches: list[str]) -> list[str]:
     for b in branches:
         if b in keys:
             continue
-        if expressions.is_branch(b):
+        if expressions.is_branch(b) or _NAME.fullmatch(b):
             close = difflib.get_close_matches(b, sorted(keys), n=3, cutoff=0.6)
             out.append(f"{b!r}" + (f" (close: {', '.join(close)})" if close else ""))
             continue

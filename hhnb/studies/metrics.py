@@ -80,6 +80,9 @@ def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None)
     0.75
     """
     fps, tps, thr = _roc_points(y_true, score, weight)
+    if len(fps) > 2:  # points collinear with their neighbours add nothing (scikit-learn's drop_intermediate)
+        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps, thr = fps[keep], tps[keep], thr[keep]
     fpr = fps / fps[-1] if fps[-1] else fps
     tpr = tps / tps[-1] if tps[-1] else tps
     return Curve(fpr, tpr, thr, weighted_auc(y_true, score, weight))

@@ -200,3 +200,21 @@ def test_sigkill_mid_write_leaves_the_input_byte_identical(trained, tmp_path):
     proc.wait()
     assert hashlib.sha256(big.read_bytes()).hexdigest() == before
     assert all(p.name == "big.root" or p.name.endswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_check_and_evaluate_on_the_format(trained):
+    from hhnb.config import analyses as config
+    from hhnb.io import check
+    from hhnb.studies import evaluation
+
+    kind, d, run = trained
+    report = check.check(config.load(d / f"{kind}.yaml"), d)
+    assert report.ok, report.problems
+    table = report.table.set_index("sample")
+    assert set(table.index) == {"sig", "bkg"} and (table["events"] == 1500).all()
+    assert all(10.0 < float(v.rstrip("%")) < 30.0 for v in table["negative"])  # ~20 % negative generator weights
+    if kind == "production":
+        assert set(table.loc["sig", "trees with inputs"].split(", ")) == {"nominal", "JET_JER__1up"}
+    assert (run.scores["weight"] < 0).any()  # evaluated with the signed weights
+    ev = evaluation.evaluate(run.scores)
+    assert 0.0 < ev.auc < 1.0 and ev.auc_error > 0 and np.isfinite(ev.quoted.z)
