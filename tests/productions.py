@@ -3,9 +3,14 @@
 * :func:`production_file`: written by ROOT itself (RDataFrame ``Snapshot`` and ``TFile``): a nominal tree
   ``nominal`` and a variation tree ``JET_JER__1up`` (the same event numbers, jets smeared), each with flat
   ``float``/``double``/``int``/``bool``/``char`` branches, ``std::vector<float>`` (``jet_pt``, ``jet_eta``) and
-  ``std::vector<int>`` (``jet_truthflav``) branches, a string branch (``sample_name``), the generator weight
+  ``std::vector<int>`` (``jet_truthflav``) branches, a fixed-size array ``lep_sf[3]`` (float, written by
+  ``TTree::Branch`` with the leaf list ``lep_sf[3]/F``), a string branch (``sample_name``), the generator weight
   ``weight_mc`` (about 20 % negative) and ``eventNumber``; a ``cutflow`` TH1, a folder ``metadata/`` with the
   TH1 ``sumOfWeights`` (bin 1: the generated sum of weights) and a TObjString ``metadata/info``.
+* :func:`odd_file`: what a key-by-key rewrite would lose, written by ROOT: a tree ``nominal`` (``x`` float,
+  ``arr[4]`` float array, ``eventNumber`` int64) with an autosave cycle ``nominal;1`` beside ``nominal;2``,
+  an object ``odd`` of a class (``HHNBOdd``) that no reader has a dictionary for, two cycles of a TH1F ``h``,
+  a folder ``folder/`` with a tree ``inner`` (``y`` int), and an RNTuple ``ntup`` (``eventNumber``).
 * :func:`nanoaod_file`: NanoAOD-shaped, written with uproot and awkward: an ``Events`` tree with the
   collections ``Jet_*`` (counts ``nJet``), ``Muon_*`` (``nMuon``), uint8 ``Jet_jetId``, bool ``HLT_*``, a
   signed ``genWeight``, uint64 ``event`` and some 300 branches in all; a ``Runs`` tree with ``genEventSumw``.
@@ -16,6 +21,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import awkward as ak
@@ -47,11 +55,29 @@ def _frame(ROOT, n: int, seed: int, scale: float):
             .Define("sample_name", 'std::string("ttbar_nlo")'))
 
 
+_ARRAY = r"""
+namespace hhnb_tests {
+void add_lep_sf(TTree *t) {  // a fixed-size array branch, which RDataFrame's Snapshot does not write from a Define
+   float v[3];
+   TBranch *b = t->Branch("lep_sf", v, "lep_sf[3]/F");
+   for (Long64_t i = 0; i < t->GetEntries(); ++i) {
+      for (int j = 0; j < 3; ++j) v[j] = 1.f + 0.01f * ((i + j) % 7);
+      b->Fill();
+   }
+   b->ResetAddress();
+   t->Write("", TObject::kOverwrite);
+}
+}
+"""
+
+
 def production_file(path: Path, n: int = 2000, seed: int = 1) -> Path:
     """A production-layout file written by ROOT (see the module docstring for its objects)."""
     import ROOT
 
     ROOT.gROOT.SetBatch(True)
+    if not hasattr(ROOT, "hhnb_tests"):
+        ROOT.gInterpreter.Declare(_ARRAY)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     opts = ROOT.RDF.RSnapshotOptions()
@@ -59,6 +85,8 @@ def production_file(path: Path, n: int = 2000, seed: int = 1) -> Path:
     _frame(ROOT, n, seed, 1.0).Snapshot("nominal", str(path))
     _frame(ROOT, n, seed, 1.05).Snapshot("JET_JER__1up", str(path), "", opts)
     f = ROOT.TFile.Open(str(path), "UPDATE")
+    for tree in ("nominal", "JET_JER__1up"):
+        ROOT.hhnb_tests.add_lep_sf(f.Get(tree))
     cutflow = ROOT.TH1D("cutflow", "cutflow", 4, 0, 4)
     for i, v in enumerate((4 * n, 3 * n, 2 * n, n)):
         cutflow.SetBinContent(i + 1, v)
@@ -138,6 +166,50 @@ def physlite_file(path: Path, n: int = 1000, seed: int = 1, shift: float = 0.0) 
             leaf.SetTitle(new)
     t.Write("", ROOT.TObject.kOverwrite)
     f.Close()
+    return path
+
+
+_ODD = """
+import array, sys
+import ROOT
+ROOT.gROOT.SetBatch(True)
+# the class has a dictionary in this writing process only; ClassDef'd in the interpreter, so ROOT writes its
+# key (class name HHNBOdd) but no reader can stream it back: only a copy of the key's bytes keeps it
+ROOT.gInterpreter.Declare("class HHNBOdd : public TObject { public: int a = 3; ClassDef(HHNBOdd, 1) };")
+ROOT.gErrorIgnoreLevel = ROOT.kFatal
+n = int(sys.argv[2])
+f = ROOT.TFile.Open(sys.argv[1], "RECREATE")
+t = ROOT.TTree("nominal", "nominal")
+x, arr, ev = array.array("f", [0.0]), array.array("f", [0.0] * 4), array.array("q", [0])
+t.Branch("x", x, "x/F"); t.Branch("arr", arr, "arr[4]/F"); t.Branch("eventNumber", ev, "eventNumber/L")
+for i in range(n):
+    x[0], ev[0] = i * 0.5, i
+    for j in range(4):
+        arr[j] = i + j
+    t.Fill()
+    if i == n // 2:
+        t.AutoSave()  # nominal;1, the backup an interrupted writer would have kept
+t.Write()
+f.WriteTObject(ROOT.HHNBOdd(), "odd")
+h = ROOT.TH1F("h", "h", 3, 0, 3); h.Fill(1); f.WriteTObject(h, "h"); h.Fill(2); f.WriteTObject(h, "h")
+d = f.mkdir("folder"); d.cd()
+u = ROOT.TTree("inner", "inner"); y = array.array("i", [0]); u.Branch("y", y, "y/I")
+for i in range(n):
+    y[0] = i; u.Fill()
+u.Write()
+f.Close()
+opts = ROOT.RDF.RSnapshotOptions(); opts.fMode = "UPDATE"
+opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
+ROOT.RDataFrame(50).Define("eventNumber", "(ULong64_t)rdfentry_").Snapshot("ntup", sys.argv[1], "", opts)
+"""
+
+
+def odd_file(path: Path, n: int = 1000) -> Path:
+    """A file of the objects a key-by-key rewrite loses (see the module docstring), written in a process of its
+    own (the class ``HHNBOdd`` must not be known to the reader)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-c", textwrap.dedent(_ODD), str(path), str(n)], check=True, capture_output=True)
     return path
 
 

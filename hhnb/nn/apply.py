@@ -308,16 +308,20 @@ def score_events(net: Network, events: Any, event: str = "event") -> dict[str, n
 
 
 def trees_to_score(path: Path, nets: list[Network], trees: str | Iterable[str] | None = None) -> list[str]:
-    """The trees of ``path`` to score: the networks' tree (None), names and globs, or ``all`` (every tree of
-    the file that carries the networks' inputs: systematic variations such as ``JET_JER__1up``)."""
+    """The trees of ``path`` to score: the networks' tree (None), names and globs, or ``all`` (every TTree of
+    the file that carries the networks' inputs: systematic variations such as ``JET_JER__1up``).
+
+    A tree asked for (None, a name or a glob) that lacks an input, or is an RNTuple, is an ``InputFileError``
+    naming the file, the tree and what is missing; ``all`` passes over those.
+    """
     f, found = data.open_file(str(path))
     if trees is None:
-        data.get_tree(f, str(path), nets[0].tree, found)
+        _refuse_rntuple(path, nets[0].tree, data.get_tree(f, str(path), nets[0].tree, found))
         return [nets[0].tree]
     items = [t.strip() for t in trees.split(",")] if isinstance(trees, str) else [str(t) for t in trees]
     items = [t for t in items if t]
     if items == ["all"]:
-        out = [t for t in found if not _missing_inputs(f[t], nets)]
+        out = [t for t in found if not data.is_rntuple(f[t]) and not _missing_inputs(f[t], nets)]
         if not out:
             raise data.InputError(f"file {path}: no tree carries the networks' inputs ({', '.join(nets[0].features)}); "
                                   f"trees in the file: {', '.join(found) or 'none'}")
@@ -327,8 +331,12 @@ def trees_to_score(path: Path, nets: list[Network], trees: str | Iterable[str] |
         matches = fnmatch.filter(found, item) if glob.has_magic(item) else [item]
         if not matches:
             raise data.InputError(f"file {path}: no tree matches {item!r}; trees in the file: {', '.join(found)}")
-        for name in matches:
-            data.get_tree(f, str(path), name, found)
+        for name in matches:  # a tree asked for by name or glob must carry the inputs (one line if not)
+            t = data.get_tree(f, str(path), name, found)
+            _refuse_rntuple(path, name, t)
+            problems = _missing_inputs(t, nets)
+            if problems:
+                raise data.InputError(f"file {path}, tree {name!r}: " + "; ".join(problems))
             out.append(name)
     return list(dict.fromkeys(out))
 
@@ -347,13 +355,17 @@ def _missing_inputs(t, nets: list[Network]) -> list[str]:
     return problems
 
 
-def _check_input(path: Path, nets: list[Network], tree: str):
-    """Open the tree and check every network's inputs are there and no output branch is (errors name them)."""
-    t = data.open_tree(str(path), tree, [])
+def _refuse_rntuple(path: Path, tree: str, t) -> None:
     if data.is_rntuple(t):
         raise data.InputError(f"file {path}: {tree!r} is an RNTuple: hhnb apply writes scores into TTrees only "
                               "(ROOT cannot add fields to a written RNTuple); convert it to a TTree, or score its "
                               "events with hhnb.nn.apply.score_events")
+
+
+def _check_input(path: Path, nets: list[Network], tree: str):
+    """Open the tree and check every network's inputs are there and no output branch is (errors name them)."""
+    t = data.open_tree(str(path), tree, [])
+    _refuse_rntuple(path, tree, t)
     problems = _missing_inputs(t, nets)
     keys = set(t.keys())
     clash = [b for net in nets for b in net.branches if b in keys]

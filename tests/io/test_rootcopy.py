@@ -1,22 +1,19 @@
 """hhnb.io.rootcopy: the copy keeps every key's bytes and every branch, adds the new branches, refuses in one line.
 
-The inputs are written by ROOT itself: the production layout of tests/productions.py, plus a file with what a
-key-by-key rewrite loses (an object of a class without a dictionary in the reading process, two cycles of
+The inputs are written by ROOT itself (tests/productions.py): the production layout, and ``odd_file`` with what
+a key-by-key rewrite loses (an object of a class without a dictionary in the reading process, two cycles of
 a histogram, a tree's autosave cycle, a fixed-size array branch, a tree in a folder, an RNTuple beside it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
-import textwrap
 
 import awkward as ak
 import numpy as np
 import pytest
 import uproot
-from productions import production_file
+from productions import odd_file, production_file
 
 from hhnb.errors import InputFileError
 from hhnb.io import rootcopy
@@ -26,44 +23,9 @@ ROOT = pytest.importorskip("ROOT")
 
 N = 1000
 
-# written in a process of its own: the class HHNBOdd has a dictionary there only (ACLiC-free: ClassDef +
-# the interpreter cannot stream it, so its StreamerInfo-less bytes are what a reader without it meets)
-_ODD = textwrap.dedent("""
-    import array, sys
-    import ROOT
-    ROOT.gROOT.SetBatch(True)
-    ROOT.gInterpreter.Declare("class HHNBOdd : public TObject { public: int a = 3; ClassDef(HHNBOdd, 1) };")
-    f = ROOT.TFile.Open(sys.argv[1], "RECREATE")
-    t = ROOT.TTree("nominal", "nominal")
-    x, arr, ev = array.array("f", [0.0]), array.array("f", [0.0] * 4), array.array("q", [0])
-    t.Branch("x", x, "x/F"); t.Branch("arr", arr, "arr[4]/F"); t.Branch("eventNumber", ev, "eventNumber/L")
-    for i in range(%d):
-        x[0], ev[0] = i * 0.5, i
-        for j in range(4):
-            arr[j] = i + j
-        t.Fill()
-        if i == 500:
-            t.AutoSave()  # nominal;1, the backup an interrupted writer would have kept
-    t.Write()
-    f.WriteTObject(ROOT.HHNBOdd(), "odd")
-    h = ROOT.TH1F("h", "h", 3, 0, 3); h.Fill(1); f.WriteTObject(h, "h"); h.Fill(2); f.WriteTObject(h, "h")
-    d = f.mkdir("folder"); d.cd()
-    u = ROOT.TTree("inner", "inner"); y = array.array("i", [0]); u.Branch("y", y, "y/I")
-    for i in range(%d):
-        y[0] = i; u.Fill()
-    u.Write()
-    f.Close()
-    opts = ROOT.RDF.RSnapshotOptions(); opts.fMode = "UPDATE"
-    opts.fOutputFormat = ROOT.RDF.ESnapshotOutputFormat.kRNTuple
-    ROOT.RDataFrame(50).Define("eventNumber", "(ULong64_t)rdfentry_").Snapshot("ntup", sys.argv[1], "", opts)
-""") % (N, N)
-
-
 @pytest.fixture(scope="module")
 def odd(tmp_path_factory):
-    path = tmp_path_factory.mktemp("odd") / "odd.root"
-    subprocess.run([sys.executable, "-c", _ODD, str(path)], check=True, capture_output=True)
-    return path
+    return odd_file(tmp_path_factory.mktemp("odd") / "odd.root", N)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +83,7 @@ def test_production_layout_read_back_by_root(production, tmp_path):
     rootcopy.copy_with_branches(production, out, {t: {"s": np.linspace(0, 1, n).astype(np.float32)}
                                                  for t in ("nominal", "JET_JER__1up")})
     digest = ("ROOT::VecOps::Sum(jet_pt) + 3 * ROOT::VecOps::Sum(jet_truthflav) + 7 * sample_name.size()"
-              " + 11 * pass_trigger + 13 * channel + eventNumber % 17")
+              " + 11 * pass_trigger + 13 * channel + eventNumber % 17 + lep_sf[2]")
     for tree in ("nominal", "JET_JER__1up"):  # ROOT reads every kind of branch back, with the same values
         got, ref = ROOT.RDataFrame(tree, str(out)), ROOT.RDataFrame(tree, str(production))
         assert got.Define("q", digest).Sum("q").GetValue() == ref.Define("q", digest).Sum("q").GetValue()
