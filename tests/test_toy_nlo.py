@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 from test_toy_importance_sampling import _batches, _chi2_p
 
 from hhnb.toy import hh, nlo, tthh
@@ -37,3 +38,29 @@ def test_signed_weights_reproduce_the_positive_sample(module, process, kw, varia
 def test_other_processes_stay_positive():
     out = hh.generate_batch("qcd_4b", 5000, np.random.default_rng(3), pt_slice=(20.0, 200.0), bias=False)
     assert (out["weight_factor"] > 0).all() and "qcd_4b" not in nlo.NLO_PROCESSES
+
+
+@pytest.mark.parametrize(("module", "process", "kw", "recoil", "variables"), [
+    (hh, "ttbar", {"pt_slice": (0.0, 300.0)}, "pT_hh", ("m_hh", "pT_hh", "h1_M", "met_Et")),
+    (tthh, "ttz", {}, "j1_Pt", ("m_bb", "j1_Pt", "srap", "met_Et")),
+])
+def test_signs_on_top_of_the_importance_sampling_of_the_toy_files(module, process, kw, recoil, variables):
+    """As written into the toy files (``bias=True``): the signs are drawn last, so one seed gives the same events
+    signed and unsigned, and sum (w_signed - w_unsigned) in any bin is zero up to the sign noise alone."""
+    signed, plain = (module.generate_batch(process, 40_000, np.random.default_rng(31), signed=s, **kw)
+                     for s in (True, False))
+    np.testing.assert_array_equal(signed[recoil], plain[recoil])  # the same events
+    kept = signed["category"] >= 0
+    ws, wp = signed["weight_factor"][kept], plain["weight_factor"][kept]
+    factor = ws / wp  # +-1 / (1 - 2 f(recoil))
+    assert 0.15 <= (factor < 0).mean() <= 0.25
+    np.testing.assert_allclose(np.abs(factor), 1.0 / (1.0 - 2.0 * nlo.negative_fraction(signed[recoil][kept])))
+    d = ws - wp  # mean 0 given the events; its variance is estimated by d^2
+    assert abs(d.sum()) < 3 * np.sqrt((d**2).sum())
+    for var in (*variables, recoil):
+        x = signed[var][kept]
+        edges = np.unique(np.quantile(x, np.linspace(0, 1, 7)))
+        edges[-1] += 1e-6
+        num, var_d = np.histogram(x, edges, weights=d)[0], np.histogram(x, edges, weights=d**2)[0]
+        chi2 = float((num**2 / var_d).sum())
+        assert stats.chi2.sf(chi2, len(num)) > 0.001, (process, var, chi2, len(num))

@@ -22,6 +22,7 @@ def test_outputs_and_card(tiny_run):
     assert card["score_branches"] == ["nnscore_resolved_SlfCoup_1.0_sig", "nnscore_resolved_SlfCoup_1.0_qcd",
                                       "nnscore_resolved_SlfCoup_1.0_top"]
     assert card["hyperparameters"]["widths"] == [32, 32] and card["seed"] == 3
+    assert card["negative_weights"] == "abs"  # the default policy, recorded
     assert 0.75 < card["metrics"]["test_auc"] <= 1.0
     scores = pd.read_parquet(tiny_run.scores_path)
     np.testing.assert_allclose(scores[["score_signal", "score_qcd", "score_top"]].sum(axis=1), 1.0, rtol=1e-5)
@@ -79,6 +80,33 @@ def test_bad_inputs(toy_dir, tmp_path, tiny_run):
     dst.unlink()
     with pytest.raises(FileNotFoundError, match="train the network first.*-p analysis boosted -p lambda 2.0"):
         artifacts.read_scores(models, "boosted", 2.0)
+
+
+@pytest.mark.parametrize("policy", ["keep", "abs", "zero"])
+def test_negative_weights_policy_sets_the_training_weights_only(toy_dir, policy):
+    from dataclasses import replace
+
+    from hhnb.config import analyses
+    from hhnb.nn.training import training_arrays
+
+    ana = replace(analyses.analysis("resolved"), negative_weights=policy)
+    arrays = training_arrays(ana, 1.0, toy_dir)
+    w, sw, y = arrays.weight, arrays.sample_weight, arrays.y
+    top = (arrays.frame["sample"].astype(str) == "ttbar").to_numpy()
+    neg = w < 0
+    assert 0.15 < neg[top].mean() < 0.25 and not neg[~top].any()  # the toy's NLO-like ttbar
+    assert w.sum() == pytest.approx(arrays.frame["weight"].sum())  # evaluation weights stay signed
+    expected = {"keep": w, "abs": np.abs(w), "zero": np.where(neg, 0.0, w)}[policy]
+    for c in np.unique(y):  # class balancing scales each class by one factor
+        m = y == c
+        ratio = sw[m] / np.where(expected[m] != 0, expected[m], np.nan)
+        np.testing.assert_allclose(ratio[np.isfinite(ratio)], np.nanmean(ratio), rtol=1e-9)
+    if policy == "zero":
+        assert (sw[neg] == 0).all() and (sw[~neg] > 0).all()
+    elif policy == "abs":
+        assert (sw > 0).all()
+    else:
+        assert ((sw < 0) == neg).all()
 
 
 def test_two_class_network(toy_dir, tmp_path):

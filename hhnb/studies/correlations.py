@@ -123,18 +123,40 @@ def _dcor():
     return dcor
 
 
+def merge_identical(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events with the same (x, y) merged into one that carries the sum of their signed weights.
+
+    Only the sum of the weights at a point of phase space is physical (docs/physics.md, section 7): an event
+    pair (x, +w), (x, -w) is no event at all, and merging before a draw by |weight| keeps such a pair from
+    entering the draw with probability 2|w|. Merged events of weight 0 are dropped. Rows come out sorted by
+    (x, y).
+
+    >>> xm, ym, wm = merge_identical(np.array([1.0, 2, 1, 3, 3]), np.array([5.0, 6, 5, 7, 7]),
+    ...                              np.array([1.0, 2, 0.5, 4, -4]))
+    >>> xm.tolist(), ym.tolist(), wm.tolist()
+    ([1.0, 2.0], [5.0, 6.0], [1.5, 2.0])
+    """
+    x, y, w = np.asarray(x, float), np.asarray(y, float), np.asarray(weight, float)
+    rows, inverse = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=w, minlength=len(rows))
+    keep = summed != 0
+    return rows[keep, 0], rows[keep, 1], summed[keep]
+
+
 def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
                          max_events: int = MAX_DCOR_EVENTS, seed: int = 1) -> float:
     """sqrt(max(0, unbiased dCor^2)) (Szekely & Rizzo 2014) on a seeded subsample; no noise level.
 
     Prefer ``distance_correlation_test`` (signed dCor^2 with a permutation p-value). Independent
-    variables give ~0 at any sample size. With weights, events are drawn (with replacement) with probability
-    proportional to |weight|, so the number refers to the weighted distribution.
+    variables give ~0 at any sample size. With weights, identical events are merged (:func:`merge_identical`),
+    then drawn (with replacement) with probability proportional to |weight|: the |w|-weighted distribution.
     dcor is imported here: its import compiles numba code (about 10 s).
     """
     dcor = _dcor()
 
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if weight is not None:
+        x, y, weight = merge_identical(x, y, weight)
     rng = np.random.default_rng(seed)
     n = len(x)
     if weight is not None:
@@ -181,8 +203,13 @@ def distance_correlation_test(x: np.ndarray, y: np.ndarray, weight: np.ndarray |
                               seed: int = 1) -> DistanceCorrelation:
     """Signed unbiased dCor^2 (``dcor.u_distance_correlation_sqr``, Szekely & Rizzo 2014) and a permutation test.
 
-    Events are drawn with probability proportional to |weight| (the physical population, at most
-    ``max_events`` draws). The null distribution permutes y among the *distinct* drawn events, each
+    dCor^2 is a functional of a probability distribution; a signed-weight sample is no distribution (its
+    V-statistic loses the positivity the independence test rests on), so with weights the events with the same
+    (x, y) are first merged with their summed signed weight (:func:`merge_identical`: a pair (x, +w), (x, -w)
+    drops out exactly), then drawn with probability proportional to |weight| (at most ``max_events`` draws).
+    The number describes the |w|-weighted population, which is the physical one where the fraction of
+    negative weights does not depend on x and y (docs/physics.md, section 7); Pearson keeps the signs.
+    The null distribution permutes y among the *distinct* drawn events, each
     keeping its multiplicity, so that an event drawn many times (a large weight) does not look like
     dependence. dcor's O(n log n) algorithm for one-dimensional data keeps 200 permutations fast.
 
@@ -197,6 +224,10 @@ def distance_correlation_test(x: np.ndarray, y: np.ndarray, weight: np.ndarray |
     dcor = _dcor()
 
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if weight is not None:
+        x, y, weight = merge_identical(x, y, weight)
+        if len(x) == 0:
+            return DistanceCorrelation(float("nan"), float("nan"), 0, 0, 0)
     rng = np.random.default_rng(seed)
     idx = weighted_draw(weight, len(x), max_events, rng)
     uniq, inverse = np.unique(idx, return_inverse=True)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats as _sps
-from sklearn import metrics as _skm
 
 from hhnb.studies.stats import asimov_z, background_sigma, s_over_sqrt_b
 
@@ -128,19 +127,33 @@ def auc_error(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None =
 
 
 def precision_recall(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> Curve:
-    """Precision-recall curve (x = recall, y = precision) and the average precision.
+    """Precision-recall curve (x = recall, y = precision) and the average precision, signed weights allowed.
 
     Weighted (physical population) when ``weight`` is given, else unweighted (simulated events):
     the two differ by orders of magnitude when the signal is rare, so label which one is shown.
+    From the signed cumulative sums of :func:`weighted_auc` over the distinct scores: precision
+    P_n = TP_n / (TP_n + FP_n), recall R_n = TP_n / TP, AP = sum_n (R_n - R_{n-1}) P_n (the step rule,
+    no interpolation: scikit-learn's ``average_precision_score``; Manning, Raghavan & Schuetze 2008, ch. 8.4),
+    which needs no monotonic recall. Arrays in scikit-learn's order: recall falling to the point (0, 1),
+    thresholds rising. A point whose signed selected weight TP + FP is 0 has precision 0 (scikit-learn's rule).
 
     >>> y, sc = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
     >>> # weighted: 0.5 x 1 + 0.5 x 2/11 by hand
     >>> round(precision_recall(y, sc).area, 3), round(precision_recall(y, sc, np.array([9.0, 9, 1, 1])).area, 3)
     (0.833, 0.591)
+    >>> # a cancelling pair (0.6, +3), (0.6, -3) of background events changes nothing
+    >>> w = np.array([9.0, 9, 1, 1, 3, -3])
+    >>> round(precision_recall(np.r_[y, 0, 0], np.r_[sc, 0.6, 0.6], w).area, 3)
+    0.591
     """
-    prec, rec, thr = _skm.precision_recall_curve(y_true, score, sample_weight=weight)
-    ap = _skm.average_precision_score(y_true, score, sample_weight=weight)
-    return Curve(rec, prec, thr, float(ap))
+    fps, tps, thr = _roc_points(y_true, score, weight)
+    fps, tps, thr = fps[1:], tps[1:], thr[1:]  # the points of the distinct scores, from the top
+    ps = tps + fps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(ps != 0, tps / np.where(ps != 0, ps, 1.0), 0.0)
+    recall = tps / tps[-1] if len(tps) and tps[-1] != 0 else np.ones_like(tps)
+    ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision)) if len(tps) and tps[-1] != 0 else float("nan")
+    return Curve(np.r_[recall[::-1], 0.0], np.r_[precision[::-1], 1.0], thr[::-1], ap)
 
 
 def confusion(y_true: np.ndarray, score: np.ndarray, cut: float, weight: np.ndarray | None = None) -> np.ndarray:
@@ -150,7 +163,10 @@ def confusion(y_true: np.ndarray, score: np.ndarray, cut: float, weight: np.ndar
     [[10.0, -2.0], [0.0, 0.5]]
     """
     pred = (np.asarray(score) > cut).astype(int)
-    return _skm.confusion_matrix(np.asarray(y_true).astype(int), pred, labels=[0, 1], sample_weight=weight)
+    cell = 2 * (np.asarray(y_true).astype(int) == 1) + pred  # 0 TN, 1 FP, 2 FN, 3 TP
+    if weight is None:
+        return np.bincount(cell, minlength=4).reshape(2, 2)
+    return np.bincount(cell, weights=np.asarray(weight, float), minlength=4).reshape(2, 2)
 
 
 def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarray, bins: int = 100_000,
