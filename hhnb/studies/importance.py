@@ -24,6 +24,26 @@ from hhnb.studies import metrics
 EXPLAINERS = ("gradient", "deep", "permutation")
 
 
+def merged_weights(x: np.ndarray, label: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Signed weights with identical events merged: the first event of each group with the same inputs and label
+    carries the group's summed weight, the others 0.
+
+    Only the sum of the weights at a point of phase space is physical (docs/physics.md, section 7), so a pair
+    (x, +w), (x, -w) weighs 0 and is never drawn by |weight|, nor shuffled among the events.
+
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0], [5.0, 6.0]])
+    >>> merged_weights(x, np.array([0, 0, 0, 1, 1]), np.array([1.0, 2.0, 0.5, 3.0, -3.0])).tolist()
+    [1.5, 2.0, 0.0, 0.0, 0.0]
+    """
+    x = np.asarray(x, float).reshape(len(weight), -1)
+    rows = np.column_stack([x, np.asarray(label, float)])
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=np.asarray(weight, float), minlength=len(first))
+    out = np.zeros(len(rows))
+    out[first] = summed
+    return out
+
+
 def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,
                   mask: np.ndarray | None = None) -> np.ndarray:
     """Indices of ``n`` events, classes balanced (as training balances them), drawn with probability
@@ -174,11 +194,16 @@ def permutation_importance(predict: Any, x: np.ndarray, is_signal: np.ndarray, w
                            output: int = 0) -> pd.DataFrame:
     """AUC drop when one input is shuffled (weighted ROC of the signal output), ranked (1 = largest drop).
 
-    ``predict`` is a Keras model or a function f(x) -> (n,) or (n, n_outputs).
+    ``predict`` is a Keras model or a function f(x) -> (n,) or (n, n_outputs). Weights are signed; identical
+    events are merged first (:func:`merged_weights`), so a pair (x, +w), (x, -w) changes nothing.
     """
     fn = _predict_fn(predict, output)
     x = np.asarray(x, np.float32)
     y = np.asarray(is_signal).astype(int)
+    if weight is not None:  # identical events merged (``merged_weights``); those left with weight 0 dropped
+        weight = merged_weights(x, y, weight)
+        keep = weight != 0
+        x, y, weight = x[keep], y[keep], weight[keep]
     base = metrics.roc(y, fn(x), weight).area
     rng = np.random.default_rng(seed)
     drops = np.zeros((repeats, x.shape[1]))
@@ -201,17 +226,19 @@ def physical_permutation_importance(predict: Any, x: np.ndarray, label: np.ndarr
 
     Each repeat draws ``n_events`` with ``physical_draw`` (classes balanced, probability ~ |weight|), and
     each drawn event counts with the sign of its weight, so the AUC of the draw estimates the class-balanced
-    signed-weight AUC (importance sampling with |w| as the proposal); then shuffles each input once.
+    signed-weight AUC (importance sampling with |w| as the proposal); then shuffles each input once. Identical
+    events are merged first (:func:`merged_weights`), so a pair (x, +w), (x, -w) changes nothing.
     ``auc_drop_std`` is the spread over repeats (draw + shuffle noise); ``auc_drop_error`` = std / sqrt(repeats).
     """
     fn = _predict_fn(predict, output)
     x = np.asarray(x, np.float32)
     label = np.asarray(label)
+    weight = merged_weights(x, label, weight)  # identical events merged: a cancelling pair is never drawn
     drops = np.zeros((repeats, x.shape[1]))
     base = np.zeros(repeats)
     for r in range(repeats):
         idx = physical_draw(label, weight, n_events, seed + r)
-        xr, y, sign = x[idx], (label[idx] == 0).astype(int), np.sign(np.asarray(weight, float)[idx])
+        xr, y, sign = x[idx], (label[idx] == 0).astype(int), np.sign(weight[idx])
         rng = np.random.default_rng(seed + 10_000 + r)
         base[r] = metrics.roc(y, fn(xr), sign).area
         for j in range(x.shape[1]):

@@ -155,3 +155,30 @@ def test_training_policies_on_known_weights():
     assert training_weights(w).tolist() == training_weights(w, "abs").tolist()  # the default
     with pytest.raises(UserArgumentError, match="negative_weights 'flip'"):
         training_weights(w, "flip")
+
+
+def test_a_cancelling_pair_changes_no_permutation_importance():
+    from hhnb.studies import importance
+
+    rng = np.random.default_rng(12)
+    n = 2000
+    label = (rng.random(n) < 0.4).astype(int)  # 0 = signal, as the network's output 0
+    x = rng.normal(size=(n, 3)) + np.where(label == 0, 0.8, 0.0)[:, None] * np.array([1.0, 0.4, 0.0])
+    w = rng.exponential(1.0, n) * np.where(rng.random(n) < 0.2, -1.0, 1.0)
+    i = rng.choice(n, 30, replace=False)
+    e = rng.exponential(2.0, 30)
+    x2, label2, w2 = np.r_[x, x[i], x[i]], np.r_[label, label[i], label[i]], np.r_[w, e, -e]
+
+    def predict(v):
+        return v[:, 0] + 0.5 * v[:, 1]
+
+    features = ["a", "b", "c"]
+    full = [importance.permutation_importance(predict, xx, ll == 0, ww, features, seed=4, repeats=2)
+            for xx, ll, ww in ((x, label, w), (x2, label2, w2))]
+    drawn = [importance.physical_permutation_importance(predict, xx, ll, ww, features, n_events=800, repeats=3, seed=5)
+             for xx, ll, ww in ((x, label, w), (x2, label2, w2))]
+    for a, b in (full, drawn):
+        assert a["feature"].tolist() == b["feature"].tolist() == ["a", "b", "c"]
+        np.testing.assert_allclose(a["auc_drop"], b["auc_drop"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(a["auc_base"], b["auc_base"], rtol=0, atol=1e-12)
+    assert full[0]["auc_drop"].iloc[0] > 0.05 and abs(full[0]["auc_drop"].iloc[2]) < 1e-12  # c is not used
