@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sklearn.metrics import auc
+import numpy as np
 
 from hhnb.plots import evaluation as evplots
 from hhnb.plots.style import save
@@ -19,8 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     df = evaluation.read_roc_csv(args.file)
-    order = df.sort_values(["bkg_eff", "sig_eff"])
-    area = float(auc(order.bkg_eff.to_numpy(), order.sig_eff.to_numpy()))
+    # threshold order, trapezoid rule: with signed weights the rates need not be monotonic (metrics.weighted_auc)
+    order = df.sort_values("score_cut", ascending=False)
+    area = float(np.trapezoid(order.sig_eff.to_numpy(), order.bkg_eff.to_numpy()))
     curve = metrics.Curve(order.bkg_eff.to_numpy(), order.sig_eff.to_numpy(), order.score_cut.to_numpy(), area)
     out = Path(args.out) if args.out else Path(args.file).parent
     paths = save(evplots.roc_curve(curve), out, "roc_from_csv")
