@@ -10,7 +10,6 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.commands import clusteropts
 from hhnb.errors import UserArgumentError
-from hhnb.io import ntuples
 from hhnb.io.tables import text_table
 from hhnb.nn import apply as _apply
 
@@ -44,9 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _check_inputs(files, nets, trees: str | None) -> None:
     """Every input opens and has the trees to score, before any output is written (one-line error if not)."""
     for path in files:
-        for name in _apply.trees_to_score(path, nets, trees):
-            f, found = ntuples.open_file(str(path))
-            ntuples.get_tree(f, str(path), name, found)
+        _apply.trees_to_score(path, nets, trees)  # opens each tree it returns, or raises in one line
 
 
 def run(args: argparse.Namespace) -> int:

@@ -234,6 +234,18 @@ def evaluate(exprs: Sequence[str], arrays: Mapping[str, Any], pads: Mapping[str,
     return out
 
 
+def event_numbers(arrays: Mapping[str, Any], name: str, where: str = "tree") -> np.ndarray:
+    """Event numbers as int64, read exactly (a branch is never taken through float64, which rounds above 2^53).
+
+    >>> event_numbers({"event": np.array([2**60 + 1], np.uint64)}, "event").tolist() == [2**60 + 1]
+    True
+    """
+    if name in arrays:
+        values = arrays[name]
+        return np.asarray(values if isinstance(values, np.ndarray) else ak.to_numpy(values)).astype(np.int64)
+    return evaluate([name], arrays, where=where)[name].astype(np.int64)
+
+
 def mask(expr: str | None, arrays: Mapping[str, Any], where: str = "tree") -> np.ndarray:
     """The events that pass a selection expression (all when ``expr`` is None or empty).
 

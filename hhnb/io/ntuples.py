@@ -227,7 +227,7 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
                                               analysis.feature_pads(), where, analysis.pad)
                 part = {c: v[keep] for c, v in values.items()}
                 if analysis.event:
-                    part["_event"] = _event_numbers(arrays, analysis.event, where)[keep]
+                    part["_event"] = expressions.event_numbers(arrays, analysis.event, where)[keep]
                 else:  # entry numbers are the event numbers when there is no event branch
                     part["_event"] = (np.arange(start, stop) + total_entries)[keep]
                 parts.append(part)
@@ -255,14 +255,6 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
     out["weight"] = weight
     out["event"] = df["_event"].to_numpy(np.int64)
     return out
-
-
-def _event_numbers(arrays, name: str, where: str) -> np.ndarray:
-    """Event numbers as int64, read exactly (never through float64, which rounds numbers above 2^53)."""
-    if name in arrays:
-        values = arrays[name]
-        return np.asarray(values if isinstance(values, np.ndarray) else expressions.ak.to_numpy(values)).astype(np.int64)
-    return expressions.evaluate([name], arrays, where=where)[name].astype(np.int64)
 
 
 def columns_for(analysis: Analysis) -> list[str]:

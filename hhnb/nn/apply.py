@@ -273,7 +273,8 @@ def score_chunk(nets: list[Network], chunk: dict[str, Any], entry_start: int,
         values = expressions.evaluate(net.features, chunk, dict(net.pads), where) if n else {}
         x = np.column_stack([values[f].astype(np.float32) for f in net.features]) if n else \
             np.zeros((0, len(net.features)), np.float32)
-        event = _events(chunk[net.event_branch]) if net.event_branch else np.arange(entry_start, entry_start + n)
+        event = expressions.event_numbers(chunk, net.event_branch, where) if net.event_branch else \
+            np.arange(entry_start, entry_start + n)
         files = net.files
         if net.folds > 1:
             fold = np.mod(np.asarray(event, np.int64), net.folds).astype(np.int32)
@@ -293,10 +294,6 @@ def score_chunk(nets: list[Network], chunk: dict[str, Any], entry_start: int,
             for i, b in enumerate(branches):
                 out[b] = probs[:, i].astype(np.float32)
     return out
-
-
-def _events(values: Any) -> np.ndarray:
-    return np.asarray(values if isinstance(values, np.ndarray) else expressions.ak.to_numpy(values)).astype(np.int64)
 
 
 def score_events(net: Network, events: Any, event: str = "event") -> dict[str, np.ndarray]:
@@ -343,9 +340,9 @@ def trees_to_score(path: Path, nets: list[Network], trees: str | Iterable[str] |
 
 def _missing_inputs(t, nets: list[Network]) -> list[str]:
     problems = []
+    keys = set(t.keys())
     for net in nets:
         need = [*net.features, *([net.event_branch] if net.event_branch else [])]
-        keys = set(t.keys())
         plain = [b for b in need if expressions.is_branch(b) and b not in keys]
         other = data.missing_branches(t, [b for b in need if not expressions.is_branch(b)])
         if plain:
@@ -384,8 +381,6 @@ def _scores(path: Path, t, nets: list[Network], tree_name: str, step: int,
     reads = [e for net in nets for e in (*net.features, *([net.event_branch] if net.event_branch else []))]
     parts: dict[str, list[np.ndarray]] = {b: [] for net in nets for b in net.branches}
     for chunk, start, stop in expressions.iterate(t, expressions.needed_branches(reads, keys, where), step):
-        for name in {n.event_branch for n in nets if n.event_branch and n.event_branch not in chunk}:
-            chunk[name] = expressions.evaluate([name], chunk, where=where)[name]  # an expression of branches
         for b, v in score_chunk(nets, chunk, start, where).items():
             parts[b].append(v)
         if progress:
