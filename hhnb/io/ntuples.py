@@ -100,7 +100,7 @@ def get_tree(f, path: str, tree: str, trees: list[str]):
     return t
 
 
-_NAME = re.compile(r"[\w.]+")  # a branch name that is no Python expression (nnscore_..._SlfCoup_2.0_sig)
+_NAME = re.compile(r"[\w.]+")  # a branch name that is no Python expression (a score branch with "2.0" in it)
 
 
 def missing_branches(t, branches: list[str]) -> list[str]:
