@@ -19,6 +19,7 @@ import pandas as pd
 
 from hhnb.config.analyses import Analysis
 from hhnb.errors import ConfigError, UserArgumentError
+from hhnb.studies import stats
 
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
 MAX_DCOR_EVENTS = 2000  # events drawn (by |weight|) for the distance correlation and its permutation test
@@ -128,19 +129,18 @@ def merge_identical(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[n
 
     Only the sum of the weights at a point of phase space is physical (docs/physics.md, section 7): an event
     pair (x, +w), (x, -w) is no event at all, and merging before a draw by |weight| keeps such a pair from
-    entering the draw with probability 2|w|. Merged events of weight 0 are dropped. Rows come out sorted by
-    (x, y).
+    entering the draw with probability 2|w|. Merged events of weight 0 are dropped; each group keeps the place of its
+    first event.
 
     >>> xm, ym, wm = merge_identical(np.array([1.0, 2, 1, 3, 3]), np.array([5.0, 6, 5, 7, 7]),
     ...                              np.array([1.0, 2, 0.5, 4, -4]))
     >>> xm.tolist(), ym.tolist(), wm.tolist()
     ([1.0, 2.0], [5.0, 6.0], [1.5, 2.0])
     """
-    x, y, w = np.asarray(x, float), np.asarray(y, float), np.asarray(weight, float)
-    rows, inverse = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=w, minlength=len(rows))
-    keep = summed != 0
-    return rows[keep, 0], rows[keep, 1], summed[keep]
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    merged = stats.merged_weights(np.column_stack([x, y]), weight)
+    keep = merged != 0
+    return x[keep], y[keep], merged[keep]
 
 
 def distance_correlation(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hhnb.errors import InputFileError, UserArgumentError
-from hhnb.studies import metrics
+from hhnb.studies import metrics, stats
 
 EXPLAINERS = ("gradient", "deep", "permutation")
 
@@ -36,12 +36,7 @@ def merged_weights(x: np.ndarray, label: np.ndarray, weight: np.ndarray) -> np.n
     [1.5, 2.0, 0.0, 0.0, 0.0]
     """
     x = np.asarray(x, float).reshape(len(weight), -1)
-    rows = np.column_stack([x, np.asarray(label, float)])
-    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    summed = np.bincount(inverse.ravel(), weights=np.asarray(weight, float), minlength=len(first))
-    out = np.zeros(len(rows))
-    out[first] = summed
-    return out
+    return stats.merged_weights(np.column_stack([x, np.asarray(label, float)]), weight)
 
 
 def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,

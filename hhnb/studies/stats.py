@@ -310,3 +310,20 @@ def significance(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarray, c
     q = quote(score[quote_on], sig[quote_on], scaled_weights(weight, sample, quote_on), choice.cut, rel_unc,
               n_boot, seed)
     return SignificanceResult(choice, q, int(choose_on.sum()), int(quote_on.sum()))
+
+
+def merged_weights(rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Signed weights with identical rows merged: the first row of each group carries the group's summed weight,
+    the others 0.
+
+    Only the sum of the weights at a point of phase space is physical (docs/physics.md, section 7): a pair
+    (x, +w), (x, -w) weighs 0, so a draw by |weight| never picks it and a shuffle never moves it.
+
+    >>> merged_weights(np.array([[1.0, 5], [2, 6], [1, 5], [3, 7], [3, 7]]), np.array([1.0, 2, 0.5, 4, -4])).tolist()
+    [1.5, 2.0, 0.0, 0.0, 0.0]
+    """
+    rows = np.asarray(rows, float).reshape(len(weight), -1)
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    out = np.zeros(len(rows))
+    out[first] = np.bincount(inverse.ravel(), weights=np.asarray(weight, float), minlength=len(first))
+    return out
