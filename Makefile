@@ -1,40 +1,49 @@
-# hhnb: the README's commands. Each target sets up .venv itself on a fresh machine.
+# hhnb: the README's commands. Each target sets up .venv itself on a fresh machine, with the extras it needs.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# One stamp per set of extras, named after the checksum of pyproject.toml and constraints.txt: a change of either
+# reinstalls. The stem after the checksum is the extras, dot-separated ("core": hhnb alone).
+SUM           := $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP_CORE    := $(VENV)/.installed-$(SUM)-core
+STAMP_TEST    := $(VENV)/.installed-$(SUM)-test
+STAMP_LAB     := $(VENV)/.installed-$(SUM)-test.lab
+STAMP_CLUSTER := $(VENV)/.installed-$(SUM)-test.cluster
+STAMP_BENCH   := $(VENV)/.installed-$(SUM)-bench
+comma := ,
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: demo test test-fast lint lab test-lab test-cluster bench bench-large bench-demo clean-outputs notebooks
 
-$(STAMP): pyproject.toml constraints.txt
+# e.g. .installed-<sum>-test.lab: pip install -e ".[test,lab]"; the stamps of another checksum are removed
+$(VENV)/.installed-$(SUM)-%: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]" -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e "$(if $(filter core,$*),.,.[$(subst .,$(comma),$*)])" -c constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)" >/dev/null
-	rm -f $(VENV)/.installed-*
+	for f in $(VENV)/.installed-*; do case "$$f" in $(VENV)/.installed-$(SUM)-*) ;; *) rm -f "$$f" ;; esac; done
 	touch $@
 
 # committed notebook outputs are made and compared with the numerical libraries on machine-independent paths
 NB_ENV = $(shell $(BIN)/python -m hhnb.workflow.nbsetup)
 
-demo: $(STAMP)
+demo: $(STAMP_CORE)
 	$(BIN)/hhnb demo
 
-test: $(STAMP)
+test: $(STAMP_TEST)
 	$(BIN)/ruff check hhnb tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist load tests hhnb
 	env $(NB_ENV) $(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
 
 # A real one-node Slurm (installed with apt-get when missing: needs root), the sweep and apply on it, torn down.
-test-cluster: $(STAMP)
+test-cluster: $(STAMP_CLUSTER)
 	tests/cluster/run.sh
 
-test-fast: $(STAMP)
+test-fast: $(STAMP_TEST)
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests hhnb
 
-lint: $(STAMP)
+lint: $(STAMP_TEST)
 	$(BIN)/ruff check hhnb tests benchmarks
 
 # JupyterLab on the project with its own kernel "hhnb" (this .venv); --allow-root only when run as root.
@@ -44,31 +53,30 @@ LAB_PORT   ?= 8888
 KERNELSPEC := $(VENV)/share/jupyter/kernels/hhnb/kernel.json
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-$(KERNELSPEC): | $(STAMP)  # the kernel "Python (hhnb)"; also made with the venv, for papermill and nbval
+$(KERNELSPEC): | $(STAMP_LAB)  # the kernel "Python (hhnb)"; also made with the venv, for papermill and nbval
 	$(BIN)/python -m ipykernel install --sys-prefix --name hhnb --display-name "Python (hhnb)"
 
-lab: $(STAMP) $(KERNELSPEC)
+lab: $(STAMP_LAB) $(KERNELSPEC)
 	HHNB_HOME=$${HHNB_HOME:-$(CURDIR)} $(BIN)/jupyter lab --notebook-dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--MappingKernelManager.default_kernel_name=hhnb $(ALLOW_ROOT)
 
 # Real-browser test: Debian's Chromium (installed if missing) driven by Playwright (the [lab] extra, no browser
 # download); runs train.ipynb and evaluate.ipynb in JupyterLab, screenshots in runs/lab/.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-test-lab: $(STAMP) $(KERNELSPEC)
+test-lab: $(STAMP_LAB) $(KERNELSPEC)
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
-	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test,lab]" -c constraints.txt
 	HHNB_TEST_LAB=1 $(BIN)/python -m pytest tests/lab -p no:randomly -o addopts="-p no:cacheprovider" -v
 
-bench: $(STAMP)
+bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py
 
 # Slow measurements stored with their date in benchmarks/stored/ and shown by make bench.
-bench-large: $(STAMP)
+bench-large: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/large.py
 
-bench-demo: $(STAMP)
+bench-demo: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/demo_time.py
 
 # Re-execute the notebooks with their default parameters (what git keeps as outputs).
-notebooks: $(STAMP)
+notebooks: $(STAMP_TEST)
 	env $(NB_ENV) $(BIN)/python -m hhnb.workflow.refresh

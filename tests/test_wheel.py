@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,15 @@ def _run(cmd, cwd, env, timeout=600):
     res = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert res.returncode == 0, f"{cmd}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     return res
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject.toml lists the packages one by one: a new folder of hhnb/ must join the list or the wheel lacks it."""
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "hhnb").rglob("__init__.py")}
+    assert folders - set(setup["packages"]) == set(), "add them to [tool.setuptools] packages"
+    assert set(setup["packages"]) - folders == set(setup["package-dir"]), "listed, but no such package"
+    assert all((ROOT / d / "__init__.py").is_file() for d in setup["package-dir"].values())
 
 
 @pytest.mark.slow
