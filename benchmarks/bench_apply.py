@@ -64,7 +64,9 @@ def make_file(path: Path, events: int, seed: int = 1, step: int = 200_000) -> Pa
 
 def make_networks(models_dir: Path, count: int) -> list[Path]:
     """``count`` networks (200, 200) of the resolved analysis at different lambdas, with their cards."""
-    from hhnb.nn.model import HyperParameters, build, save
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.network import build
+    from hhnb.nn.saving import save
 
     ana = config.analysis("resolved")
     rng = np.random.default_rng(2)
@@ -83,7 +85,9 @@ def make_networks(models_dir: Path, count: int) -> list[Path]:
 
 def make_kfold(models_dir: Path, folds: int = 3, onnx: bool = False) -> Path:
     """A k-fold set of (200, 200) networks of the resolved analysis at lambda 1 (card + one file per fold)."""
-    from hhnb.nn.model import HyperParameters, build, save
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.network import build
+    from hhnb.nn.saving import save
 
     ana = config.analysis("resolved")
     x = np.random.default_rng(2).normal(100, 30, (1000, len(ana.features))).astype(np.float32)
@@ -137,7 +141,8 @@ def peak_rss(src: Path, models_dir: Path, dst: Path) -> dict:
 
 
 def rows() -> list[dict]:
-    from hhnb.nn.model import load, predict
+    from hhnb.nn.predict import predict
+    from hhnb.nn.saving import load
 
     with tempfile.TemporaryDirectory(prefix="hhnb-bench-apply-") as tmp:
         tmp = Path(tmp)
@@ -192,7 +197,7 @@ def rows() -> list[dict]:
         {"benchmark": "apply 1 net (file to file) vs keras predict in memory", "hhnb": r_apply,
          "peer": "keras predict", "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_apply,
          "goal": "(for scale)"},
-        {"benchmark": "hhnb.nn.model.predict vs keras predict, in memory", "hhnb": EVENTS / t_hhnb_mem,
+        {"benchmark": "hhnb.nn.predict.predict vs keras predict, in memory", "hhnb": EVENTS / t_hhnb_mem,
          "peer": "keras predict", "reference": EVENTS / t_keras, "unit": "events/s", "ratio": t_keras / t_hhnb_mem,
          "goal": "(for scale)"},
         {"benchmark": f"apply 1 net vs one event per predict call ({SINGLE_CALLS} calls, extrapolated)",

@@ -39,7 +39,9 @@ CLASSES = ["signal", "background"]
 
 def make_network(models_dir: Path) -> A.Network:
     """One (200, 200) network on the production layout's features, with its card."""
-    from hhnb.nn.model import HyperParameters, build, save
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.network import build
+    from hhnb.nn.saving import save
 
     x = np.random.default_rng(2).normal(100, 30, (1000, len(FEATURES))).astype(np.float32)
     path = save(build(x, len(CLASSES), HyperParameters()), layout.model_path(models_dir, "prod", 1.0))

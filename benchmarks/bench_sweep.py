@@ -38,7 +38,7 @@ def rows() -> list[dict]:
 
     import hhnb.workflow.papermill_lambda  # noqa: F401
     from hhnb.toy.generate import generate
-    from hhnb.workflow import sweep
+    from hhnb.workflow import cluster, sweep
 
     load0, ncpu = os.getloadavg()[0], os.cpu_count() or 1
     home = Path(tempfile.mkdtemp(prefix="hhnb-bench-sweep-"))
@@ -60,7 +60,7 @@ def rows() -> list[dict]:
     cores = (_cpu_seconds() - cpu0) / sequential  # this process and its (finished) notebook kernels
     train_compute = sum(r.notebook_seconds["train"] for r in seq) / len(seq) - overhead
 
-    client = sweep.local_client(2)
+    client = cluster.local_client(2)
     try:
         client.submit(sum, [1], pure=False).result()  # workers up before timing
         cpu_par = sum(client.run(_cpu_seconds).values())

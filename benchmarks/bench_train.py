@@ -21,10 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import data_dir  # noqa: E402
 
 from hhnb.config import analyses as config  # noqa: E402
+from hhnb.config.training import HyperParameters  # noqa: E402
 from hhnb.io.atomic import atomic_path  # noqa: E402
-from hhnb.nn.model import HyperParameters, build, fit, keras, predict, set_seed  # noqa: E402
+from hhnb.nn.backend import keras, set_seed  # noqa: E402
+from hhnb.nn.fit import fit  # noqa: E402
+from hhnb.nn.network import build  # noqa: E402
+from hhnb.nn.predict import predict  # noqa: E402
 from hhnb.nn.training import training_arrays  # noqa: E402
-from hhnb.studies import metrics  # noqa: E402
+from hhnb.stats import metrics  # noqa: E402
 
 PEER_CASES = (("resolved", 1.0), ("boosted", 10.0), ("tthh", 1.0))
 THROUGHPUT_EPOCHS = 8
@@ -93,12 +97,12 @@ def bare_fit(x, y, sw, x_val, y_val, w_val, n_classes: int, hyper: HyperParamete
 
 
 def keras_fit(x, y, sw, x_val, y_val, w_val, n_classes: int, hyper: HyperParameters, seed: int = 1) -> float:
-    """The defaults trained through Keras' own ``model.fit`` (what hhnb.nn.model.fit did before hhnb.nn.loop): seconds.
+    """The defaults trained through Keras' own ``model.fit`` (what hhnb.nn.fit.fit did before hhnb.nn.loop): seconds.
 
     Same network, optimizer, batches per call (``steps_per_execution``), validation loss callback and early stopping
-    as :func:`hhnb.nn.model.fit`; only the loop differs.
+    as :func:`hhnb.nn.fit.fit`; only the loop differs.
     """
-    from hhnb.nn.model import _validation_loss  # noqa: PLC0415
+    from hhnb.nn.fit import validation_callback as _validation_loss  # noqa: PLC0415
 
     k = keras()
     set_seed(seed)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/toy_goals.py [--seed N] [--events N] [--analyses resolved,boosted,...] [--workdir DIR]
 
 Generates the toy at ``defaults.EVENTS`` per sample (lambda 1), trains each analysis with the demo's
-settings, and prints per analysis: test AUC (weighted); the best cut as ``hhnb.studies.stats.significance``
+settings, and prints per analysis: test AUC (weighted); the best cut as ``hhnb.stats.significance.significance``
 defines it (chosen on the validation events: Asimov Z with the background's MC error sqrt(sum w^2) in
 sigma_b, >= 10 simulated background events), quoted on the test events: Z, s, b with bootstrap errors,
 simulated and effective background events and sqrt(sum w^2)/sum w; and the SHAP ranking
@@ -24,7 +24,8 @@ import numpy as np
 
 from hhnb.config import analyses as config
 from hhnb.config import defaults
-from hhnb.studies import importance, metrics, stats
+from hhnb.stats import metrics, significance
+from hhnb.studies import importance
 from hhnb.toy.generate import generate
 
 PUBLISHED = {"resolved": ["h1_j1_BTag", "h1_j2_BTag", "h2_j1_BTag", "h2_j2_BTag", "m_hh", "h1_j1_j2_dR"],
@@ -60,7 +61,7 @@ def goal_lines(name: str, res: dict) -> list[str]:
     if name == "tthh":
         st = res["study_max"]
         lines.append("(the study's procedure: maximum over the test events' thresholds, Z without MC error, "
-                     f">= {stats.DEFAULT_MIN_BKG_MC} simulated background events; signal efficiency "
+                     f">= {significance.DEFAULT_MIN_BKG_MC} simulated background events; signal efficiency "
                      f"{st['signal_eff']:.2f}, {st['n_bkg_mc']} simulated bkg, MC err {100 * st['rel_mc_err']:.1f} %)")
         for key, err in (("z", "z_no_mc_err"), ("s", "s_err"), ("b", "b_err")):
             value = st["z_no_mc" if key == "z" else key]
@@ -93,14 +94,14 @@ def _columns(scores) -> tuple[np.ndarray, ...]:
 
 
 def best_cut(scores) -> dict:
-    """The best cut as ``hhnb.studies.stats.significance`` defines it (``evaluation.evaluate``'s):
+    """The best cut as ``hhnb.stats.significance.significance`` defines it (``evaluation.evaluate``'s):
     chosen on the validation events (Asimov Z with the MC error sqrt(sum w^2) in sigma_b, >= 10
     simulated background events), quoted on the test events with bootstrap errors; plus the
     background's simulated and effective event counts and relative MC error at that cut."""
     te, val, sample, w, sig, disc = _columns(scores)
-    res = stats.significance(disc, sig, w, val, te, sample)
+    res = significance.significance(disc, sig, w, val, te, sample)
     q = res.quoted
-    wq = stats.scaled_weights(w, sample, te)
+    wq = significance.scaled_weights(w, sample, te)
     wb = wq[(disc[te] > q.cut) & ~sig[te]]
     n_eff = float(wb.sum() ** 2 / (wb**2).sum()) if len(wb) else 0.0
     return {"cut": q.cut, "z_val": float(res.choice.z[res.choice.index]), "z": q.z, "z_err": q.z_error,
@@ -112,16 +113,17 @@ def best_cut(scores) -> dict:
 def study_max(scores) -> dict:
     """The older ttHH study's own procedure on the test events: the maximum of Asimov Z *without* the MC
     error over every threshold (>= 10 simulated background events), taken on the events it is quoted on;
-    Z, s and b at that threshold with their bootstrap errors (``stats.quote``).
+    Z, s and b at that threshold with their bootstrap errors (``significance.quote``).
 
     That is the like-for-like comparison with the study's maximum significance, nsig and nbkg. It is
     optimistic by construction (issue 12: a maximum tuned on its own events); hhnb quotes ``best_cut``.
     """
     te, _, sample, w, sig, disc = _columns(scores)
-    wt = stats.scaled_weights(w, sample, te)
-    y = stats.yields(disc[te], sig[te], wt, np.unique(disc[te]))
-    z = np.where((y.n_bkg_mc >= stats.DEFAULT_MIN_BKG_MC) & (y.b > 0), stats.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
-    q = stats.quote(disc[te], sig[te], wt, float(y.cuts[int(np.argmax(z))]))
+    wt = significance.scaled_weights(w, sample, te)
+    y = significance.yields(disc[te], sig[te], wt, np.unique(disc[te]))
+    enough = (y.n_bkg_mc >= significance.DEFAULT_MIN_BKG_MC) & (y.b > 0)
+    z = np.where(enough, significance.asimov_z(np.clip(y.s, 0, None), y.b), 0.0)
+    q = significance.quote(disc[te], sig[te], wt, float(y.cuts[int(np.argmax(z))]))
     return {"cut": q.cut, "z_no_mc": q.z_no_mc, "z_no_mc_err": q.z_no_mc_error, "s": q.s, "s_err": q.s_error,
             "b": q.b, "b_err": q.b_error, "n_bkg_mc": q.n_bkg_mc, "rel_mc_err": q.b_rel_mc_error,
             "signal_eff": q.s / float(wt[sig[te]].sum())}
@@ -185,17 +187,19 @@ def main() -> None:
         print(f"  {w.analysis:13s} {w.sample:9s} events {w.events:6d} generated {w.generated:9d} "
               f"yield {w.yield_:.4g}", flush=True)
 
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
+    from hhnb.workflow.nbsetup import notebook_parameters
+
+    nb = notebook_parameters("train")  # the demo's settings: train.ipynb's parameters
 
     results = {"generation_s": t_gen, "events": args.events}
     for name in analyses:
         ana = config.analysis(name)
-        hyper = HyperParameters(learning_rate=ana.learning_rate, epochs=defaults.EPOCHS,
-                                batch_size=defaults.BATCH_SIZE)
+        hyper = HyperParameters.scaled(ana.learning_rate, epochs=nb["epochs"], batch_size=nb["batch_size"])
         t1 = time.perf_counter()
         run = train(name, 1.0, data_dir=work / "data", models_dir=work / "models", hyper=hyper,
-                    seed=defaults.TRAIN_SEED)
+                    seed=nb["seed"], folds=1)
         cut = best_cut(run.scores)
         top = shap_top(run)
         fixed = mc_error_at_efficiency(run.scores)

@@ -1,10 +1,17 @@
-"""hhnb's user errors: one family, so the ``hhnb`` command can print them as one line (exit 2).
+"""hhnb's user errors, all of them: one family, so the ``hhnb`` command prints each as one line (exit 2).
 
-Anything that is not an :class:`HHNBError` is a bug and keeps its traceback. Each class also
-derives from the built-in exception it replaced, so older ``except ValueError`` sites keep working.
+Anything that is not an :class:`HHNBError` is a bug and keeps its traceback. Each class also derives from
+the built-in exception it stands for (``ValueError``, ``FileNotFoundError`` ...), so ``except ValueError``
+keeps working. Every module raises these classes from here; none defines its own (tests/test_errors.py).
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "HHNBError", "ConfigError", "InputFileError", "MissingInputFile", "ExpressionError", "OnnxInputError",
+    "EmptyBinError", "BasisError", "MissingArtifactError", "UserArgumentError", "UnwritableOutput",
+    "SpaceMismatch", "ProjectBusy", "ClusterError", "SchedulerLost", "message",
+]
 
 
 class HHNBError(Exception):
@@ -28,6 +35,18 @@ class ExpressionError(InputFileError):
     collection, or gives something else than one number per event."""
 
 
+class OnnxInputError(InputFileError):
+    """An ONNX file that does not take the inputs the config or card expects."""
+
+
+class EmptyBinError(InputFileError):
+    """m_hh bins with no background Monte Carlo events after the selection."""
+
+
+class BasisError(InputFileError):
+    """A kappa_lambda signal basis that cannot be used: repeated points, or a sample missing."""
+
+
 class MissingArtifactError(HHNBError, FileNotFoundError):
     """A model, card, scores file or record that an earlier step should have written."""
 
@@ -38,6 +57,22 @@ class UserArgumentError(HHNBError, ValueError):
 
 class UnwritableOutput(UserArgumentError, PermissionError):
     """An output folder that cannot be created or written."""
+
+
+class SpaceMismatch(UserArgumentError):
+    """A search study of that name exists with another search space or other fixed settings."""
+
+
+class ProjectBusy(UserArgumentError):
+    """Another process holds the project's lock."""
+
+
+class ClusterError(UserArgumentError):
+    """A cluster that cannot be built or reached: unknown kind, rejected job options, batch system down."""
+
+
+class SchedulerLost(ClusterError):
+    """The Dask scheduler stopped answering mid-run."""
 
 
 def message(exc: BaseException) -> str:

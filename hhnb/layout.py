@@ -16,12 +16,14 @@ names) and a network parameterised in kappa_lambda (``kl=PARAM`` gives the tag
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import UserArgumentError
 
 #: Tree name of the toy ntuples and the default of ``--tree`` options.
 DEFAULT_TREE = "preselection"
@@ -86,7 +88,6 @@ def bench_dir(path: str | Path | None = None) -> Path:
 
 def notebooks_dir() -> Path:
     """The shipped notebooks: ``notebooks/`` of a checkout, installed as the data package ``hhnb.notebooks``."""
-    import importlib.resources
 
     return Path(str(importlib.resources.files("hhnb.notebooks")))
 
@@ -98,7 +99,6 @@ def notebook(name: str) -> Path:
 
 def default_config() -> Path:
     """The shipped ``analyses.yaml`` (the toy analyses)."""
-    import importlib.resources
 
     return Path(str(importlib.resources.files("hhnb.config") / "analyses.yaml"))
 
@@ -320,7 +320,6 @@ def parse_score_branch(branch: str) -> ScoreBranch:
     >>> parse_score_branch("nnscore_resolved_SlfCoup_m5.0_sig")
     ScoreBranch(analysis='resolved', kl=-5.0, output='sig')
     """
-    from hhnb.errors import UserArgumentError
 
     m = _SCORE_RE.match(branch)
     if not m:

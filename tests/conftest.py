@@ -23,9 +23,9 @@ def toy_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, toy_dir):
     """A tiny resolved kl=1 network trained on the toy ntuples."""
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     models = tmp_path_factory.mktemp("models")
     return train("resolved", 1.0, data_dir=toy_dir, models_dir=models,
-                 hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3)
+                 hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3, folds=1)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hhnb.config import analyses
+from hhnb.errors import BasisError
 from hhnb.io import ntuples as data
 from hhnb.studies import basis
 from hhnb.toy import physics
@@ -58,8 +59,8 @@ def test_default_basis_keeps_yield_shares_small_and_beats_cms():
 
 
 def test_missing_basis_sample_is_one_line():
-    with pytest.raises(basis.BasisError, match=r"missing at kappa_lambda 5.5 .*available: 1.0, 2.5") as e:
+    with pytest.raises(BasisError, match=r"missing at kappa_lambda 5.5 .*available: 1.0, 2.5") as e:
         basis.require({1.0: "a", 2.5: "b"}, basis.DEFAULT_BASIS)
     assert "\n" not in str(e.value)
-    with pytest.raises(basis.BasisError, match="three different"):
+    with pytest.raises(BasisError, match="three different"):
         basis.coefficients((1.0, 1.0, 2.0), 0.0)

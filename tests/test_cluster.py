@@ -7,13 +7,14 @@ import sys
 import pytest
 
 from hhnb.cli import main
+from hhnb.errors import ClusterError, ProjectBusy
 from hhnb.workflow import cluster
-from hhnb.workflow.lock import ProjectBusy, project_lock
+from hhnb.workflow.lock import project_lock
 
 
 def test_kind_and_env():
     assert cluster.check_kind("slurm") == "slurm"
-    with pytest.raises(cluster.ClusterError, match="unknown --cluster 'pbs': expected one of local, slurm, htcondor"):
+    with pytest.raises(ClusterError, match="unknown --cluster 'pbs': expected one of local, slurm, htcondor"):
         cluster.check_kind("pbs")
     assert cluster.parse_env(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
     with pytest.raises(ValueError, match="--env 'A': expected KEY=VALUE"):
@@ -53,7 +54,7 @@ def test_job_script_has_user_options_and_this_python(kind, words):
 
 def test_missing_batch_tool_is_one_line(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(cluster.ClusterError, match="--cluster slurm: sbatch is not on PATH"):
+    with pytest.raises(ClusterError, match="--cluster slurm: sbatch is not on PATH"):
         cluster.check_submission("slurm", "#!/bin/bash\n")
 
 

@@ -30,7 +30,7 @@ def test_shipped_config():
     assert set(cfg.analyses) == {"resolved", "intermediate", "boosted", "tthh"}
     res = cfg.analysis("resolved")
     assert len(res.features) == 20 and res.tree == "preselection" and res.classes == ("signal", "qcd", "top")
-    assert cfg.analysis("boosted").learning_rate == 5e-3
+    assert cfg.analysis("boosted").learning_rate is None and cfg.analysis("tthh").learning_rate == 1e-3  # None: the default
     assert cfg.luminosity == 3000
 
 
@@ -53,14 +53,14 @@ def test_user_config_paths_relative_to_file(tmp_path):
 ])
 def test_validation_errors_name_file_and_key(tmp_path, edit, expected):
     path = _write(tmp_path, GOOD.replace(*edit))
-    with pytest.raises(config.ConfigError, match=expected) as info:
+    with pytest.raises(ConfigError, match=expected) as info:
         config.load(path)
     assert str(path) in str(info.value)
 
 
 def test_missing_cross_section_without_weight_branch(tmp_path):
     path = _write(tmp_path, GOOD.replace(", cross_section: 100", ""))
-    with pytest.raises(config.ConfigError, match="needs 'cross_section'"):
+    with pytest.raises(ConfigError, match="needs 'cross_section'"):
         config.load(path)
 
 
@@ -71,5 +71,5 @@ def test_unknown_analysis_and_missing_file(tmp_path):
         config.load(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("analyses: [1, 2\n")
-    with pytest.raises(config.ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match="not valid YAML"):
         config.load(bad)

@@ -4,7 +4,9 @@ import pandas as pd
 import pytest
 
 from hhnb.config import analyses
+from hhnb.errors import BasisError
 from hhnb.studies import basis, constraint_inputs
+from hhnb.toy import ondemand
 
 
 def test_background_keeps_test_events_with_physical_weights():
@@ -29,9 +31,11 @@ class _Fake:
 
 def test_templates_follow_the_hypothesis_of_a_parameterised_scorer(tmp_path):
     ana = analyses.analysis("resolved")
-    sig = constraint_inputs.signal_samples(ana, basis.DEFAULT_BASIS, tmp_path, trained_on=[1.0], events=600, seed=3)
+    for kl in basis.DEFAULT_BASIS:
+        ondemand.generate_missing(ana, kl, tmp_path, events=600, seed=3)
+    sig = constraint_inputs.signal_samples(ana, basis.DEFAULT_BASIS, tmp_path, trained_on=[1.0])
     # the sample a network trained on keeps only its test events, with the full yield
-    full = constraint_inputs.signal_samples(ana, basis.DEFAULT_BASIS, tmp_path, events=600, seed=3)
+    full = constraint_inputs.signal_samples(ana, basis.DEFAULT_BASIS, tmp_path)
     assert len(sig[0]) < 0.3 * len(full[0])
     assert sig[0]["weight"].sum() == pytest.approx(full[0]["weight"].sum())
     bkg = full[1].assign(h1_M=120.0, h2_M=120.0, label=1)
@@ -47,5 +51,5 @@ def test_missing_basis_sample_names_it(tmp_path):
 
     for kl in (1.0, 5.5):
         generate_sample(tmp_path, "hh", kl, events=300, seed=1, progress=False)
-    with pytest.raises(basis.BasisError, match=r"sample missing at kappa_lambda 2.5 .*available: 1.0, 5.5\)$"):
-        constraint_inputs.signal_samples(ana, (1.0, 2.5, 5.5), tmp_path, generate=False)
+    with pytest.raises(BasisError, match=r"sample missing at kappa_lambda 2.5 .*available: 1.0, 5.5\)$"):
+        constraint_inputs.signal_samples(ana, (1.0, 2.5, 5.5), tmp_path)

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb.studies import basis, constraints
+from hhnb.errors import BasisError, EmptyBinError
+from hhnb.studies import constraints
 
 BASIS = (1.0, 2.5, 5.5)
 KL = np.linspace(-20, 20, 201)
@@ -71,10 +72,10 @@ def test_empty_background_bins_refused_or_merged():
                           "weight": 1.0})
     sig = [frame.assign(weight=w) for w in (1.0, 2.0, 3.0)]
     t = constraints.build_templates("resolved", edges, frame, sig, BASIS)
-    with pytest.raises(constraints.EmptyBinError, match=r"'resolved'.*\[250, 300\) GeV.*merge") as e:
+    with pytest.raises(EmptyBinError, match=r"'resolved'.*\[250, 300\) GeV.*merge") as e:
         constraints.check_background(t)
     assert "\n" not in str(e.value)
-    with pytest.raises(constraints.EmptyBinError):
+    with pytest.raises(EmptyBinError):
         constraints.chi2_scan([t], KL)
     m = constraints.check_background(t, "merge")
     assert m.edges.tolist() == [200.0, 300.0, 350.0]
@@ -92,7 +93,7 @@ def test_basis_mismatch_refused():
     t1, t2 = _one_bin(), _one_bin()
     t2 = constraints.Templates("two", t2.edges, t2.background, t2.background_var, t2.background_mc,
                                (0.0, 1.0, 5.0), t2.signal, t2.signal_var)
-    with pytest.raises(basis.BasisError, match="different bases"):
+    with pytest.raises(BasisError, match="different bases"):
         constraints.workspace_spec([t1, t2])
 
 

@@ -5,8 +5,9 @@ import pytest
 import uproot
 
 from hhnb.config import analyses as config
-from hhnb.errors import ConfigError
+from hhnb.errors import ConfigError, InputFileError
 from hhnb.io import ntuples as data
+from hhnb.toy import ondemand
 
 
 def _user_files(tmp_path, n_files=3, n=400, tree="Events", nan_in=None):
@@ -61,7 +62,7 @@ def test_missing_file_and_glob(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path))
     for f in (tmp_path / "nt").glob("sig_*"):
         f.unlink()
-    with pytest.raises((FileNotFoundError, data.InputError), match=r"sample .sig.: no file matches .*sig_\*\.root.*\(glob\)"):
+    with pytest.raises((FileNotFoundError, InputFileError), match=r"sample .sig.: no file matches .*sig_\*\.root.*\(glob\)"):
         data.load(ana, 1.0, tmp_path)
 
 
@@ -69,14 +70,14 @@ def test_missing_tree_lists_trees(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path, tree="Other"))
     ana = config.Analysis(**{**ana.__dict__, "samples": tuple(
         config.Sample(**{**s.__dict__, "tree": "Events"}) for s in ana.samples)})
-    with pytest.raises(data.InputError, match=r"has no tree 'Events'; trees in the file: Other"):
+    with pytest.raises(InputFileError, match=r"has no tree 'Events'; trees in the file: Other"):
         data.load(ana, 1.0, tmp_path)
 
 
 def test_missing_branch_suggests(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path))
     ana = config.Analysis(**{**ana.__dict__, "features": ("x_vars", "y_var")})
-    with pytest.raises(data.InputError, match=r"sig_0\.root.*missing branch\(es\) 'x_vars' \(close: x_var"):
+    with pytest.raises(InputFileError, match=r"sig_0\.root.*missing branch\(es\) 'x_vars' \(close: x_var"):
         data.load(ana, 1.0, tmp_path)
 
 
@@ -84,23 +85,23 @@ def test_corrupt_and_truncated_file(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path))
     target = tmp_path / "nt" / "bkg_1.root"
     target.write_bytes(target.read_bytes()[:500])
-    with pytest.raises(data.InputError, match=r"bkg_1\.root.*(corrupt|truncated)"):
+    with pytest.raises(InputFileError, match=r"bkg_1\.root.*(corrupt|truncated)"):
         data.load(ana, 1.0, tmp_path)
     target.write_bytes(b"this is not a ROOT file at all" * 10)
-    with pytest.raises(data.InputError, match=r"bkg_1\.root is not a readable ROOT file"):
+    with pytest.raises(InputFileError, match=r"bkg_1\.root is not a readable ROOT file"):
         data.load(ana, 1.0, tmp_path)
 
 
 def test_nan_values_counted(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path, nan_in=("bkg", 2)))
-    with pytest.raises(data.InputError, match=r"sample 'bkg'.*NaN or infinite values in \d events \(x_var: \d\)"):
+    with pytest.raises(InputFileError, match=r"sample 'bkg'.*NaN or infinite values in \d events \(x_var: \d\)"):
         data.load(ana, 1.0, tmp_path)
 
 
 def test_empty_after_selection(tmp_path):
     ana = config.analysis("mine", _user_files(tmp_path))
     ana = config.Analysis(**{**ana.__dict__, "selection": "nj > 100"})
-    with pytest.raises(data.InputError, match=r"sample 'sig' is empty after the selection '\(nj > 100\)'"):
+    with pytest.raises(InputFileError, match=r"sample 'sig' is empty after the selection '\(nj > 100\)'"):
         data.load(ana, 1.0, tmp_path)
 
 
@@ -119,15 +120,16 @@ def test_lambda_a_sample_cannot_provide(toy_dir, tmp_path):
               - {{name: hh, class: signal, files: "{toy_dir}/resolved/hh_SlfCoup_{{tag}}.root"}}
               - {{name: bkg, class: background, files: "{toy_dir}/resolved/ttbar.root"}}
     """))
-    with pytest.raises(data.InputError, match=r"no signal sample for lambda 7.0.*hh_SlfCoup_7.0.root"):
+    with pytest.raises(InputFileError, match=r"no signal sample for lambda 7.0.*hh_SlfCoup_7.0.root"):
         data.load(config.analysis("hh", user), 7.0, toy_dir)
 
 
 def test_toy_signal_generated_only_when_asked(toy_dir, capsys):
-    with pytest.raises(data.InputError, match=r"hh_SlfCoup_m0.5.root.*hhnb generate --analyses boosted --lambdas m0.5"):
+    with pytest.raises(InputFileError, match=r"hh_SlfCoup_m0.5.root.*hhnb generate --analyses boosted --lambdas m0.5"):
         data.load(config.analysis("boosted"), -0.5, toy_dir)
     assert not (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
-    df = data.load(config.analysis("boosted"), -0.5, toy_dir, generate=True)
+    ondemand.generate_missing(config.analysis("boosted"), -0.5, toy_dir)
+    df = data.load(config.analysis("boosted"), -0.5, toy_dir)
     assert "generating the toy sample hh (lambda m0.5)" in capsys.readouterr().out
     assert (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
     assert (df["sample"] == "hh").sum() > 0

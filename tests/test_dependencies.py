@@ -210,12 +210,10 @@ def test_make_targets_install_their_extras():
     assert all(e in EXTRAS for stem in stems.values() if stem != "core" for e in stem.split("."))
 
 
-@pytest.mark.xfail(strict=True, raises=ModuleNotFoundError,
-                   reason="hhnb/workflow/cluster.py batch_cluster: without dask-jobqueue a traceback, no one-line error yet")
 def test_batch_cluster_without_dask_jobqueue_is_one_clear_line(monkeypatch):
     from hhnb.errors import HHNBError
     from hhnb.workflow import cluster
 
     monkeypatch.setitem(sys.modules, "dask_jobqueue", None)  # as if the [cluster] extra were not installed
-    with pytest.raises(HHNBError, match=r"dask-jobqueue.*\[cluster\]"):
+    with pytest.raises(HHNBError, match=r"^--cluster slurm needs dask-jobqueue: pip install 'hhnb\[cluster\]'"):
         cluster.batch_cluster("slurm")

@@ -8,7 +8,8 @@ import pytest
 
 from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import record
-from hhnb.studies import evaluation, stats
+from hhnb.stats import significance
+from hhnb.studies import evaluation
 
 
 def _scores(separated: bool, n: int = 5000, seed: int = 3) -> pd.DataFrame:
@@ -79,11 +80,11 @@ def test_cut_chosen_on_validation_and_quoted_on_test(scores):
     val, test = scores["is_val"].to_numpy(), scores["is_test"].to_numpy()
     sig = scores["label"].to_numpy() == 0
     s, w, smp = scores["score_sig"].to_numpy(float), scores["weight"].to_numpy(), scores["sample"].astype(str).to_numpy()
-    ref = stats.significance(s, sig, w, val, test, smp, n_boot=100)
+    ref = significance.significance(s, sig, w, val, test, smp, n_boot=100)
     assert ev.quoted.cut == ref.choice.cut
     assert ev.quoted.z == pytest.approx(ref.quoted.z) and ev.quoted.z_error == pytest.approx(ref.quoted.z_error)
     # the quoted yields are the test events above the cut, scaled per sample to the full yield
-    wq = stats.scaled_weights(w, smp, test)
+    wq = significance.scaled_weights(w, smp, test)
     assert ev.quoted.b == pytest.approx(wq[~sig[test] & (s[test] >= ev.quoted.cut)].sum())
     assert ev.quoted.n_bkg_mc == int((~sig[test] & (s[test] >= ev.quoted.cut)).sum())
     assert ev.significance.choice.n_bkg_mc[ev.significance.choice.index] >= 10

@@ -175,7 +175,9 @@ TREE = "preselection"
 def scoring(tmp_path_factory):
     """An untrained resolved network (scoring cost does not depend on the weights) and 4 ntuples of 60k events."""
     from hhnb.config import analyses as config
-    from hhnb.nn.model import HyperParameters, build, save
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.network import build
+    from hhnb.nn.saving import save
 
     root = tmp_path_factory.mktemp("faults-apply")
     ana = config.analysis("resolved")

@@ -111,11 +111,11 @@ def test_skip_existing_keeps_only_files_of_this_generator_and_seed(tmp_path, mon
 
 def test_missing_toy_files_counts_files_of_another_generator_version(tmp_path, monkeypatch):
     from hhnb.config import analyses
-    from hhnb.io import ntuples
     from hhnb.toy import generate as gen
+    from hhnb.toy import ondemand
 
     ana = analyses.analysis("tthh")
     gen.generate(tmp_path, analyses=["tthh"], events=200, seed=5, progress=False)
-    assert ntuples.missing_toy_files(ana, 1.0, tmp_path) == []
+    assert ondemand.missing_files(ana, 1.0, tmp_path) == []
     monkeypatch.setattr(gen, "toy_version", lambda: "0123456789ab")
-    assert sorted(name for name, _ in ntuples.missing_toy_files(ana, 1.0, tmp_path)) == sorted(gen.TTHH_SAMPLES)
+    assert sorted(name for name, _ in ondemand.missing_files(ana, 1.0, tmp_path)) == sorted(gen.TTHH_SAMPLES)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hhnb.errors import UserArgumentError
 from hhnb.studies import importance as imp
 
 FEATURES = ["a", "b", "key", "d"]
@@ -49,7 +50,7 @@ def test_unknown_explainer_and_function_for_gradient(toy):
     x, _ = toy
     with pytest.raises(ValueError, match="unknown explainer"):
         imp.explain(one_input, x[:5], x[5:10], explainer="kernel")
-    with pytest.raises(TypeError, match="Keras model"):
+    with pytest.raises(UserArgumentError, match="Keras model"):
         imp.explain(one_input, x[:5], x[5:10], explainer="gradient")
 
 
@@ -115,7 +116,7 @@ def test_ranking_bootstrap_error():
 @pytest.fixture(scope="module")
 def one_input_keras():
     """A tiny Keras softmax model whose output depends on input 2 only (fixed weights, no training)."""
-    from hhnb.nn.model import keras
+    from hhnb.nn.backend import keras
 
     k = keras()
     inputs = k.Input(shape=(4,))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from hhnb.studies import metrics, stats
+from hhnb.stats import metrics, significance
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_scan_matches_brute_force(toy_scores):
     for c in scan.cuts:
         s, b = w[is_sig & (score >= c)].sum(), w[~is_sig & (score >= c)].sum()
         if b >= 10:
-            best = max(best, float(stats.asimov_z(s, b)))
+            best = max(best, float(significance.asimov_z(s, b)))
     assert scan.best_z == pytest.approx(best, rel=1e-9)
     assert scan.best_nbkg >= 10
     sel = score >= scan.best_cut
@@ -112,7 +112,7 @@ def test_scan_with_mc_statistics_lowers_z(toy_scores):
     mc = metrics.significance_scan(score, is_sig, w, bins=500, mc_stat=True)
     i = 250
     sumw2 = (w[~is_sig & (score >= mc.cuts[i])] ** 2).sum()
-    assert mc.z[i] == pytest.approx(float(stats.asimov_z(mc.nsig[i], mc.nbkg[i], np.sqrt(sumw2))), rel=1e-9)
+    assert mc.z[i] == pytest.approx(float(significance.asimov_z(mc.nsig[i], mc.nbkg[i], np.sqrt(sumw2))), rel=1e-9)
     assert mc.best_z < plain.best_z
 
 

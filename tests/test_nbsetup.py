@@ -52,7 +52,7 @@ def test_prepare_passes_the_environment_on_to_the_kernels(tmp_path, monkeypatch)
     scores = layout.scores_path(layout.models_dir(), "resolved", 1.0)
     scores.parent.mkdir(parents=True)
     scores.touch()
-    monkeypatch.setattr("hhnb.toy.generate.generate", lambda *a, **k: None)
+    monkeypatch.setattr("hhnb.toy.generate.generate", lambda *a, **k: None)  # nbsetup calls it through the module
     assert nbsetup.prepare(home) == home
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0" and os.environ["OPENBLAS_CORETYPE"] == "Zen"
     assert os.environ["HHNB_HOME"] == str(home) and scores.exists()  # nothing trained

@@ -34,9 +34,9 @@ from hhnb.plots import importance as pimp  # noqa: E402
 from hhnb.plots import kinematics as pkin  # noqa: E402
 from hhnb.plots import style  # noqa: E402
 from hhnb.plots import summary as psum  # noqa: E402
+from hhnb.stats import metrics  # noqa: E402
 from hhnb.studies import correlations as corr  # noqa: E402
 from hhnb.studies import kinematics as kin  # noqa: E402
-from hhnb.studies import metrics  # noqa: E402
 
 BASELINE = Path(__file__).parent / "baseline"
 DPI = 50

@@ -47,7 +47,7 @@ def test_missing_record_is_empty(tmp_path):
 
 
 def test_architecture_text_is_the_same_from_every_writer():
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
 
     assert record.architecture(HyperParameters(widths=(200, 200)).widths) == "200-200"
     assert record.architecture([120]) == "120"

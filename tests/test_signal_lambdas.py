@@ -58,13 +58,13 @@ def test_missing_lambda_lists_the_available_ones(user, tmp_path):
 
 @pytest.mark.slow
 def test_each_lambda_trains_on_its_own_sample(user, tmp_path):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     cfg = tmp_path / "cfg.yaml"
     hyper = HyperParameters(epochs=1, widths=(8,), batch_size=64)
     for kl, n in EVENTS.items():
-        run = train("mine", kl, config=cfg, data_dir=tmp_path, models_dir=tmp_path / "models", hyper=hyper, seed=1)
+        run = train("mine", kl, config=cfg, data_dir=tmp_path, models_dir=tmp_path / "models", hyper=hyper, seed=1, folds=1)
         signal = run.scores[run.scores["label"] == 0]
         assert len(signal) == n
         assert signal["sample"].nunique() == 1

@@ -10,7 +10,7 @@ import pytest
 
 from hhnb.errors import ConfigError
 from hhnb.io import record
-from hhnb.workflow import sweep
+from hhnb.workflow import cluster, sweep
 from hhnb.workflow.sweep import Point
 
 
@@ -49,11 +49,11 @@ def test_present_notebooks(tmp_path):
                                          ("slurm", ["#SBATCH", "--mem=", "-t 01:00:00", "dask_worker",
                                                     "export HHNB_HOME=/proj"])])
 def test_job_script(kind, words):
-    cluster = sweep.batch_cluster(kind, cores=2, memory="3GB", walltime="01:00:00", home="/proj")
+    jobs = cluster.batch_cluster(kind, cores=2, memory="3GB", walltime="01:00:00", home="/proj")
     try:
-        script = cluster.job_script()
+        script = jobs.job_script()
     finally:
-        cluster.close()
+        jobs.close()
     for word in words:
         assert word in script
     assert "--nthreads 2" in script or "--nworkers 1" in script
@@ -62,7 +62,7 @@ def test_job_script(kind, words):
 def test_dead_scheduler_fails_fast():
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match="no Dask scheduler answers at 'tcp://127.0.0.1:9'"):
-        sweep.connect("tcp://127.0.0.1:9", timeout="3s")
+        cluster.connect("tcp://127.0.0.1:9", timeout="3s")
     assert time.perf_counter() - t0 < 30
 
 
@@ -83,7 +83,7 @@ def test_sweep_outputs_resume_and_failure(project, monkeypatch):
     params = sweep.parse_params(["epochs=1", "max_events=400", "widths=[16]", "folds=1",
                                  "boosted@10.0:optimizer=bogus"])
     chain = ["train", "evaluate"]
-    client = sweep.local_client(2)
+    client = cluster.local_client(2)
     try:
         assert len(client.scheduler_info()["workers"]) == 2
         seen = []
@@ -93,7 +93,7 @@ def test_sweep_outputs_resume_and_failure(project, monkeypatch):
         assert status == {("resolved", 1.0): "done", ("resolved", 10.0): "done", ("boosted", 1.0): "done",
                           ("boosted", 10.0): "failed"}
         bad = res[3]
-        assert bad.error == "train: ValueError: unknown optimizer 'bogus': expected one of adamax, adam, sgd, " \
+        assert bad.error == "train: UserArgumentError: unknown optimizer 'bogus': expected one of adamax, adam, sgd, " \
                             "rmsprop, nadam"
         assert Path(bad.failed_notebook) == project / "runs/boosted/lambda10.0/train.failed.ipynb"
         assert Path(bad.failed_notebook).exists()

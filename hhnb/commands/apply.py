@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import pandas as pd
@@ -12,6 +13,7 @@ from hhnb.commands import clusteropts
 from hhnb.errors import UserArgumentError
 from hhnb.io.tables import text_table
 from hhnb.nn import apply as _apply
+from hhnb.workflow import cluster, distributed_apply
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,9 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _on_dask(args: argparse.Namespace, nets) -> list:
     """``--cluster``/``--scheduler``: one Dask task per file on ``--jobs`` workers (local) or batch jobs."""
-    import os
-
-    from hhnb.workflow import cluster, distributed_apply
 
     if args.in_place:
         raise UserArgumentError("--in-place is not available with --cluster/--scheduler: drop one of them")

@@ -7,6 +7,7 @@ import sys
 
 from hhnb import layout
 from hhnb.config import analyses as _config
+from hhnb.io.check import check
 from hhnb.io.tables import text_table
 
 
@@ -19,8 +20,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb.io.check import check
-
     cfg = _config.load(args.config)
     names = [a.strip() for a in args.analysis.split(",") if a.strip()] if args.analysis else None
     report = check(cfg, layout.data_dir(args.data_dir), names, args.kl)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from hhnb.workflow import cluster
+
 
 def add_arguments(p: argparse.ArgumentParser, cluster_default: str | None = None) -> None:
     """``--scheduler``, ``--cluster`` and the per-job options a batch user sets (``--jobs`` is the caller's)."""
@@ -32,7 +34,6 @@ def add_extra_arguments(p: argparse.ArgumentParser) -> None:
 
 def options(args: argparse.Namespace, workers: int | None = None):
     """A :class:`hhnb.workflow.cluster.ClusterOptions` from parsed arguments."""
-    from hhnb.workflow import cluster
 
     kind = cluster.check_kind(args.cluster or "local")
     return cluster.ClusterOptions(kind=kind, jobs=args.jobs, cores=args.cores, memory=args.memory,

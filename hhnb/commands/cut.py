@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 
 from hhnb import layout
+from hhnb.io import ntuples
 from hhnb.io.atomic import atomic_path
 from hhnb.io.tables import text_table
+from hhnb.nn.apply import expand
 from hhnb.studies import cut as _cut
 
 
@@ -34,9 +36,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb.io import ntuples
-    from hhnb.nn.apply import expand
-
     for path in expand(args.file):  # an unreadable input is named before anything else is looked up
         ntuples.open_file(str(path))
     value = _cut.best_cut(args.branch, args.record) if args.best else args.cut

@@ -7,8 +7,17 @@ import sys
 import time
 from pathlib import Path
 
+import papermill
+
 from hhnb import layout as paths
+from hhnb.commands import sweep as sweep_cmd
 from hhnb.config import defaults, lambdas
+from hhnb.io import record
+from hhnb.io.tables import samples_table, text_table
+from hhnb.reports import constraints as report
+from hhnb.studies import summary
+from hhnb.toy.generate import LUMINOSITY, generate
+from hhnb.workflow.sweep import QUIET_KERNEL
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,14 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=int, default=defaults.EVENTS, help="toy events per sample and category")
     p.add_argument("--workers", type=int, default=None, help="local Dask workers (default one per core)")
     p.add_argument("--force", action="store_true", help="re-run points that are already complete")
-    p.add_argument("--folds", type=int, default=None, help="networks per point (default: train.ipynb's, 3)")
+    p.add_argument("--folds", type=int, default=None, help="networks per point (default: hhnb's, hhnb.config.training.FOLDS)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb.commands import sweep as sweep_cmd
-    from hhnb.io.tables import samples_table
-    from hhnb.toy.generate import LUMINOSITY, generate
-
     t0 = time.perf_counter()
     project = paths.project_dir()
     kls = lambdas.parse_list(args.lambdas)
@@ -63,9 +68,6 @@ def run(args: argparse.Namespace) -> int:
 def _results_table() -> str:
     """Each evaluated network: AUC, Z +- bootstrap error (cut chosen on validation, quoted on test events),
     the weighted background and the simulated background events behind it."""
-    from hhnb.io import record
-    from hhnb.io.tables import text_table
-    from hhnb.studies import summary
 
     table = summary.significance_table(summary.evaluations(record.read()))
     if table.empty:
@@ -76,8 +78,6 @@ def _results_table() -> str:
 
 def _interval_table(analyses: list[str], kls: list[float]) -> str:
     """68 % CL intervals (chi2 of the study and pyhf profile likelihood) from the networks at the first lambda."""
-    from hhnb.io.tables import text_table
-    from hhnb.reports import constraints as report
 
     cats = [a for a in analyses if a != "tthh"]  # the HH -> bbbb categories carry m_hh bins
     if not cats:
@@ -91,11 +91,6 @@ def _interval_table(analyses: list[str], kls: list[float]) -> str:
 
 
 def _run_summary(project: Path) -> Path:
-    import papermill
-
-    import hhnb.workflow.papermill_lambda  # noqa: F401
-    from hhnb.workflow.sweep import QUIET_KERNEL
-
     nb = paths.notebook("summary")
     out = paths.summary_notebook(project)
     out.parent.mkdir(parents=True, exist_ok=True)

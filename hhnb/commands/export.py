@@ -9,6 +9,7 @@ from hhnb import layout as paths
 from hhnb.errors import UserArgumentError
 from hhnb.io import artifacts
 from hhnb.nn import apply as _apply
+from hhnb.nn import onnx as _onnx
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,8 +23,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb.nn import onnx as _onnx
-
     nets = [_apply.network(m) for m in args.model]
     if args.analysis:
         nets += _apply.networks(args.analysis, args.lambdas, paths.resolve(args.models_dir, "models"),

@@ -9,7 +9,8 @@ import numpy as np
 
 from hhnb.plots import evaluation as evplots
 from hhnb.plots.style import save
-from hhnb.studies import evaluation, metrics
+from hhnb.stats import metrics
+from hhnb.studies import evaluation
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

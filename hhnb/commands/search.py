@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+import optuna
+
 from hhnb import layout
 from hhnb.config import lambdas
 from hhnb.errors import UserArgumentError
+from hhnb.nn import search
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--analysis", default="resolved", help="analysis name (default resolved)")
     p.add_argument("--lambda", dest="kl", default="1", help="kappa_lambda value or tag (default 1)")
     p.add_argument("--trials", type=int, default=15, help="finished trials the study should hold (default 15)")
-    p.add_argument("--epochs", type=int, default=10, help="epochs per trial (early stopping, default 10)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs per trial, with early stopping (default: the training default, hhnb.config.training)")
     p.add_argument("--sampler", choices=("random", "tpe"), default="random", help="random (default) or tpe")
     p.add_argument("--seed", type=int, default=1, help="sampler and training seed (default 1)")
     p.add_argument("--study", default=None, help=f"study name (default e.g. {layout.study_name('resolved', 1)})")
@@ -27,10 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import optuna
-
-    from hhnb.nn import search
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = search.Space()
     if args.batch_sizes:

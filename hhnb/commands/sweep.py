@@ -8,7 +8,14 @@ import os
 import sys
 from pathlib import Path
 
+from hhnb import layout as paths
 from hhnb.commands import clusteropts
+from hhnb.config import lambdas
+from hhnb.errors import UserArgumentError
+from hhnb.io.tables import text_table
+from hhnb.workflow import cluster, sweep
+from hhnb.workflow.lock import project_lock
+from hhnb.workflow.sweep import CHAIN
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the batch job script (or the points) and exit")
     p.add_argument("--config", default=None, help="analysis YAML (passed to the notebooks too)")
     p.add_argument("--folds", type=int, default=None,
-                   help="networks per point, each blind to one fold (default: train.ipynb's, 3; 1 = single split)")
+                   help="networks per point, each blind to one fold (default: hhnb's, hhnb.config.training.FOLDS; "
+                        "1 = single split)")
     p.add_argument("--timeout", type=int, default=None, help="seconds allowed per notebook cell")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -51,19 +59,10 @@ def build_namespace(**overrides) -> argparse.Namespace:
 
 
 def _chain() -> tuple[str, ...]:
-    from hhnb.workflow.sweep import CHAIN
-
     return CHAIN
 
 
 def run(args: argparse.Namespace) -> int:
-    from hhnb import layout as paths
-    from hhnb.config import lambdas
-    from hhnb.errors import UserArgumentError
-    from hhnb.io.tables import text_table
-    from hhnb.workflow import cluster, sweep
-    from hhnb.workflow.lock import project_lock
-
     opts = clusteropts.options(args, workers=args.workers)  # an unknown --cluster fails here, in one line
     points = sweep.grid(args.analyses, args.lambdas, args.config)
     params = sweep.parse_params(args.param)

@@ -18,6 +18,7 @@ import yaml
 from hhnb import errors as _errors
 from hhnb import layout
 from hhnb.config import lambdas as _lambdas
+from hhnb.errors import ConfigError
 from hhnb.layout import DEFAULT_TREE
 
 DEFAULT_CONFIG = layout.default_config()
@@ -111,7 +112,6 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-ConfigError = _errors.ConfigError  # kept importable from here
 
 @dataclass(frozen=True)
 class TagFormat:
@@ -178,7 +178,7 @@ class Analysis:
     masses: dict[str, str] = field(default_factory=dict)
     selection: str | None = None
     luminosity: float = 3000.0
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None  # quoted at batch 100; None: hhnb.config.training.LEARNING_RATE
     mhh_bins: tuple[float, ...] = ()
     pads: dict[str, float] = field(default_factory=dict)  # feature expression -> its value where x[:, i] is missing
     pad: float = DEFAULT_PAD  # the pad of features that set none
@@ -336,7 +336,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             masses=dict(spec.get("masses", {})),
             selection=spec.get("selection"),
             luminosity=float(spec.get("luminosity", lumi)),
-            learning_rate=float(spec.get("learning_rate", 1e-3)),
+            learning_rate=None if spec.get("learning_rate") is None else float(spec["learning_rate"]),
             mhh_bins=tuple(float(b) for b in spec.get("mhh_bins", ())),
         )
     return Config(path=path, luminosity=lumi, analyses=analyses)

@@ -25,6 +25,7 @@ from typing import Any
 
 import awkward as ak
 import numpy as np
+import uproot
 
 from hhnb.config.analyses import DEFAULT_PAD
 from hhnb.errors import ExpressionError
@@ -262,7 +263,6 @@ def mask(expr: str | None, arrays: Mapping[str, Any], where: str = "tree") -> np
 
 def is_flat(obj: Any, branches: Iterable[str]) -> bool:
     """True when every branch of a TTree is one number per event (read as NumPy, faster than awkward)."""
-    import uproot  # noqa: PLC0415 - uproot's interpretation classes only where a tree is read
 
     if not hasattr(obj, "branches"):  # an RNTuple: read as awkward
         return False

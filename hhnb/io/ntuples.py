@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import uproot
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis, Sample
 from hhnb.errors import ExpressionError, InputFileError, MissingInputFile, UserArgumentError
@@ -30,11 +31,9 @@ TREE_CLASSES = ("TTree", "TNtuple", "ROOT::RNTuple", "ROOT::Experimental::RNTupl
 RNTUPLE_CLASSES = TREE_CLASSES[2:]
 
 
-InputError = InputFileError  # kept importable from here
 
 def default_data_dir() -> Path:
     """The project's ``data/`` folder."""
-    from hhnb import layout
 
     return layout.data_dir()
 
@@ -151,7 +150,7 @@ def _check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
     if bad.any():
         counts = bad.sum(axis=0)
         detail = ", ".join(f"{c}: {int(n)}" for c, n in zip(columns, counts) if n)
-        raise InputError(f"{where}: NaN or infinite values in {int(bad.any(axis=1).sum())} events ({detail})")
+        raise InputFileError(f"{where}: NaN or infinite values in {int(bad.any(axis=1).sum())} events ({detail})")
 
 
 def sum_of_weights(sample: Sample, files: list[str]) -> float:
@@ -234,13 +233,13 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
         except ExpressionError:
             raise
         except Exception as exc:
-            raise InputError(f"{where}: reading failed" + (f" with selection {cut!r}" if cut else "")
+            raise InputFileError(f"{where}: reading failed" + (f" with selection {cut!r}" if cut else "")
                              + f": {_short(exc)}") from None
         total_entries += t.num_entries
     names = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []))) + ["_event"]
     df = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else np.zeros(0) for c in names})
     if len(df) == 0:
-        raise InputError(
+        raise InputFileError(
             f"sample {sample.name!r} is empty after the selection {cut!r} (files: {', '.join(files)})"
         )
     _check_finite(df, columns, f"sample {sample.name!r} ({', '.join(files)})")
@@ -262,42 +261,6 @@ def columns_for(analysis: Analysis) -> list[str]:
     return list(dict.fromkeys(list(analysis.features) + list(analysis.masses.values())))
 
 
-def missing_toy_files(analysis: Analysis, kl: float, data_dir: str | Path) -> list[tuple[str, float]]:
-    """(sample, lambda) of every toy file a network for ``kl`` needs that is not in ``data_dir`` yet, or that
-    another version of the generator wrote (``hhnb.toy.generate.toy_version``): a toy cache never goes stale."""
-    if not analysis.toy:
-        return []
-    out = []
-    for sample in analysis.samples_at(kl):
-        sample_kl = kl if sample.is_lambda_dependent else 1.0
-        try:
-            files = sample_files(sample, data_dir, sample_kl)
-        except MissingInputFile:
-            out.append((sample.name, sample_kl))
-            continue
-        from hhnb.toy.generate import is_current  # noqa: PLC0415 - the generator only when toy files exist
-
-        if not all(is_current(f) for f in files):
-            out.append((sample.name, sample_kl))
-    return out
-
-
-def generate_missing_toys(analysis: Analysis, kl: float, data_dir: str | Path, events: int | None = None,
-                          seed: int | None = None) -> list[tuple[str, float]]:
-    """Generate the toy files a network for ``kl`` needs and that are missing; says so on stdout."""
-    missing = missing_toy_files(analysis, kl, data_dir)
-    if not missing:
-        return missing
-    from hhnb.config import defaults
-    from hhnb.toy.generate import generate_sample  # imports tqdm and the generator only when needed
-
-    for name, sample_kl in missing:
-        print(f"generating the toy sample {name} (lambda {_lambdas.tag(sample_kl)}) in {data_dir}", flush=True)
-        generate_sample(data_dir, name, sample_kl, events=events or defaults.EVENTS,
-                        seed=defaults.SEED if seed is None else seed, progress=False)
-    return missing
-
-
 def _missing_hint(analysis: Analysis, kl: float, sample: Sample, exc: Exception) -> InputFileError:
     if analysis.toy:
         return MissingInputFile(
@@ -310,13 +273,13 @@ def _missing_hint(analysis: Analysis, kl: float, sample: Sample, exc: Exception)
 
 
 def load(analysis: Analysis, kl: float | str, data_dir: str | Path | None = None, n_classes: int | None = None,
-         step_size: str | int = "200 MB", generate: bool = False, signal_only: bool = False) -> pd.DataFrame:
+         step_size: str | int = "200 MB", signal_only: bool = False) -> pd.DataFrame:
     """Read every sample of an analysis at one lambda: features, masses, sample, label, weight, event, is_test.
 
     Only the signal sample(s) that provide ``kl`` are read (``signal_only``: nothing else). ``label`` is the class index:
     the analysis classes in order, or signal = 0 / background = 1 when ``n_classes == 2``.
-    ``generate=True`` first writes missing toy files (toy analyses only, said on stdout);
-    otherwise a missing file is an error naming it and the command that makes it.
+    A missing file is an error naming it and the command that makes it (toy files are generated on demand by
+    :func:`hhnb.toy.ondemand.generate_missing`, which the steps offering ``generate=True`` call first).
     """
     kl = _lambdas.parse(kl)
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -327,8 +290,6 @@ def load(analysis: Analysis, kl: float | str, data_dir: str | Path | None = None
             f"{len(analysis.classes)}, got {n_classes}"
         )
     samples = [s for s in analysis.samples_at(kl) if not signal_only or s.klass == analysis.signal_class]
-    if generate:
-        generate_missing_toys(analysis, kl, data_dir)
     columns = columns_for(analysis)
     frames = []
     for sample in samples:

@@ -21,17 +21,21 @@ import fnmatch
 import functools
 import glob
 import json
+import multiprocessing as mp
+import os
 import queue
 import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import uproot
+from tqdm.auto import tqdm
 
 from hhnb import layout
 from hhnb.config import lambdas as _lambdas
@@ -39,6 +43,8 @@ from hhnb.errors import InputFileError, MissingArtifactError, MissingInputFile, 
 from hhnb.io import expressions, rootcopy
 from hhnb.io import ntuples as data
 from hhnb.io.atomic import atomic_path
+from hhnb.nn import onnx, saving
+from hhnb.nn.predict import predict
 
 SUFFIX = layout.APPLIED_SUFFIX
 BACKENDS = ("keras", "onnx")
@@ -227,31 +233,21 @@ def _model(path: Path, features: tuple[str, ...] | None = None):
     """A Keras network or an onnxruntime session, kept while among the last few used (bounded cache)."""
     model = _load_model(str(path.resolve()))
     if features is not None and path.suffix == ".onnx":
-        from hhnb.nn import onnx as _onnx
-
-        _onnx.check_inputs(model, features, path)
+        onnx.check_inputs(model, features, path)
     return model
 
 
 @functools.lru_cache(maxsize=MODEL_CACHE)
 def _load_model(path: str):
     if path.endswith(".onnx"):
-        from hhnb.nn import onnx as _onnx
-
-        return _onnx.session(path)
-    from hhnb.nn import model as _m
-
-    return _m.load(path)
+        return onnx.session(path)
+    return saving.load(path)
 
 
 def _predict(net: Network, path: Path, x: np.ndarray) -> np.ndarray:
     model = _model(path, net.inputs)
     if net.backend == "onnx":
-        from hhnb.nn import onnx as _onnx
-
-        return _onnx.predict(model, x)
-    from hhnb.nn.model import predict
-
+        return onnx.predict(model, x)
     return predict(model, x)
 
 
@@ -320,20 +316,20 @@ def trees_to_score(path: Path, nets: list[Network], trees: str | Iterable[str] |
     if items == ["all"]:
         out = [t for t in found if not data.is_rntuple(f[t]) and not _missing_inputs(f[t], nets)]
         if not out:
-            raise data.InputError(f"file {path}: no tree carries the networks' inputs ({', '.join(nets[0].features)}); "
+            raise InputFileError(f"file {path}: no tree carries the networks' inputs ({', '.join(nets[0].features)}); "
                                   f"trees in the file: {', '.join(found) or 'none'}")
         return out
     out = []
     for item in items:
         matches = fnmatch.filter(found, item) if glob.has_magic(item) else [item]
         if not matches:
-            raise data.InputError(f"file {path}: no tree matches {item!r}; trees in the file: {', '.join(found)}")
+            raise InputFileError(f"file {path}: no tree matches {item!r}; trees in the file: {', '.join(found)}")
         for name in matches:  # a tree asked for by name or glob must carry the inputs (one line if not)
             t = data.get_tree(f, str(path), name, found)
             _refuse_rntuple(path, name, t)
             problems = _missing_inputs(t, nets)
             if problems:
-                raise data.InputError(f"file {path}, tree {name!r}: " + "; ".join(problems))
+                raise InputFileError(f"file {path}, tree {name!r}: " + "; ".join(problems))
             out.append(name)
     return list(dict.fromkeys(out))
 
@@ -354,7 +350,7 @@ def _missing_inputs(t, nets: list[Network]) -> list[str]:
 
 def _refuse_rntuple(path: Path, tree: str, t) -> None:
     if data.is_rntuple(t):
-        raise data.InputError(f"file {path}: {tree!r} is an RNTuple: hhnb apply writes scores into TTrees only "
+        raise InputFileError(f"file {path}: {tree!r} is an RNTuple: hhnb apply writes scores into TTrees only "
                               "(ROOT cannot add fields to a written RNTuple); convert it to a TTree, or score its "
                               "events with hhnb.nn.apply.score_events")
 
@@ -369,7 +365,7 @@ def _check_input(path: Path, nets: list[Network], tree: str):
     if clash:
         problems.append(f"branch(es) {', '.join(clash)} already exist (scores applied before?)")
     if problems:
-        raise data.InputError(f"file {path}, tree {tree!r}: " + "; ".join(problems))
+        raise InputFileError(f"file {path}, tree {tree!r}: " + "; ".join(problems))
     return t
 
 
@@ -448,8 +444,6 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
 
     ``trees``: the networks' tree (None), names or globs, or ``all`` trees that carry the inputs.
     """
-    from tqdm.auto import tqdm
-
     check_networks(nets)
     for net in nets:  # ONNX files are checked against the card's features before any file is touched
         if net.backend == "onnx":
@@ -470,8 +464,6 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
             outdir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UnwritableOutput(f"output directory {outdir} cannot be created: {exc}") from None
-        import os
-
         if not os.access(outdir, os.W_OK):
             raise UnwritableOutput(f"output directory {outdir} is not writable")
     total = sum(_entries(p, nets[0].tree) for p in paths)
@@ -488,8 +480,6 @@ def apply(files: Iterable[str | Path], nets: list[Network], outdir: str | Path |
 
 def _parallel(paths, outputs, nets, jobs, force, in_place, step, bar, trees=None) -> list[Applied]:
     """Files in worker processes (spawned: TensorFlow is not fork-safe), progress through a queue."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
     with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hhnb.errors import UserArgumentError
-from hhnb.io.ntuples import TEST_MODULUS, InputError
-from hhnb.studies import metrics
+from hhnb.errors import InputFileError, UserArgumentError
+from hhnb.io.ntuples import TEST_MODULUS
+from hhnb.stats import metrics
 
 VALIDATION_FRACTION = 0.1
 MAX_FOLDS = 100
@@ -68,7 +68,7 @@ def event_numbers(analysis_event: str | None, folds: int, entry_as_event: bool, 
         return None if analysis_event else ("no event branch: the split uses entry numbers, which change if the "
                                             "files are re-ordered or split")
     if not entry_as_event:
-        raise InputError(f"{where}: no event branch (key 'event') to compute the fold (event % {folds}); "
+        raise InputFileError(f"{where}: no event branch (key 'event') to compute the fold (event % {folds}); "
                          f"add 'event: <branch>' to the analysis, or pass entry_as_event=True (--entry-as-event) "
                          f"to split on entry numbers")
     return (f"no event branch: folds are entry % {folds}; apply must see the same files in the same order "

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from hhnb.nn import backend
+
 
 def _steps_function(model, x, y, w, batch_size: int):
     """A graph function: run the training steps over the events ``idx`` (a slice of a permutation), batch by batch.
@@ -24,8 +26,7 @@ def _steps_function(model, x, y, w, batch_size: int):
     Returns the sum over its batches of (mean batch loss x batch events), so that the epoch's loss is the
     event-weighted mean Keras' fit reports.
     """
-    import tensorflow as tf  # noqa: PLC0415
-
+    tf = backend.tensorflow()
     xs, ys, ws = tf.constant(x, tf.float32), tf.constant(y), tf.constant(w, tf.float32)
     variables = model.trainable_variables
     optimizer = model.optimizer
@@ -55,11 +56,8 @@ def train(model, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, *, epo
     Every epoch visits the events in a new permutation drawn from ``seed``; the batches are the same for any
     ``steps_per_execution`` (it only sets how many run per TensorFlow call), so the learned weights are too.
     """
-    import tensorflow as tf  # noqa: PLC0415
-
-    from hhnb.nn.model import keras  # noqa: PLC0415
-
-    k = keras()
+    tf = backend.tensorflow()
+    k = backend.keras()
     n = len(x)
     run = _steps_function(model, x, y, sample_weight, batch_size)
     per_call = int(batch_size) * int(steps_per_execution)

@@ -30,6 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from hhnb.errors import UserArgumentError
+from hhnb.nn import backend
+from hhnb.nn.predict import predict
+
 #: heads of a parameterised network: "morphing" (this module, the default) or "dense" (kl is a plain input)
 HEADS = ("morphing", "dense")
 DEFAULT_HEAD = "morphing"
@@ -46,13 +50,13 @@ REFERENCE = ("Brehmer, Cranmer, Louppe, Pavez, PRL 121 (2018) 111801 and PRD 98 
 
 
 def check_head(head: str) -> str:
-    """``head`` if it is one of :data:`HEADS`, else a ValueError naming the choices.
+    """``head`` if it is one of :data:`HEADS`, else a :class:`~hhnb.errors.UserArgumentError` naming the choices.
 
     >>> check_head("morphing")
     'morphing'
     """
     if head not in HEADS:
-        raise ValueError(f"parameterised network head {head!r}: expected one of {', '.join(HEADS)}")
+        raise UserArgumentError(f"parameterised network head {head!r}: expected one of {', '.join(HEADS)}")
     return head
 
 
@@ -81,9 +85,7 @@ def polynomial(l0: Any, l1: Any, l2: Any) -> np.ndarray:
 @functools.cache
 def layers() -> dict[str, Any]:
     """The head's Keras layers, registered so that ``load(..., safe_mode=True)`` rebuilds them."""
-    from hhnb.nn.model import keras  # noqa: PLC0415
-
-    k = keras()
+    k = backend.keras()
 
     @k.saving.register_keras_serializable(package="hhnb", name="DropParameter")
     class DropParameter(k.layers.Layer):
@@ -137,9 +139,7 @@ def body_input(x: Any) -> Any:
 
 def head(x: Any, inputs: Any, n_classes: int) -> Any:
     """The class probabilities (layer ``probabilities``) from the body's last layer ``x`` and the raw ``inputs``."""
-    from hhnb.nn.model import keras  # noqa: PLC0415
-
-    k = keras()
+    k = backend.keras()
     coefficients = k.layers.Dense(3, name="morphing_coefficients")(x)
     background = k.layers.Dense(int(n_classes) - 1, name="background_logits")(x)
     logits = layers()["MorphingLogits"](name="morphing_logits")([coefficients, background, inputs])
@@ -154,9 +154,7 @@ def is_morphing(model: Any) -> bool:
 def coefficients(model: Any, x: np.ndarray) -> np.ndarray:
     """(u, m1, m2) of each row of raw inputs ``x`` (features then kappa_lambda; the last column is ignored):
     Q = exp(2 u) [(1 + m1 k)^2 + (m2 k)^2 + eps], i.e. (l0, l1, l2) = exp(u) (1, m1, m2) (:func:`cholesky`)."""
-    from hhnb.nn.model import keras, predict  # noqa: PLC0415
-
-    k = keras()
+    k = backend.keras()
     sub = k.Model(model.inputs, model.get_layer("morphing_coefficients").output)
     return predict(sub, x).astype(np.float64)
 
@@ -185,9 +183,7 @@ def signal_odds(model: Any, x: np.ndarray, kl: np.ndarray | float) -> np.ndarray
 
     Equals Q(x, k) / (N(k) sum_j exp g_j(x)); tests compare it with the model's probabilities.
     """
-    from hhnb.nn.model import keras, predict  # noqa: PLC0415
-
-    k = keras()
+    k = backend.keras()
     rows = np.column_stack([np.asarray(x, np.float32), np.broadcast_to(np.asarray(kl, np.float32), (len(x),))])
     sub = k.Model(model.inputs, model.get_layer("background_logits").output)
     g = predict(sub, rows).astype(np.float64)

@@ -17,9 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
 
-from hhnb.errors import InputFileError, MissingArtifactError
+from hhnb.errors import MissingArtifactError, OnnxInputError
 from hhnb.io.atomic import atomic_path
+from hhnb.nn import backend
+from hhnb.nn.predict import predict as keras_predict
+from hhnb.nn.saving import load
 
 INPUT = "features"
 OUTPUT = "probabilities"
@@ -28,24 +34,16 @@ META_FEATURES = "hhnb_features"
 META_CLASSES = "hhnb_classes"
 
 
-class OnnxInputError(InputFileError):
-    """An ONNX file that does not take the inputs the config or card expects."""
-
-
 def export_model(model: Any, path: str | Path, features: Sequence[str] | None = None,
                  classes: Sequence[str] | None = None, opset: int = OPSET) -> Path:
     """Write ``model`` (a Keras network, scaling included) as ONNX at ``path`` (atomically)."""
-    import onnx  # noqa: PLC0415
-
-    from hhnb.nn.model import _quiet_stderr, keras  # noqa: PLC0415
-
-    k = keras()
+    k = backend.keras()
     path = Path(path)
     n = int(model.input_shape[-1])
     spec = [k.InputSpec(shape=(None, n), dtype="float32", name=INPUT)]
     with atomic_path(path) as tmp:
         real = tmp.with_name(tmp.name + ".onnx")
-        with _quiet_stderr():
+        with backend.quiet_stderr():
             model.export(str(real), format="onnx", verbose=False, input_signature=spec, opset_version=opset)
         proto = onnx.load(str(real))
         real.unlink()
@@ -65,8 +63,6 @@ def export_model(model: Any, path: str | Path, features: Sequence[str] | None = 
 
 def _check_round_trip(model: Any, path: Path, events: int = 1000, tolerance: float = 1e-5) -> None:
     """Score a seeded probe batch with Keras and onnxruntime; refuse the file if they differ."""
-    from hhnb.nn.model import predict as keras_predict  # noqa: PLC0415
-
     n = int(model.input_shape[-1])
     scaling = [layer for layer in model.layers if type(layer).__name__ == "Normalization"]
     mean = np.asarray(scaling[0].mean, np.float32).reshape(-1) if scaling else np.zeros(n, np.float32)
@@ -85,8 +81,6 @@ def _freeze_scaling(proto: Any, model: Any) -> None:
     initializers here: the input a ``Sub`` node reads is the mean, the one ``Sqrt`` reads the variance
     (inputs read by no node are dropped). The round trip is checked numerically after export.
     """
-    from onnx import numpy_helper  # noqa: PLC0415
-
     graph = proto.graph
     known = {i.name for i in graph.initializer}
     loose = [i.name for i in graph.input if i.name not in known][1:]
@@ -133,8 +127,6 @@ def card_entry(paths: Sequence[Path], features: Sequence[str], classes: Sequence
 
 def session(path: str | Path, threads: int | None = None):
     """An onnxruntime inference session on CPU (``threads`` intra-op threads; default: onnxruntime's)."""
-    import onnxruntime as ort  # noqa: PLC0415
-
     path = Path(path)
     if not path.exists():
         raise MissingArtifactError(f"ONNX file {path} does not exist: run hhnb export (or train with export_onnx=True)")
@@ -175,6 +167,4 @@ def predict(sess: Any, x: np.ndarray, batch_size: int = 65536) -> np.ndarray:
 
 def export(model_paths: Sequence[str | Path], features: Sequence[str], classes: Sequence[str]) -> list[Path]:
     """``<model>.onnx`` beside each ``.keras`` file (what ``hhnb export`` does)."""
-    from hhnb.nn.model import load  # noqa: PLC0415
-
     return [export_model(load(p), Path(p).with_suffix(".onnx"), features, classes) for p in model_paths]

@@ -10,7 +10,7 @@ from the signal's training distribution (uniform over the training lambdas); it 
 setting that input. One ``.keras`` file (or one ``.onnx`` file: a single input, the features then
 kappa_lambda) scores raw inputs. Files carry the tag
 ``param`` (``nn_<analysis>_SlfCoup_param.keras`` + card); training is ``hhnb.nn.training.train`` with
-``kl=layout.PARAM`` (:func:`train_parameterised`), so k-fold sets and ONNX export work as for any network.
+``kl=layout.PARAM`` (:func:`hhnb.nn.training.train_parameterised`), so k-fold sets and ONNX export work as for any network.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ from hhnb.config.analyses import Analysis
 from hhnb.errors import MissingArtifactError, UserArgumentError
 from hhnb.io import ntuples as data
 from hhnb.nn import morphing
-from hhnb.studies import metrics
+from hhnb.nn.predict import predict
+from hhnb.nn.saving import load as load_model
+from hhnb.stats import metrics
+from hhnb.toy import ondemand
 
 #: Held out of the training grid in the comparison notebook (issue 15): the nearest dedicated network competes.
 HELD_OUT = (-3.0, 1.5, 4.0, 15.0)
@@ -54,10 +57,7 @@ def check_head(head: str | None) -> str:
     >>> check_head(None), check_head("dense")
     ('morphing', 'dense')
     """
-    try:
-        return morphing.check_head(morphing.DEFAULT_HEAD if head is None else head)
-    except ValueError as exc:
-        raise UserArgumentError(str(exc)) from None
+    return morphing.check_head(morphing.DEFAULT_HEAD if head is None else head)
 
 
 def head_card(head: str) -> dict[str, str]:
@@ -85,8 +85,6 @@ def with_lambda(x: np.ndarray, kl: float) -> np.ndarray:
 
 def predict_at(model: Any, x: np.ndarray, kl: float) -> np.ndarray:
     """Class probabilities of raw events ``x`` (n x features) with kappa_lambda set to ``kl`` (one Keras model)."""
-    from hhnb.nn.model import predict
-
     return predict(model, with_lambda(x, kl))
 
 
@@ -119,7 +117,9 @@ def load_frame(ana: Analysis, lambdas: Sequence[float], data_dir: str | Path, n_
     """Signal at every lambda (sample ``layout.param_sample``) and the background once, with a ``kappa_lambda`` column."""
     frames = []
     for i, kl in enumerate(lambdas):
-        df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate, signal_only=i > 0)
+        if generate:
+            ondemand.generate_missing(ana, kl, data_dir)
+        df = data.load(ana, kl, data_dir, n_classes=n_classes, signal_only=i > 0)
         df["sample"] = df["sample"].astype(str)
         sig = (df["label"] == 0).to_numpy()
         df.loc[sig, "sample"] = [layout.param_sample(s, kl) for s in df.loc[sig, "sample"]]
@@ -203,12 +203,10 @@ def scores_at(models: Sequence[Any], x: np.ndarray, kl: float, event: np.ndarray
 
 def load(models_dir: str | Path | None, analysis: str) -> Parameterised:
     """The parameterised network of ``analysis`` in ``models_dir`` (every fold of a k-fold set)."""
-    from hhnb.nn.model import load as load_model
-
     card_file = layout.card_path(layout.models_dir(models_dir), analysis, layout.PARAM)
     if not card_file.exists():
         raise MissingArtifactError(f"model card {card_file} does not exist: train the parameterised network first "
-                                   f"(hhnb.nn.parameterised.train_parameterised({analysis!r}) or papermill "
+                                   f"(hhnb.nn.training.train_parameterised({analysis!r}) or papermill "
                                    f"notebooks/train.ipynb out.ipynb -p analysis {analysis} -p parameterised True)")
     card = json.loads(card_file.read_text())
     names = card.get("fold_models") or [layout.model_path("", analysis, layout.PARAM).name]
@@ -228,13 +226,3 @@ def lambda_aucs(models: Sequence[Any], frame: pd.DataFrame, x: np.ndarray, mask:
         out[_lambdas.tag(kl)] = round(float(metrics.roc(sig[m].astype(int), s, w).area), 6)
     return out
 
-
-def train_parameterised(analysis: str, lambdas: str | Iterable[object] | None = None, **kwargs: Any):
-    """Train the parameterised network of ``analysis`` on ``lambdas`` (default: the study's grid of 15).
-
-    Keyword arguments are those of :func:`hhnb.nn.training.train` (``folds``, ``max_events``,
-    ``signal_events``, ``hyper``, ``export_onnx``, ``head`` ...); returns its ``TrainingRun``.
-    """
-    from hhnb.nn import training
-
-    return training.train(analysis, layout.PARAM, lambdas=lambdas, **kwargs)

@@ -1,8 +1,10 @@
 """Progress while a network trains: one line per epoch (loss, validation loss, elapsed).
 
-``progress="auto"`` prints only where a person watches: a kernel started by a Jupyter server
-(JupyterLab, Notebook) or a terminal. Under papermill, nbval, pytest or a Dask worker it stays
-silent, so that the outputs committed to git stay deterministic. ``HHNB_PROGRESS=0`` silences it always.
+Progress is a parameter of every function that trains: True prints, False (the library's default) stays
+silent, and ``"auto"`` (what the notebooks pass) prints only where a person watches: a kernel started by a
+Jupyter server (JupyterLab, Notebook) or a terminal on stdout. A kernel started by papermill or nbval, or a
+Dask worker, has neither, so the outputs committed to git stay deterministic. ``HHNB_PROGRESS=0`` turns
+``"auto"`` off everywhere.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from hhnb.errors import UserArgumentError
+from hhnb.nn import backend
+
 AUTO = "auto"
 _SERVERS = {"jupyter-lab", "jupyter-notebook", "jupyter-server", "jupyter", "jupyterlab", "notebook", "jupyter_server"}
 
 
 def interactive() -> bool:
-    """True in a kernel started by a Jupyter server, or with a terminal on stdout; never under pytest."""
+    """True in a kernel started by a Jupyter server, or with a terminal on stdout (``HHNB_PROGRESS=0``: never)."""
     if os.environ.get("HHNB_PROGRESS", "").strip().lower() in ("0", "false", "no", "off"):
-        return False
-    if os.environ.get("PYTEST_CURRENT_TEST"):
         return False
     if _started_by_jupyter_server(os.getppid()):
         return True
@@ -43,7 +46,7 @@ def enabled(progress: bool | str | None = AUTO) -> bool:
     if progress is None or progress == AUTO:
         return interactive()
     if isinstance(progress, str):
-        raise ValueError(f"progress={progress!r}: expected True, False or 'auto'")
+        raise UserArgumentError(f"progress={progress!r}: expected True, False or 'auto'")
     return bool(progress)
 
 
@@ -67,9 +70,7 @@ def callback(epochs: int, stream: TextIO | None = None, label: str = ""):
 
     ``label``: a line printed when training starts (which network of a k-fold set), none when empty.
     """
-    from hhnb.nn.model import keras  # noqa: PLC0415 - TensorFlow only when training
-
-    base = keras().callbacks.Callback
+    base = backend.keras().callbacks.Callback
 
     class EpochLines(base):
         def on_train_begin(self, logs=None):

@@ -23,11 +23,13 @@ import optuna
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import HHNBError, UserArgumentError
+from hhnb.config.training import HyperParameters
+from hhnb.errors import HHNBError, SpaceMismatch, UserArgumentError
 from hhnb.io import record
-from hhnb.nn.model import HyperParameters, fit, predict
+from hhnb.nn.fit import fit
+from hhnb.nn.predict import predict
 from hhnb.nn.training import training_arrays
-from hhnb.studies import metrics
+from hhnb.stats import metrics
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,6 @@ class SearchResult:
     record_id: int | None
 
 
-class SpaceMismatch(UserArgumentError):
-    """A study of that name exists with another search space or other fixed settings."""
-
-
 def default_storage() -> str:
     """``sqlite:///<project>/runs/optuna.sqlite``."""
     paths.optuna_path().parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +88,7 @@ def prepare(analysis: str, kl: object, config: str | Path | None = None, data_di
     """Read the ntuples and build the arrays exactly as ``training.train`` does."""
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    a = training_arrays(ana, kl, paths.data_dir(data_dir), max_events=max_events, seed=seed)
+    a = training_arrays(ana, kl, paths.data_dir(data_dir), max_events=max_events, seed=seed, folds=1)
     tr, va = a.train, a.val
     return Arrays(a.x[tr], a.y[tr], a.sample_weight[tr], a.x[va], a.y[va], a.sample_weight[va], a.weight[va],
                   len(a.classes), a.x.shape[1])
@@ -144,7 +142,7 @@ def _sampler(kind: str, seed: int):
         return TrialSeededRandomSampler(seed)
     if kind == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
-    raise ValueError(f"unknown sampler {kind!r}: expected 'random' or 'tpe'")
+    raise UserArgumentError(f"unknown sampler {kind!r}: expected 'random' or 'tpe'")
 
 
 @contextlib.contextmanager
@@ -199,15 +197,17 @@ def describe(params: dict[str, Any]) -> str:
             f"learning rate {float(params['learning_rate']):.3g}, dropout {float(params['dropout']):.3f}")
 
 
-def search(analysis: str, kl: object, trials: int = 15, epochs: int = 10, sampler: str = "random", seed: int = 1,
+def search(analysis: str, kl: object, trials: int = 15, epochs: int | None = None, sampler: str = "random", seed: int = 1,
            name: str | None = None, storage: str | None = "default", config: str | Path | None = None,
            data_dir: str | Path | None = None, max_events: int | None = None, space: Space | None = None,
            record_path: str | Path | None = None, write_record: bool = True,
            report: Callable[[str], None] | None = print) -> SearchResult:
     """Run the study until it holds ``trials`` trials; print each new best; record the best (if trials ran).
 
-    ``storage="default"`` is ``runs/optuna.sqlite``; ``None`` keeps the study in memory.
+    ``storage="default"`` is ``runs/optuna.sqlite``; ``None`` keeps the study in memory. ``epochs``: per trial,
+    with early stopping (None: the training default, :class:`hhnb.config.training.HyperParameters`).
     """
+    epochs = HyperParameters.epochs if epochs is None else int(epochs)
     kl = _lambdas.parse(kl)
     _config.analysis(analysis, config)  # unknown analysis: fail before opening anything
     space = space or Space()

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,30 +17,23 @@ import pandas as pd
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.config.analyses import NEGATIVE_WEIGHTS, Analysis
-from hhnb.errors import UserArgumentError
+from hhnb.config.analyses import Analysis
+from hhnb.config.training import FOLDS, LEARNING_RATE, REFERENCE_BATCH, HyperParameters
+from hhnb.errors import InputFileError
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
+from hhnb.nn import backend, onnx
 from hhnb.nn import folds as _folds
 from hhnb.nn import parameterised as _param
-from hhnb.nn.model import (
-    REFERENCE_BATCH,
-    HyperParameters,
-    TrainResult,
-    class_balanced_weights,
-    devices,
-    fit,
-    logged_inputs,
-    predict,
-    save,
-    versions,
-)
-from hhnb.studies import metrics
+from hhnb.nn.fit import TrainResult, fit
+from hhnb.nn.layers import logged_inputs
+from hhnb.nn.predict import predict
+from hhnb.nn.saving import save
+from hhnb.nn.weights import class_balanced_weights, training_weights
+from hhnb.stats import metrics
+from hhnb.toy import ondemand
 
 VALIDATION_FRACTION = _folds.VALIDATION_FRACTION
-# k used by train.ipynb, the demo and the notebook set-up (3 trainings per point); every downstream report
-# handles k-fold sets. train()'s own default stays 1 so library callers keep the single split unless they ask.
-DEFAULT_FOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,7 @@ def validation_mask(event: np.ndarray, seed: int) -> np.ndarray:
     return _folds.validation_mask(event, ~data.is_test(event), seed)
 
 
-def subsample(df: pd.DataFrame, max_events: int | None, seed: int, folds: int = 1,
+def subsample(df: pd.DataFrame, max_events: int | None, seed: int, folds: int,
               limits: dict[str, int] | None = None) -> pd.DataFrame:
     """Keep at most ``max_events`` training events per sample (test events are all kept).
 
@@ -131,27 +125,6 @@ class TrainingArrays:
         return [*self.features, paths.PARAM_INPUT] if self.lambdas else list(self.features)
 
 
-def training_weights(weight: np.ndarray, policy: str = NEGATIVE_WEIGHTS[0]) -> np.ndarray:
-    """The weights a network trains with, by the ``negative_weights`` policy (evaluation keeps the signs).
-
-    ``abs`` (the default): |w|, the loss stays bounded below and the |w|-weighted density equals the physical
-    one where the negative fraction does not depend on the features (docs/physics.md, "Negative weights");
-    ``keep``: the signed weights; ``zero``: negative-weight events left out of the loss.
-
-    >>> w = np.array([2.0, -1.0, 0.5])
-    >>> [training_weights(w, p).tolist() for p in ("abs", "keep", "zero")]
-    [[2.0, 1.0, 0.5], [2.0, -1.0, 0.5], [2.0, 0.0, 0.5]]
-    """
-    w = np.asarray(weight, np.float64)
-    if policy == "abs":
-        return np.abs(w)
-    if policy == "zero":
-        return np.where(w < 0, 0.0, w)
-    if policy == "keep":
-        return w
-    raise UserArgumentError(f"negative_weights {policy!r}: expected one of {', '.join(NEGATIVE_WEIGHTS)}")
-
-
 def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
     """For a k-fold set: the half of the (all out-of-fold) events on which cuts are chosen (``is_val``).
 
@@ -165,18 +138,20 @@ def choose_half(event: np.ndarray, folds: int) -> np.ndarray:
 
 def training_arrays(ana: Analysis, kl: object, data_dir: str | Path, n_classes: int | None = None,
                     max_events: int | None = None, seed: int = 1, generate: bool = False,
-                    folds: int = 1, lambdas: object = None, signal_events: int | None = None) -> TrainingArrays:
+                    folds: int | None = None, lambdas: object = None, signal_events: int | None = None) -> TrainingArrays:
     """Read the ntuples and build the arrays every training uses (train, search and the benchmarks).
 
     ``kl = layout.PARAM``: the events of a parameterised network (:mod:`hhnb.nn.parameterised`) at
     ``lambdas`` (default the grid), at most ``signal_events`` training events of each lambda's signal.
     """
-    folds = _folds.check_folds(folds)
+    folds = _folds.check_folds(FOLDS if folds is None else folds)
     grid = _param.check_lambdas(lambdas) if paths.is_param(kl) else ()
     if grid:
         df = _param.load_frame(ana, grid, data_dir, n_classes, generate, seed)
     else:
-        df = data.load(ana, kl, data_dir, n_classes=n_classes, generate=generate)
+        if generate:
+            ondemand.generate_missing(ana, kl, data_dir)
+        df = data.load(ana, kl, data_dir, n_classes=n_classes)
     if folds >= 2:
         df["fold"] = _folds.fold_of(df["event"].to_numpy(), folds)
         df["is_test"] = True  # every event is scored by the network blind to its fold
@@ -234,7 +209,7 @@ def output_dir(analysis: str, kl: object) -> Path:
 def _check_classes(y: np.ndarray, tr: np.ndarray, classes: list[str], where: str) -> None:
     for k, name in enumerate(classes):
         if not (tr & (y == k)).any():
-            raise data.InputError(f"{where}: no training events of class {name!r}")
+            raise InputFileError(f"{where}: no training events of class {name!r}")
 
 
 def _test_auc(df: pd.DataFrame, y: np.ndarray, score: np.ndarray, mask: np.ndarray) -> float:
@@ -261,9 +236,9 @@ def _param_card(arrays: TrainingArrays, models: list, signal_events: int | None,
 def train(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
           models_dir: str | Path | None = None, n_classes: int | None = None,
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
-          generate: bool = False, folds: int = 1, entry_as_event: bool = False,
+          generate: bool = False, folds: int | None = None, entry_as_event: bool = False,
           export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None,
-          progress: bool | str = "auto", head: str | None = None, restore_best: bool = True) -> TrainingRun:
+          progress: bool | str = False, head: str | None = None, restore_best: bool = True) -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -282,17 +257,19 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     ``restore_best=False``: each network keeps its last epoch's weights, not those of its best validation loss
     (card field ``restore_best_weights``).
 
-    ``progress``: one line per epoch of every network (``hhnb.nn.model.fit``; "auto": only in JupyterLab
-    or a terminal), each network of a k-fold set introduced by a line naming its fold.
+    ``progress``: one line per epoch of every network (True), none (False, the default), or ``"auto"``: lines
+    only in JupyterLab or a terminal (:func:`hhnb.nn.progress.enabled`); each network of a k-fold set is
+    introduced by a line naming its fold.
     """
-    folds = _folds.check_folds(folds)
+    folds = _folds.check_folds(FOLDS if folds is None else folds)
     kl = paths.PARAM if paths.is_param(kl) else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
     where = f"analysis {analysis!r} lambda {paths.tag(kl)}"
     warning = _folds.event_numbers(ana.event, folds, entry_as_event, f"analysis {analysis!r} (config {ana.source})")
     data_dir = paths.data_dir(data_dir)
     models_dir = paths.models_dir(models_dir)
-    lr_rule = None if hyper else (f"analysis learning rate {ana.learning_rate:g} (quoted at batch {REFERENCE_BATCH}) "
+    lr_rule = None if hyper else (f"{'analysis' if ana.learning_rate else 'default'} learning rate "
+                                  f"{ana.learning_rate or LEARNING_RATE:g} (quoted at batch {REFERENCE_BATCH}) "
                                   f"x sqrt(batch / {REFERENCE_BATCH})")
     hyper = hyper or HyperParameters.scaled(ana.learning_rate)
     arrays = training_arrays(ana, kl, data_dir, n_classes, max_events, seed, generate, folds, lambdas, signal_events)
@@ -322,7 +299,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "analysis": analysis, "lambda": kl, "tag": paths.tag(kl), "features": features, "pads": ana.feature_pads(),
         "negative_weights": ana.negative_weights,
         "classes": classes, "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
-        "hyperparameters": hyper.as_dict(), **({"learning_rate_rule": lr_rule} if lr_rule else {}),
+        "hyperparameters": hyper.as_dict(), "hyperparameters_changed": hyper.changed(),
+        **({"learning_rate_rule": lr_rule} if lr_rule else {}),
         "restore_best_weights": restore_best,
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
@@ -334,7 +312,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "masses": ana.masses, "tree": ana.tree, "config": str(ana.source), "data_dir": str(data_dir),
         "event_branch": ana.event, "folds": folds, "test_rule": _folds.rule(ana.event, folds),
         "warnings": [warning] if warning else [],
-        "versions": versions(), "devices": devices(), "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": backend.versions(), "devices": backend.devices(),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     if folds == 1:
         model_paths = [paths.model_path(models_dir, analysis, kl)]
@@ -352,11 +331,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         card.update(_param_card(arrays, [r.model for r in results], signal_events or max_events, head))
     onnx_paths: list[Path] = []
     if export_onnx:
-        from hhnb.nn import onnx as _onnx
-
-        onnx_paths = [_onnx.export_model(r.model, paths.onnx_path(p), arrays.inputs, classes)
+        onnx_paths = [onnx.export_model(r.model, paths.onnx_path(p), arrays.inputs, classes)
                       for r, p in zip(results, model_paths)]
-        card["onnx"] = _onnx.card_entry(onnx_paths, arrays.inputs, classes)
+        card["onnx"] = onnx.card_entry(onnx_paths, arrays.inputs, classes)
     mps = [save(r.model, p) for r, p in zip(results, model_paths)]
     if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
         for stale in (paths.model_path(models_dir, analysis, kl), paths.onnx_path(
@@ -366,3 +343,12 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     sp = artifacts.write_scores(paths.scores_path(models_dir, analysis, kl), scores)
     return TrainingRun(analysis, kl, mps[0], cp, sp, card, results[0], scores, folds, tuple(mps), tuple(results),
                        tuple(onnx_paths))
+
+
+def train_parameterised(analysis: str, lambdas: str | Iterable[object] | None = None, **kwargs: Any) -> TrainingRun:
+    """Train the parameterised network of ``analysis`` on ``lambdas`` (default: the study's grid of 15).
+
+    Keyword arguments are those of :func:`train` (``folds``, ``max_events``, ``signal_events``, ``hyper``,
+    ``export_onnx``, ``head`` ...); the network is described in :mod:`hhnb.nn.parameterised`.
+    """
+    return train(analysis, paths.PARAM, lambdas=lambdas, **kwargs)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from hhnb.plots.style import density_label as style_density_label
 from hhnb.plots.style import figure, label
-from hhnb.studies import metrics
+from hhnb.stats import metrics
 
 
 def learning_curve(history: dict[str, list[float]]):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shap
 
 from hhnb.plots import style
-from hhnb.studies import importance as imp
 
 SHAP_LABEL = r"mean |SHAP value| (change of $p_{sig}$)"
 
@@ -15,7 +15,6 @@ SHAP_LABEL = r"mean |SHAP value| (change of $p_{sig}$)"
 def beeswarm(values: np.ndarray, x: np.ndarray, features: list[str], max_display: int = 20,
              seed: int = 0) -> plt.Figure:
     """shap's beeswarm: each event's SHAP value per feature, coloured by the feature value."""
-    shap = imp._shap()
     np.random.seed(seed)  # noqa: NPY002 - shap jitters the points with NumPy's global generator
     style.use_style()
     fig, ax = plt.subplots(figsize=(8, 0.35 * min(max_display, len(features)) + 1.5))

@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from hhnb import layout
 from hhnb.io.atomic import write_text
 from hhnb.plots import style
 
@@ -23,7 +24,6 @@ def save_all(outdir: Path, figures: dict[str, plt.Figure], tables: dict[str, pd.
 
 def shown(path: Path) -> str:
     """A folder as the notebooks print it: relative to the project when inside it (stable across machines)."""
-    from hhnb import layout
 
     project = layout.project_dir()
     return str(path.relative_to(project)) if path.is_relative_to(project) else path.name

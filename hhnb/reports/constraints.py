@@ -4,17 +4,51 @@ the 68 % and 95 % CL intervals beside the published ones. ``hhnb demo`` ends wit
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hhnb import layout
 from hhnb.config import analyses as config_mod
+from hhnb.config.training import HyperParameters
 from hhnb.io import artifacts
+from hhnb.nn import apply
+from hhnb.nn.training import train
 from hhnb.studies import basis, constraints
 from hhnb.studies import constraint_inputs as inputs
+from hhnb.toy import ondemand
+
+
+@dataclass
+class NetworkScorer:
+    """p_sig of one saved network trained at ``kl`` (loaded on first use): a scorer of
+    :mod:`hhnb.studies.constraint_inputs`."""
+
+    models_dir: Path
+    analysis: str
+    kl: float
+    parameterised: bool = False
+    _model: Any = field(default=None, repr=False)
+
+    def __call__(self, frame: pd.DataFrame, kl: float | None = None) -> np.ndarray:
+        """p_sig of every event; for a k-fold set each event is scored by the network blind to its fold."""
+        if self._model is None:
+            self._model = apply.network(layout.card_path(self.models_dir, self.analysis, self.kl))
+        return apply.score_events(self._model, frame)[self._model.branches[0]]
+
+
+def ensure_network(analysis: str, kl: float, data_dir: Path, models_dir: Path, epochs: int | None = None,
+                   max_events: int | None = 2000, seed: int = 1) -> bool:
+    """Train the network at ``kl`` when its scores are missing (one train/test split, ``epochs`` epochs; None: the
+    training default); True if it trained."""
+    if layout.scores_path(models_dir, analysis, kl).exists():
+        return False
+    train(analysis, kl, data_dir=data_dir, models_dir=models_dir, seed=seed, max_events=max_events, generate=True,
+          folds=1, hyper=HyperParameters.scaled(None, epochs=epochs))
+    return True
 
 
 @dataclass(frozen=True)
@@ -67,13 +101,13 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
          config: str | Path | None = None, data_dir: str | Path | None = None, models_dir: str | Path | None = None,
          basis_points: Sequence[float] = basis.DEFAULT_BASIS, basis_events: int = 2000, cut: float = constraints.CUT,
          systematics: Sequence[float] = constraints.SYSTEMATICS, pyhf_systematics: Sequence[float] = (0.0,),
-         points: int = 201, pyhf_points: int = 201, empty_bins: str = "merge", train_epochs: int = 2,
+         points: int = 201, pyhf_points: int = 201, empty_bins: str = "merge", train_epochs: int | None = None,
          train_max_events: int = 2000, log: Callable[[str], None] = print) -> ConstraintsReport:
     """Build the templates of every (network, category), scan kappa_lambda over [-20, 20] with chi2 and pyhf.
 
-    A network or basis sample that is missing is trained or generated with the small settings given, and
-    ``log`` says so; pyhf scans use ``pyhf_points`` points (each point is one profile fit of the combination,
-    ``constraints.category_scans``), chi2 ``points``.
+    A network that is missing is trained (``train_epochs``; None: the training default) and ``log`` says so; a
+    basis sample that is missing is generated (``basis_events`` per sample), said on stdout. pyhf scans use
+    ``pyhf_points`` points (each one profile fit of the combination, ``constraints.category_scans``), chi2 ``points``.
     """
     data, models = layout.data_dir(data_dir), layout.models_dir(models_dir)
     notes: list[str] = []
@@ -81,13 +115,16 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
     for net in networks:
         for name in analyses:
             ana = config_mod.analysis(name, config)
-            if inputs.ensure_network(name, net, data, models, epochs=train_epochs, max_events=train_max_events):
-                notes.append(f"trained the missing {name} network at kl = {net:g} ({train_epochs} epochs, "
+            if ensure_network(name, net, data, models, epochs=train_epochs, max_events=train_max_events):
+                notes.append(f"trained the missing {name} network at kl = {net:g} "
+                             f"({train_epochs or HyperParameters.epochs} epochs, "
                              f"at most {train_max_events} events per sample)")
                 log(notes[-1])
-            scorer = inputs.NetworkScorer(models, name, net)
+            scorer = NetworkScorer(models, name, net)
             bkg = inputs.background(artifacts.read_scores(models, name, net))
-            sig = inputs.signal_samples(ana, basis_points, data, trained_on=[net], events=basis_events)
+            for kl in basis_points:  # toy analyses: the basis samples that are missing (one line each on stdout)
+                ondemand.generate_missing(ana, kl, data, events=basis_events)
+            sig = inputs.signal_samples(ana, basis_points, data, trained_on=[net])
             t = inputs.templates_at(ana, scorer, net, bkg, sig, basis_points, cut=cut, empty=empty_bins)
             templates[(net, name)] = t
             if t.merged:

@@ -22,7 +22,8 @@ from hhnb.io import record as run_record
 from hhnb.nn import folds as _folds
 from hhnb.plots import evaluation as evplots
 from hhnb.reports._common import save_all
-from hhnb.studies import evaluation, stats
+from hhnb.stats import significance
+from hhnb.studies import evaluation
 
 CLASSES = ("background", "signal")
 
@@ -71,7 +72,7 @@ def confusion_table(matrix: np.ndarray) -> pd.DataFrame:
 
 def make(analysis: str, kl: object, config: str | Path | None = None, models_dir: str | Path | None = None,
          record_path: str | Path | None = None, cut: float = 0.75, rel_unc: float = 0.0, min_bkg: float = 10.0,
-         min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC, seed: int = 1, record: bool = True,
+         min_bkg_mc: int = significance.DEFAULT_MIN_BKG_MC, seed: int = 1, record: bool = True,
          save: bool = True) -> EvaluateReport:
     """Evaluate the saved scores of one network (or k-fold set); draw, save, and add a run-record row."""
     kl = _lambdas.parse(kl)

@@ -14,6 +14,7 @@ from hhnb.errors import UserArgumentError
 from hhnb.plots.kinematics import _edges, grid, overlay
 from hhnb.reports._common import save_all
 from hhnb.studies import kinematics as kin
+from hhnb.toy import ondemand
 
 #: what each figure shows, for the notebook's headings
 TITLES = {"jets": "Jets (pT, eta, phi, mass)", "higgs": "Higgs candidates", "lepton": "Lepton and missing ET",
@@ -49,6 +50,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
     data_dir = layout.resolve(data_dir, "data")
     groups = kin.groups_for(ana)
     variables = [v for vs in groups.values() for v in vs]
+    ondemand.generate_missing(ana, _lambdas.parse(kl), data_dir)  # toy analyses: the files that are missing, said
     frames = kin.read(ana, kl, data_dir, variables)
     labels = {v: kin.VARIABLES[v][0] for v in variables}
     figures: dict[str, plt.Figure] = {}
@@ -64,6 +66,8 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
         figures["mhh_lambdas"] = overlay(kin.mhh_truth(overlay_lambdas), r"$m_{hh}$ [GeV]",
                                          "HH, parton level (toy)")
     elif hh and overlay_source == "reco":
+        for k in overlay_lambdas:
+            ondemand.generate_missing(ana, _lambdas.parse(k), data_dir)
         figures["mhh_lambdas"] = overlay(kin.mhh_reco(ana, overlay_lambdas, data_dir), r"$m_{hh}$ [GeV]",
                                          f"HH, {analysis}, selected")
     outdir = Path(outdir) if outdir is not None else kin.output_dir(analysis, _lambdas.tag(kl))

@@ -17,14 +17,14 @@ import pandas as pd
 from hhnb import layout
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
+from hhnb.config.training import FOLDS, HyperParameters
 from hhnb.io import artifacts
-from hhnb.io import ntuples as data
+from hhnb.nn import apply, training
 from hhnb.nn import parameterised as _param
-from hhnb.nn import training
-from hhnb.nn.model import HyperParameters
 from hhnb.plots import comparison as cmpplots
 from hhnb.reports._common import save_all
 from hhnb.studies import comparison
+from hhnb.toy import ondemand
 
 AUC_GOAL = 0.005  # issue 15: AUC parameterised >= AUC dedicated - 0.005 at every grid lambda (no loss beyond it)
 
@@ -126,7 +126,6 @@ def comparison_table(analysis: str, grid: Sequence[float], held_out: Sequence[fl
     the events (``training.choose_half``) choose the significance cut, the other half quote Z; the AUCs
     (no cut to choose) are quoted on all of them (``auc_on_all``), else on the quote-on half too.
     """
-    from hhnb.nn import apply
 
     ana = _config.analysis(analysis)
     net = _param.load(models, analysis)
@@ -134,8 +133,7 @@ def comparison_table(analysis: str, grid: Sequence[float], held_out: Sequence[fl
     for kl in [*grid, *held_out]:
         near = _param.nearest(kl, grid)
         ded = artifacts.read_scores(models, analysis, near)
-        events = ded if kl in grid else comparison.with_signal_at(ana, kl, ded, layout.data_dir(data_dir),
-                                                                   generate=True)
+        events = ded if kl in grid else comparison.with_signal_at(ana, kl, ded, layout.data_dir(data_dir))
         choose = training.choose_half(events["event"].to_numpy(), folds)
         # at a grid lambda the scores table holds the dedicated network's out-of-fold scores already;
         # a held-out lambda's signal events are new to it and are scored here (each by its blind fold)
@@ -152,7 +150,8 @@ def comparison_table(analysis: str, grid: Sequence[float], held_out: Sequence[fl
 
 
 def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held_out: Sequence[object] = (4.0,),
-         folds: int = 2, epochs: int = 2, batch_size: int = 100, widths: Sequence[int] = (64, 64),
+         folds: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+         widths: Sequence[int] | None = None,
          max_events: int | None = 600, signal_events: int | None = 300, data_dir: str | Path | None = None,
          models_dir: str | Path | None = None, retrain: bool = False, seed: int = 1, n_boot: int = 100,
          save: bool = True, log: Callable[[str], None] = print, head: str | None = None,
@@ -161,7 +160,9 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
          param_restore_best: bool = True) -> ParameterisedReport:
     """Train what is missing, then compare the parameterised network with the dedicated ones at every lambda.
 
-    ``grid``: the training lambdas ("all": the study's 15); ``held_out``: lambdas no network trains on;
+    ``folds``, ``epochs``, ``batch_size``, ``widths``: every network's settings (None: the training defaults,
+    :mod:`hhnb.config.training`; the notebook passes small ones). ``grid``: the training lambdas ("all": the
+    study's 15); ``held_out``: lambdas no network trains on;
     ``max_events``: training events per sample (each background sample, each dedicated network's signal);
     ``signal_events``: the parameterised network's training events per lambda (None: ``max_events``).
     ``head``: the parameterised network's head, "morphing" (None: the default, :mod:`hhnb.nn.morphing`) or
@@ -174,8 +175,9 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
     grid = _param.check_lambdas(grid)
     held = tuple(_lambdas.parse(v) for v in held_out)
     models = layout.comparison_models_dir(models_dir)
-    hyper = HyperParameters(widths=tuple(widths), learning_rate=ana.learning_rate, epochs=epochs,
-                            batch_size=batch_size)
+    folds = FOLDS if folds is None else folds
+    hyper = HyperParameters.scaled(ana.learning_rate, widths=None if widths is None else tuple(widths), epochs=epochs,
+                                   batch_size=batch_size)
     param_hyper = dataclasses.replace(hyper, **{k: v for k, v in (
         ("epochs", param_epochs), ("learning_rate", param_learning_rate),
         ("widths", None if param_widths is None else tuple(param_widths)), ("dropout", param_dropout))
@@ -184,7 +186,7 @@ def make(analysis: str = "resolved", grid: object = (-5.0, 1.0, 5.0, 10.0), held
                                      retrain, log, param_hyper=param_hyper, head=head,
                                      param_restore_best=param_restore_best)
     for kl in held:  # the held-out lambdas' signal samples (toy analyses: generated when missing)
-        data.generate_missing_toys(ana, kl, layout.data_dir(data_dir))
+        ondemand.generate_missing(ana, kl, layout.data_dir(data_dir))
     cost = cost_table(cards, grid)
     table = comparison_table(analysis, grid, held, models, data_dir, folds, n_boot, seed)
     figures = {"parameterised_vs_dedicated": cmpplots.versus_lambda(table, lumi=ana.luminosity)}

@@ -22,6 +22,7 @@ from hhnb.config import lambdas as _lambdas
 from hhnb.errors import MissingArtifactError
 from hhnb.io import artifacts
 from hhnb.nn import folds as _folds
+from hhnb.nn.saving import load
 from hhnb.plots.importance import SHAP_LABEL, bar, beeswarm, side_by_side
 from hhnb.reports._common import save_all
 from hhnb.studies import importance as imp
@@ -64,7 +65,6 @@ def make(analysis: str, kl: object, models_dir: str | Path | None = None, outdir
     ``n_explain`` events are explained in all (split evenly over the folds of a k-fold set);
     permutation importance uses ``n_permutation`` events per repeat and network.
     """
-    from hhnb.nn.model import load
 
     models = layout.models_dir(models_dir)
     card = artifacts.read_card(models, analysis, kl)

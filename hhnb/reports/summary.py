@@ -10,6 +10,7 @@ import pandas as pd
 
 from hhnb import layout
 from hhnb.io import record
+from hhnb.io.tables import text_table
 from hhnb.plots import summary as summary_plots
 from hhnb.reports._common import save_all
 from hhnb.studies import summary
@@ -52,13 +53,11 @@ def explorer(report: SummaryReport):
     Returns the widget (displayed as the cell's value), or None with a printed note without ipywidgets.
     """
     try:
-        import ipywidgets as widgets
+        import ipywidgets as widgets  # deferred: optional, the notebook prints a note without ipywidgets
+        from IPython.display import display  # deferred: optional, comes with ipywidgets' IPython
     except ImportError:
         print("interactive selector: install ipywidgets (pip install ipywidgets) and re-run this cell")
         return None
-    from IPython.display import display
-
-    from hhnb.io.tables import text_table
 
     evals = report.evaluations
     options = ["all", *sorted(evals["analysis"].astype(str).unique())] if not evals.empty else ["all"]

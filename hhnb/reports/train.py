@@ -11,8 +11,8 @@ import pandas as pd
 from hhnb import layout
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
+from hhnb.config.training import FOLDS, HyperParameters
 from hhnb.nn import training
-from hhnb.nn.model import HyperParameters, scaled_learning_rate
 from hhnb.plots import evaluation as evplots
 from hhnb.reports._common import save_all
 
@@ -44,13 +44,17 @@ class TrainReport:
 
 
 def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
-         models_dir: str | Path | None = None, epochs: int = 10, batch_size: int = 100,
-         learning_rate: float | None = None, dropout: float = 0.3, widths: tuple[int, ...] | list[int] = (200, 200),
-         optimizer: str = "adamax", seed: int = 1, three_class: bool = True, max_events: int | None = None,
-         generate: bool = False, folds: int = training.DEFAULT_FOLDS, export_onnx: bool = False,
+         models_dir: str | Path | None = None, epochs: int | None = None, batch_size: int | None = None,
+         learning_rate: float | None = None, dropout: float | None = None,
+         widths: tuple[int, ...] | list[int] | None = None, optimizer: str | None = None, seed: int = 1,
+         three_class: bool = True, max_events: int | None = None, generate: bool = False, folds: int | None = None,
+         export_onnx: bool = False,
          save: bool = True, parameterised: bool = False, param_lambdas: object = "all",
          progress: bool | str = "auto") -> TrainReport:
     """Train (``hhnb.nn.training.train``) with the notebook's parameters and draw the learning curves.
+
+    A setting left None is the training default (:mod:`hhnb.config.training`); ``learning_rate`` None: the
+    analysis' (or the default) rate quoted at batch 100, scaled to ``batch_size``; a number is used as it is.
 
     ``parameterised``: one network for all ``param_lambdas`` ("all": the grid of 15) with kappa_lambda as an
     input (``kl`` is then ignored; files carry the tag ``layout.PARAM``). ``progress``: per-epoch lines of every
@@ -58,10 +62,12 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
     """
     kl = layout.PARAM if parameterised else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
-    # the analysis' learning rate is quoted at batch 100; scaled by sqrt(batch / 100) for another batch
-    hyper = HyperParameters(widths=tuple(widths), dropout=dropout,
-                            learning_rate=learning_rate or scaled_learning_rate(ana.learning_rate, batch_size),
-                            optimizer=optimizer, epochs=epochs, batch_size=batch_size)
+    folds = FOLDS if folds is None else folds
+    settings = {"widths": None if widths is None else tuple(widths), "dropout": dropout, "optimizer": optimizer,
+                "epochs": epochs, "batch_size": batch_size}
+    given = {k: v for k, v in settings.items() if v is not None}
+    hyper = (HyperParameters(learning_rate=learning_rate, **given) if learning_rate is not None
+             else HyperParameters.scaled(ana.learning_rate, **given))
     n_classes = len(ana.classes) if three_class else 2
     description = (f"{ana.name}: {ana.description}; lambda {layout.tag(kl)}; {n_classes} classes; "
                    f"{len(ana.features)} inputs; folds {folds}")

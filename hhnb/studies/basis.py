@@ -18,9 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import InputFileError
+from hhnb.errors import BasisError
 
 #: kl = 1 (the SM: exact, no combination error), 2.5 (near the cross-section minimum) and 5.5:
 #: max |d_i| over [-20, 20] is 1.00 (the CMS choice 0, 1, 5 gives 3.9), see ``coefficient_table``.
@@ -28,10 +30,6 @@ DEFAULT_BASIS: tuple[float, float, float] = (1.0, 2.5, 5.5)
 #: The CMS HH inference tools' samples: kl = 0, 1, 2.45, 5 (any three of them form a basis).
 CMS_BASIS: tuple[float, float, float] = (0.0, 1.0, 5.0)
 SCAN_RANGE: tuple[float, float] = (-20.0, 20.0)
-
-
-class BasisError(InputFileError):
-    """A basis that cannot be used: repeated points, or a sample missing."""
 
 
 def coefficients(basis: Sequence[float], kl: float | np.ndarray) -> np.ndarray:
@@ -101,7 +99,6 @@ def quality(basis: Sequence[float], sigma: Callable[[float], float], kl_range: t
 def coefficient_table(bases: Mapping[str, Sequence[float]], sigma: Callable[[float], float],
                       kl_range: tuple[float, float] = SCAN_RANGE):
     """One row per named basis: max |c|, max |d| and the worst MC-error inflation over ``kl_range``."""
-    import pandas as pd
 
     rows = []
     for name, b in bases.items():
@@ -141,7 +138,6 @@ def histogram(values: np.ndarray, weights: np.ndarray, edges: Sequence[float]) -
 def agreement(values: np.ndarray, variances: np.ndarray, ref: np.ndarray, ref_variances: np.ndarray
               ) -> tuple[float, int, float]:
     """chi2, number of bins and p-value of two independent histograms agreeing within their MC errors."""
-    from scipy import stats
 
     var = np.asarray(variances) + np.asarray(ref_variances)
     ok = var > 0

@@ -14,7 +14,7 @@ import pandas as pd
 
 from hhnb.config.analyses import Analysis
 from hhnb.io import ntuples as data
-from hhnb.studies import metrics, stats
+from hhnb.stats import metrics, significance
 
 DEFAULT_N_BOOT = 200
 
@@ -55,7 +55,7 @@ def paired_auc(is_signal: np.ndarray, score_a: np.ndarray, score_b: np.ndarray, 
 
 def compare(frame: pd.DataFrame, score_a: np.ndarray, score_b: np.ndarray, choose_on: np.ndarray,
             quote_on: np.ndarray, names: tuple[str, str] = ("dedicated", "parameterised"),
-            n_boot: int = DEFAULT_N_BOOT, seed: int = 1, min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC,
+            n_boot: int = DEFAULT_N_BOOT, seed: int = 1, min_bkg_mc: int = significance.DEFAULT_MIN_BKG_MC,
             auc_on: np.ndarray | None = None) -> dict:
     """One table row: AUC of each (``auc_on`` events, default the quote-on ones) with errors and the paired
     difference, and each score's maximum significance (cut chosen on ``choose_on``, Z quoted on ``quote_on``
@@ -64,19 +64,19 @@ def compare(frame: pd.DataFrame, score_a: np.ndarray, score_b: np.ndarray, choos
     The AUC has no cut to choose, so it may be quoted on every out-of-fold event (``auc_on`` = all):
     twice the events of the quote-on half, a paired error smaller by about sqrt(2).
     ``frame`` needs ``label`` (0 = signal), ``weight`` and ``sample``; weights are scaled per sample
-    to the full yield in each subset (``stats.scaled_weights``).
+    to the full yield in each subset (``significance.scaled_weights``).
     """
     sig = (frame["label"] == 0).to_numpy()
     weight, sample = frame["weight"].to_numpy(float), frame["sample"].astype(str).to_numpy()
     quote_on = np.asarray(quote_on, bool)
     auc_on = quote_on if auc_on is None else np.asarray(auc_on, bool)
-    wq = stats.scaled_weights(weight, sample, auc_on)
+    wq = significance.scaled_weights(weight, sample, auc_on)
     auc = paired_auc(sig[auc_on], np.asarray(score_a)[auc_on], np.asarray(score_b)[auc_on], wq, n_boot, seed)
     row = {f"AUC {names[0]}": auc.a, f"AUC {names[0]} error": auc.a_error,
            f"AUC {names[1]}": auc.b, f"AUC {names[1]} error": auc.b_error,
            "AUC difference": auc.diff, "AUC difference error": auc.diff_error}
     for name, score in zip(names, (score_a, score_b)):
-        q = stats.significance(score, sig, weight, choose_on, quote_on, sample, min_bkg_mc=min_bkg_mc,
+        q = significance.significance(score, sig, weight, choose_on, quote_on, sample, min_bkg_mc=min_bkg_mc,
                                n_boot=n_boot, seed=seed).quoted
         row[f"Z {name}"], row[f"Z {name} error"] = q.z, q.z_error
     row["events (quote-on)"] = int(quote_on.sum())
@@ -84,11 +84,10 @@ def compare(frame: pd.DataFrame, score_a: np.ndarray, score_b: np.ndarray, choos
     return row
 
 
-def with_signal_at(ana: Analysis, kl: float, events: pd.DataFrame, data_dir: str | Path,
-                   generate: bool = False) -> pd.DataFrame:
+def with_signal_at(ana: Analysis, kl: float, events: pd.DataFrame, data_dir: str | Path) -> pd.DataFrame:
     """The background rows of ``events`` (e.g. a dedicated network's out-of-fold scores) with the signal at
     ``kl`` read from the ntuples instead of their own: the events of a lambda no network was trained on."""
-    sig = data.load(ana, kl, data_dir, signal_only=True, generate=generate)
+    sig = data.load(ana, kl, data_dir, signal_only=True)
     background = events[(events["label"] != 0).to_numpy()]
     out = pd.concat([sig.assign(sample=sig["sample"].astype(str)),
                      background.assign(sample=background["sample"].astype(str))], ignore_index=True)

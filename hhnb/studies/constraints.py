@@ -20,16 +20,21 @@ reported open, never as a number.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
+import jax
 import numpy as np
 import pandas as pd
+import pyhf
 from scipy import interpolate
 from scipy import stats as _sps
+from threadpoolctl import threadpool_limits
 
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import InputFileError
+from hhnb.errors import BasisError, EmptyBinError, UserArgumentError
 from hhnb.studies import basis as _basis
 
 SIGNAL_REGION = (90.0, 140.0)  # GeV, on both h1_M and h2_M (physics.md section 2)
@@ -42,10 +47,6 @@ PUBLISHED = {
     5.0: {"resolved": (-0.8, 6.4), "intermediate": (-3.0, 10.4), "boosted": (-8.0, 13.2), "combined": (-0.7, 6.3)},
 }
 PUBLISHED_COMBINED_F003 = (-0.8, 6.6)
-
-
-class EmptyBinError(InputFileError):
-    """m_hh bins with no background Monte Carlo events after the selection."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +89,7 @@ def build_templates(category: str, edges: Sequence[float], background: pd.DataFr
     """Histogram m_hh of the selected background and basis-signal events (frames carry physical weights)."""
     edges = np.asarray(edges, float)
     if len(signal) != 3:
-        raise _basis.BasisError(f"category {category!r}: expected three basis signal frames, got {len(signal)}")
+        raise BasisError(f"category {category!r}: expected three basis signal frames, got {len(signal)}")
     sel = selected(background, score, cut)
     m = background["m_hh"].to_numpy(float)[sel]
     b, bv = _basis.histogram(m, background["weight"].to_numpy(float)[sel], edges)
@@ -116,7 +117,7 @@ def check_background(t: Templates, empty: str = "refuse") -> Templates:
     if empty == "refuse":
         raise EmptyBinError(f"{what}; merge them (empty='merge') or loosen the cut")
     if empty != "merge":
-        raise ValueError(f"empty={empty!r}: expected 'refuse' or 'merge'")
+        raise UserArgumentError(f"empty={empty!r}: expected 'refuse' or 'merge'")
     if len(bad) == len(t.background_mc):
         raise EmptyBinError(f"{what}: every bin is empty, nothing to merge into")
     edges = list(t.edges)
@@ -196,7 +197,7 @@ def workspace_spec(templates: Sequence[Templates], f: float = 0.0, mc_stat: bool
     """
     bases = {t.basis for t in templates}
     if len(bases) != 1:
-        raise _basis.BasisError(f"categories use different bases {sorted(bases)}: expected one basis")
+        raise BasisError(f"categories use different bases {sorted(bases)}: expected one basis")
     basis = templates[0].basis
     names = _coef_names(basis)
     channels, observations = [], []
@@ -226,7 +227,6 @@ BACKEND = "jax"
 
 def _use_backend(name: str) -> None:
     """pyhf's backend is process-wide: switch only when needed (a switch re-prepares every live model)."""
-    import pyhf
 
     if pyhf.get_backend()[0].name != name:
         pyhf.set_backend(name)
@@ -247,7 +247,6 @@ class Likelihood:
     @classmethod
     def build(cls, templates: Sequence[Templates], f: float = 0.0, mc_stat: bool = True, kl_asimov: float = 1.0,
               name: str | None = None, backend: str = BACKEND) -> Likelihood:
-        import pyhf
 
         # built on numpy (jax would compile each eager operation: 2x slower); fits switch to ``backend``
         _use_backend("numpy")
@@ -271,7 +270,6 @@ class Likelihood:
 
     def twice_nll(self, kl: float, init: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """-2 ln L at ``kl`` with the nuisance parameters profiled (best-fit parameters returned too)."""
-        import pyhf
 
         _use_backend(self.backend)
         cfg = self.model.config
@@ -286,7 +284,6 @@ class Likelihood:
 
     def evaluator(self):
         """``pars -> -2 ln L`` without fitting (jit-compiled on the jax backend)."""
-        import pyhf
 
         _use_backend(self.backend)
         model, data = self.model, self.data
@@ -295,8 +292,6 @@ class Likelihood:
             return pyhf.infer.mle.twice_nll(pars, data, model)[0]
 
         if self.backend == "jax":
-            import jax
-
             f = jax.jit(f)
         return lambda pars: float(f(pyhf.tensorlib.astensor(np.asarray(pars, float))))
 
@@ -307,7 +302,6 @@ class Likelihood:
 
     def _fits(self, kl: np.ndarray, kl_ref: float) -> tuple[np.ndarray, float, dict[float | int, np.ndarray]]:
         """-2 ln L at each kl and at kl_ref, and the best-fit parameters (keys: scan index, and 'ref')."""
-        from threadpoolctl import threadpool_limits  # one BLAS thread: small arrays, 2x faster on a loaded machine
 
         with threadpool_limits(1):
             ref, pars = self.twice_nll(kl_ref)
@@ -415,7 +409,7 @@ def interval(kl: np.ndarray, q: np.ndarray, cl: float = CLS[0]) -> Interval:
     """
     kl, q = np.asarray(kl, float), np.asarray(q, float)
     if len(kl) < 4 or np.any(np.diff(kl) <= 0):
-        raise ValueError("interval: expected at least 4 increasing kl points")
+        raise UserArgumentError("interval: expected at least 4 increasing kl points")
     thr = threshold(cl)
     below = q < thr
     spline = interpolate.CubicSpline(kl, q - thr)
@@ -473,8 +467,6 @@ def profile_scans(groups: Sequence[Sequence[Templates]], kl: np.ndarray, f: floa
     jobs = [(list(g), np.asarray(kl, float), f, mc_stat, n, backend) for g, n in zip(groups, names)]
     if workers <= 1:
         return [_scan_one(j) for j in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     order = sorted(range(len(jobs)), key=lambda i: -sum(len(t.background) for t in jobs[i][0]))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:

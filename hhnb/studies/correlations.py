@@ -8,18 +8,22 @@ in, plain data out; no TensorFlow (the saved scores hold everything).
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import dcor
 import hist
 import numpy as np
 import pandas as pd
 
+from hhnb import layout
 from hhnb.config.analyses import Analysis
-from hhnb.errors import ConfigError, UserArgumentError
-from hhnb.studies import stats
+from hhnb.errors import ConfigError, InputFileError, UserArgumentError
+from hhnb.stats import significance
 
 DEFAULT_CUT = 0.75  # p_sig > 0.75, the selection of arXiv:2004.04240
 MAX_DCOR_EVENTS = 2000  # events drawn (by |weight|) for the distance correlation and its permutation test
@@ -103,8 +107,6 @@ def _dcor():
     that crashes every later import (``LLVM ERROR: Symbol not found: __gufunc__...``, numba issue
     #10128). One process compiles while the others wait, then they read a consistent cache.
     """
-    import importlib.util  # noqa: PLC0415
-    import sys  # noqa: PLC0415
 
     if "dcor" in sys.modules:
         return sys.modules["dcor"]
@@ -114,7 +116,6 @@ def _dcor():
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        import dcor  # noqa: PLC0415
 
         x = np.linspace(0.0, 1.0, 8)
         dcor.u_distance_correlation_sqr(x, x ** 2)  # compile the lazily typed paths while holding the lock
@@ -138,7 +139,7 @@ def merge_identical(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[n
     ([1.0, 2.0], [5.0, 6.0], [1.5, 2.0])
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    merged = stats.merged_weights(np.column_stack([x, y]), weight)
+    merged = significance.merged_weights(np.column_stack([x, y]), weight)
     keep = merged != 0
     return x[keep], y[keep], merged[keep]
 
@@ -194,7 +195,7 @@ def weighted_draw(weight: np.ndarray | None, n: int, max_events: int, rng: np.ra
         return np.arange(n) if n <= max_events else np.sort(rng.choice(n, max_events, replace=False))
     p = np.abs(np.asarray(weight, float))
     if p.sum() <= 0:
-        raise ValueError("all weights are zero: nothing to draw")
+        raise InputFileError("all weights are zero: nothing to draw")
     return np.sort(rng.choice(n, size=min(n, max_events), replace=True, p=p / p.sum()))
 
 
@@ -347,6 +348,5 @@ def _n_eff(w: np.ndarray) -> float:
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """The score-vs-mass output folder of one network (``layout.correlations_dir``)."""
-    from hhnb import layout
 
     return layout.correlations_dir(analysis, tag, root)

@@ -4,7 +4,7 @@ By default only the test events count (the ``_istest`` branch: never trained on,
 a cut), their weights scaled per sample so the yields stay physical; a file scored by a k-fold set
 (a ``_fold`` branch, no ``_istest``) counts every event, each scored by the network blind to it. The
 analysis selection of the config is applied first. Events pass when ``score >= cut`` (the convention of
-``hhnb.studies.stats.yields`` and ``metrics.significance_scan``).
+``hhnb.stats.significance.yields`` and ``metrics.significance_scan``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import numpy as np
 import pandas as pd
 
 from hhnb import layout
+from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import MissingArtifactError, UserArgumentError
+from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import ntuples as data
 from hhnb.io import record
-from hhnb.studies import stats
+from hhnb.nn.apply import expand
+from hhnb.stats import significance
 
 DEFAULT_SIGNAL = ("hh_*", "tthh*")
 
@@ -38,7 +40,7 @@ class CutResult:
     nbkg: float
     s_over_sqrt_b: float
     asimov_z: float  # without any background uncertainty (labelled so in the printout)
-    significance: stats.Significance | None = None  # Z with MC statistics in sigma_b, bootstrap errors
+    significance: significance.Significance | None = None  # Z with MC statistics in sigma_b, bootstrap errors
     test_only: bool = True
     selection: str | None = None
 
@@ -87,12 +89,12 @@ def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, te
     try:
         chunks = list(t.iterate(expressions, aliases=aliases, step_size=step, library="np"))
     except Exception as exc:  # uproot names the missing branch of the selection
-        raise data.InputError(f"file {path}, tree {tree!r}: cannot evaluate the selection {selection!r}: {exc}") from None
+        raise InputFileError(f"file {path}, tree {tree!r}: cannot evaluate the selection {selection!r}: {exc}") from None
     for chunk in chunks:
         score = chunk[branch]
         w = chunk[weight].astype(np.float64) if weight else np.ones(len(score))
         if not np.isfinite(score).all():
-            raise data.InputError(f"file {path}: branch {branch!r} has NaN or infinite values")
+            raise InputFileError(f"file {path}: branch {branch!r} has NaN or infinite values")
         presel = chunk["_hhnb_pass"].astype(bool) if selection else np.ones(len(score), bool)
         total += float(w[presel].sum())
         keep = presel & (chunk[test_branch].astype(bool) if test_only else True)
@@ -104,7 +106,7 @@ def _file_yields(path: Path, tree: str, branch: str, weight: str, cut: float, te
         w_pass.append(w[sel])
         s_pass.append(score[sel].astype(np.float64))
     if test_only and used == 0 and total != 0:
-        raise data.InputError(f"file {path}: no test events ({test_branch} == 1) after the selection; "
+        raise InputFileError(f"file {path}: no test events ({test_branch} == 1) after the selection; "
                               "use --all-events to count every event")
     scale = total / used if test_only and used != 0 else 1.0  # test events stand for the whole sample
     wp = np.concatenate(w_pass) * scale if w_pass else np.zeros(0)
@@ -124,14 +126,13 @@ def _kfold_file(path: Path, tree: str, branch: str) -> bool:
 def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iterable[str] = DEFAULT_SIGNAL,
         weight: str = "weight", tree: str = layout.DEFAULT_TREE, test_only: bool = True,
         step: int = 500_000, selection: str | None = None, rel_unc: float = 0.0,
-        n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1) -> CutResult:
+        n_boot: int = significance.DEFAULT_N_BOOT, seed: int = 1) -> CutResult:
     """Weighted yields per file (sample) before and after ``branch >= cut_value``, nsig, nbkg and Z.
 
     ``selection``: an uproot expression applied first (``analysis_selection`` gives the config's).
     ``test_only``: count only test events, scaled per file to the selected sample's yield.
-    Z is quoted as evaluate does (``stats.quote``): MC statistics in sigma_b, bootstrap errors.
+    Z is quoted as evaluate does (``significance.quote``): MC statistics in sigma_b, bootstrap errors.
     """
-    from hhnb.nn.apply import expand
 
     patterns = list(signal)
     rows, scores, weights, is_sig = [], [], [], []
@@ -149,15 +150,14 @@ def cut(files: Iterable[str | Path], branch: str, cut_value: float, signal: Iter
         raise UserArgumentError(f"every input file matches the signal patterns {', '.join(patterns)}: give backgrounds too")
     s = float(table.loc[table["signal"], "yield_passed"].sum())
     b = float(table.loc[~table["signal"], "yield_passed"].sum())
-    q = stats.quote(np.concatenate(scores), np.concatenate(is_sig), np.concatenate(weights), cut_value,
+    q = significance.quote(np.concatenate(scores), np.concatenate(is_sig), np.concatenate(weights), cut_value,
                     rel_unc=rel_unc, n_boot=n_boot, seed=seed)
-    return CutResult(branch, float(cut_value), table.drop(columns="scale"), s, b, float(stats.s_over_sqrt_b(s, b)),
-                     float(stats.asimov_z(s, b)), q, test_only, selection)
+    return CutResult(branch, float(cut_value), table.drop(columns="scale"), s, b, float(significance.s_over_sqrt_b(s, b)),
+                     float(significance.asimov_z(s, b)), q, test_only, selection)
 
 
 def analysis_selection(branch: str, config: str | Path | None = None) -> str | None:
     """The analysis selection of the config (``selection:``) for the network of a score branch."""
-    from hhnb.config import analyses as _config
 
     analysis, _ = parse_branch(branch)
     return _config.analysis(analysis, config).selection

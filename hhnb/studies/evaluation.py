@@ -16,7 +16,7 @@ import pandas as pd
 from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import record
 from hhnb.io.atomic import atomic_path
-from hhnb.studies import metrics, stats
+from hhnb.stats import metrics, significance
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Evaluation:
     scan_simple: metrics.Scan
     roc: metrics.Curve
     pr: metrics.Curve
-    significance: stats.SignificanceResult | None = None
+    significance: significance.SignificanceResult | None = None
     average_precision_unweighted: float = float("nan")  # simulated events, for comparison only
     overtraining: pd.DataFrame | None = None  # weighted KS per class
     choose_on: str = "validation"
@@ -48,18 +48,18 @@ class Evaluation:
     auc_error: float = float("nan")  # Poisson-bootstrap standard deviation of ``auc`` (quote-on events)
 
     @property
-    def quoted(self) -> stats.Significance:
+    def quoted(self) -> significance.Significance:
         """Z, s, b with their errors at the chosen cut, on the quote-on events."""
         if self.significance is None:
-            raise ValueError("this evaluation has no quoted significance")
+            raise UserArgumentError("this evaluation has no quoted significance")
         return self.significance.quoted
 
 
 def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sample: np.ndarray | None,
                     choose_on: np.ndarray, quote_on: np.ndarray, train: np.ndarray | None = None,
                     score_name: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0, min_bkg: float = 10.0,
-                    bins: int = 100_000, method: str = "asimov", min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC,
-                    n_cuts: int = stats.DEFAULT_N_CUTS, n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1,
+                    bins: int = 100_000, method: str = "asimov", min_bkg_mc: int = significance.DEFAULT_MIN_BKG_MC,
+                    n_cuts: int = significance.DEFAULT_N_CUTS, n_boot: int = significance.DEFAULT_N_BOOT, seed: int = 1,
                     choose_name: str = "validation", quote_name: str = "test",
                     classes: list[str] | None = None) -> Evaluation:
     """Evaluate one score from plain arrays: label 0 is signal; masks say where the cut is chosen and quoted.
@@ -73,9 +73,9 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
     choose_on, quote_on = np.asarray(choose_on, bool), np.asarray(quote_on, bool)
     train = ~choose_on & ~quote_on if train is None else np.asarray(train, bool)
     sig = label == 0
-    sig_result = stats.significance(score, sig, weight, choose_on, quote_on, sample, rel_unc=rel_unc,
+    sig_result = significance.significance(score, sig, weight, choose_on, quote_on, sample, rel_unc=rel_unc,
                                     min_bkg_mc=min_bkg_mc, n_cuts=n_cuts, n_boot=n_boot, seed=seed)
-    wq = stats.scaled_weights(weight, sample, quote_on)
+    wq = significance.scaled_weights(weight, sample, quote_on)
     y = sig[quote_on].astype(int)
     roc = metrics.roc(y, score[quote_on], wq)
     pr = metrics.precision_recall(y, score[quote_on], wq)
@@ -102,8 +102,8 @@ def evaluate_arrays(score: np.ndarray, label: np.ndarray, weight: np.ndarray, sa
 
 def evaluate(scores: pd.DataFrame, score: str = "score_sig", cut: float = 0.75, rel_unc: float = 0.0,
              min_bkg: float = 10.0, bins: int = 100_000, method: str = "asimov",
-             min_bkg_mc: int = stats.DEFAULT_MIN_BKG_MC, n_cuts: int = stats.DEFAULT_N_CUTS,
-             n_boot: int = stats.DEFAULT_N_BOOT, seed: int = 1, choose_on: str = "is_val",
+             min_bkg_mc: int = significance.DEFAULT_MIN_BKG_MC, n_cuts: int = significance.DEFAULT_N_CUTS,
+             n_boot: int = significance.DEFAULT_N_BOOT, seed: int = 1, choose_on: str = "is_val",
              quote_on: str = "is_test", classes: list[str] | None = None) -> Evaluation:
     """Evaluate ``score`` of a scores table: cut chosen on ``choose_on`` events, numbers quoted on ``quote_on``.
 

@@ -5,7 +5,7 @@ three-class networks) to its inputs; permutation importance (Breiman 2001) is th
 one input is shuffled. Two different questions with usually the same answer,
 hence shown side by side. Both use the physical population: events drawn with probability
 proportional to |weight| within each class, classes balanced (``physical_draw``).
-TensorFlow and shap are imported only when needed.
+TensorFlow is imported only when a network is explained (:mod:`hhnb.nn.backend`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
+with warnings.catch_warnings():  # tqdm's 'IProgress not found' would land in notebook outputs
+    warnings.filterwarnings("ignore", message=".*IProgress not found.*")
+    import shap
+
+from hhnb import layout
 from hhnb.errors import InputFileError, UserArgumentError
-from hhnb.studies import metrics, stats
+from hhnb.nn import backend
+from hhnb.nn.predict import predict as keras_predict
+from hhnb.stats import metrics, significance
 
 EXPLAINERS = ("gradient", "deep", "permutation")
 
@@ -36,7 +44,7 @@ def merged_weights(x: np.ndarray, label: np.ndarray, weight: np.ndarray) -> np.n
     [1.5, 2.0, 0.0, 0.0, 0.0]
     """
     x = np.asarray(x, float).reshape(len(weight), -1)
-    return stats.merged_weights(np.column_stack([x, np.asarray(label, float)]), weight)
+    return significance.merged_weights(np.column_stack([x, np.asarray(label, float)]), weight)
 
 
 def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,
@@ -56,7 +64,7 @@ def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,
     ok = np.ones(len(label), bool) if mask is None else np.asarray(mask, bool)
     classes = np.unique(label[ok])
     if len(classes) == 0:
-        raise ValueError("no events to draw from")
+        raise InputFileError("no events to draw from")
     rng = np.random.default_rng(seed)
     per_class = [n // len(classes) + (1 if k < n % len(classes) else 0) for k in range(len(classes))]
     out = []
@@ -64,7 +72,7 @@ def physical_draw(label: np.ndarray, weight: np.ndarray, n: int, seed: int = 1,
         pool = np.flatnonzero(ok & (label == k))
         p = w[pool]
         if p.sum() <= 0:
-            raise ValueError(f"class {k}: all weights are zero, cannot draw the physical population")
+            raise InputFileError(f"class {k}: all weights are zero, cannot draw the physical population")
         out.append(rng.choice(pool, size=m, replace=True, p=p / p.sum()))
     return np.concatenate(out)
 
@@ -88,9 +96,8 @@ def sample_events(scores: pd.DataFrame, n_explain: int = 1000, n_background: int
 
 def output_model(model: Any, output: int = 0) -> Any:
     """A Keras model that returns only column ``output`` of ``model`` (the signal probability by default)."""
-    from hhnb.nn.model import keras
 
-    k = keras()
+    k = backend.keras()
     inputs = k.Input(shape=tuple(model.input_shape[1:]), name="features")
     out = k.layers.Lambda(lambda t: t[:, output:output + 1], name=f"output_{output}")(model(inputs))
     return k.Model(inputs, out, name=f"{model.name}_output_{output}")
@@ -105,7 +112,6 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
     (shap.PermutationExplainer) takes a Keras model or any function
     f(x) -> array (n,) or (n, n_outputs).
     """
-    shap = _shap()
     if explainer not in EXPLAINERS:
         raise UserArgumentError(f"unknown explainer {explainer!r}: expected one of {', '.join(EXPLAINERS)}")
     x = np.asarray(x, np.float32)
@@ -117,7 +123,7 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
         expl = shap.PermutationExplainer(fn, masker, seed=seed)
         return np.asarray(expl(x, max_evals=2 * x.shape[1] + 1, silent=True).values, float)
     if not is_keras:
-        raise TypeError(f"the {explainer!r} explainer needs a Keras model; for a plain function use 'permutation'")
+        raise UserArgumentError(f"the {explainer!r} explainer needs a Keras model; for a plain function use 'permutation'")
     single = output_model(model, output)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*structure of `inputs`.*")
@@ -129,27 +135,17 @@ def explain(model: Any, x: np.ndarray, background: np.ndarray, explainer: str = 
             try:
                 values = shap.DeepExplainer(single, background).shap_values(x)
             except Exception as exc:  # shap's TF graph surgery breaks with some TF/Keras versions
-                raise RuntimeError(
+                raise UserArgumentError(
                     f"shap.DeepExplainer failed with this TensorFlow/Keras ({exc}); "
                     "use explainer='gradient' or 'permutation', which work with Keras 3") from exc
     values = np.asarray(values[0] if isinstance(values, list) else values, float)
     return values.reshape(len(x), x.shape[1])
 
 
-def _shap() -> Any:
-    """Import shap without tqdm's 'IProgress not found' warning (it would land in notebook outputs)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*IProgress not found.*")
-        import shap  # noqa: PLC0415
-    return shap
-
-
 def _predict_fn(model: Any, output: int) -> Callable[[np.ndarray], np.ndarray]:
     """A numpy function x -> output column, from a Keras model or a plain function."""
     if hasattr(model, "input_shape"):
-        from hhnb.nn.model import predict
-
-        return lambda a: predict(model, a)[:, output]
+        return lambda a: keras_predict(model, a)[:, output]
 
     def fn(a: np.ndarray) -> np.ndarray:
         out = np.asarray(model(np.asarray(a)), float)
@@ -170,7 +166,7 @@ def ranking(values: np.ndarray, features: list[str] | tuple[str, ...], n_boot: i
     """
     values = np.asarray(values, float)
     if values.shape[1] != len(features):
-        raise ValueError(f"SHAP values have {values.shape[1]} columns but {len(features)} features were given")
+        raise UserArgumentError(f"SHAP values have {values.shape[1]} columns but {len(features)} features were given")
     a = np.abs(values)
     df = pd.DataFrame({"feature": list(features), "mean_abs_shap": a.mean(axis=0)})
     if n_boot > 1 and len(a) > 1:
@@ -257,13 +253,11 @@ def compare(shap_rank: pd.DataFrame, perm_rank: pd.DataFrame) -> pd.DataFrame:
 
 def rank_correlation(table: pd.DataFrame) -> float:
     """Spearman correlation of the SHAP and permutation ranks (1 = same order)."""
-    from scipy.stats import spearmanr
 
     return float(spearmanr(table["shap_rank"], table["perm_rank"]).statistic)
 
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """The SHAP output folder of one network (``layout.shap_dir``)."""
-    from hhnb import layout
 
     return layout.shap_dir(analysis, tag, root)

@@ -11,7 +11,9 @@ from pathlib import Path
 import hist
 import numpy as np
 import pandas as pd
+import uproot
 
+from hhnb import layout
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis
 from hhnb.errors import InputFileError
@@ -79,10 +81,8 @@ def read(analysis: Analysis, kl: object, data_dir: str | Path, variables: list[s
 
     Variables missing from a file are skipped; a variable missing from every sample is an error.
     """
-    import uproot  # noqa: PLC0415
 
     kl = _lambdas.parse(kl)
-    _data.generate_missing_toys(analysis, kl, data_dir)
     out: dict[str, pd.DataFrame] = {}
     for sample in analysis.samples_at(kl):
         files = _data.sample_files(sample, data_dir, kl if sample.is_lambda_dependent else None)
@@ -139,13 +139,12 @@ def mhh_truth(kls: tuple[float, ...] | list[float] = OVERLAY_LAMBDAS, n: int = 2
 
 def mhh_reco(analysis: Analysis, kls: tuple[float, ...] | list[float], data_dir: str | Path,
              edges: np.ndarray | None = None) -> dict[str, hist.Hist]:
-    """Reconstructed, selected m_hh of the signal sample at several lambdas (toy signal generated if missing)."""
+    """Reconstructed, selected m_hh of the signal sample at several lambdas (read from ``data_dir``)."""
     edges = VARIABLES["m_hh"][1] if edges is None else edges
     out = {}
     for kl in kls:
         kl = _lambdas.parse(kl)
         signal = [s for s in analysis.samples_at(kl) if s.klass == analysis.signal_class]
-        _data.generate_missing_toys(analysis, kl, data_dir)
         frames = [_data.read_sample(analysis, s, _data.sample_files(s, data_dir, kl), ["m_hh"]) for s in signal]
         df = pd.concat(frames, ignore_index=True)
         out[_lambdas.tag(kl)] = histogram(df["m_hh"].to_numpy(float), edges, df["weight"].to_numpy(float),
@@ -155,6 +154,5 @@ def mhh_reco(analysis: Analysis, kls: tuple[float, ...] | list[float], data_dir:
 
 def output_dir(analysis: str, tag: str, root: str | Path | None = None) -> Path:
     """The kinematics output folder of one network (``layout.kinematics_dir``)."""
-    from hhnb import layout
 
     return layout.kinematics_dir(analysis, tag, root)

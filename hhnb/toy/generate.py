@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from hhnb import layout
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import InputFileError
+from hhnb.errors import InputFileError, UserArgumentError
 from hhnb.io.atomic import atomic_path
 from hhnb.toy import hh as toy_hh
 from hhnb.toy import physics
@@ -182,9 +182,9 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
     data_dir = Path(data_dir)
     tthh = sample in TTHH_SAMPLES
     if not tthh and sample not in ("hh", *HH_BACKGROUNDS):
-        raise ValueError(f"unknown toy sample {sample!r}: expected hh, {', '.join(HH_BACKGROUNDS + TTHH_SAMPLES)}")
+        raise UserArgumentError(f"unknown toy sample {sample!r}: expected hh, {', '.join(HH_BACKGROUNDS + TTHH_SAMPLES)}")
     if sample == "tthh" and _lambdas.parse(kl) != 1.0:
-        raise ValueError(f"the toy ttHH signal exists at lambda 1.0 only, not {kl}")
+        raise UserArgumentError(f"the toy ttHH signal exists at lambda 1.0 only, not {kl}")
     kl = _lambdas.parse(kl)
     categories = ("tthh",) if tthh else toy_hh.CATEGORIES
     pieces = _slices(sample, kl)
@@ -272,7 +272,7 @@ def generate(data_dir: str | Path, analyses: list[str] | None = None, lambdas: l
     analyses = list(analyses or ("resolved", "intermediate", "boosted", "tthh"))
     unknown = set(analyses) - {*toy_hh.CATEGORIES, "tthh"}
     if unknown:
-        raise ValueError(f"unknown toy analysis {sorted(unknown)}: expected resolved, intermediate, boosted, tthh")
+        raise UserArgumentError(f"unknown toy analysis {sorted(unknown)}: expected resolved, intermediate, boosted, tthh")
     kls = [_lambdas.parse(v) for v in (lambdas if lambdas is not None else [1.0])]
     jobs: list[tuple[str, float]] = []
     if set(analyses) & set(toy_hh.CATEGORIES):

@@ -16,7 +16,10 @@ import functools
 
 import numpy as np
 import vector
+from scipy import integrate
+from scipy import stats as _st
 
+from hhnb.errors import UserArgumentError
 from hhnb.toy import nlo, physics
 
 # Detector: b-jet energy response (neutrinos in b decays) and resolution, b-tagging.
@@ -137,8 +140,6 @@ def _window_shape(m, window=None):
 @functools.cache
 def _window_mean(k: float, theta: float, window: tuple[float, float] | None = None) -> float:
     """E_p[window shape] of one gamma-distributed mass (the proposal's normalisation)."""
-    from scipy import integrate
-    from scipy import stats as _st
 
     return integrate.quad(lambda m: _st.gamma.pdf(m, k, scale=theta) * _window_shape(m, window), 0.0, 1000.0,
                           limit=200)[0]
@@ -344,7 +345,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     elif process == "ttbar":
         true_jets, flav, ok4, nu_x, nu_y, n_el, n_mu = _ttbar(pt_slice, n, rng)
     else:
-        raise ValueError(f"unknown HH->bbbb toy process {process!r}: expected hh, qcd_4b, qcd_2b2j or ttbar")
+        raise UserArgumentError(f"unknown HH->bbbb toy process {process!r}: expected hh, qcd_4b, qcd_2b2j or ttbar")
 
     flav, btag, wtag = _flavour_tag(flav, rng, bias)
     visible, bx, by = _semileptonic(true_jets, flav, rng)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import vector
 
+from hhnb.errors import UserArgumentError
 from hhnb.toy import nlo
 from hhnb.toy.hh import BTAG_EFF, _from_pt_y, smear_jet, two_body
 
@@ -166,7 +167,7 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, bias: bool = 
 
     top_scale = TOP_PT_SCALE.get(process)
     if top_scale is None:
-        raise ValueError(f"unknown ttHH toy process {process!r}: expected tthh, ttbb, tth or ttz")
+        raise UserArgumentError(f"unknown ttHH toy process {process!r}: expected tthh, ttbb, tth or ttz")
     for leptonic in (True, False):
         top = _resonance(n, top_scale, 172.5, rng)
         b, w = two_body(top, np.full(n, 4.8), np.full(n, 80.4), rng.uniform(-1, 1, n), rng)

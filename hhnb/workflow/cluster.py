@@ -12,26 +12,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+from asyncio import CancelledError
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import CancelledError as FutureCancelled
 from dataclasses import dataclass, field
 
-from hhnb.errors import UserArgumentError
+from dask.distributed import Client, LocalCluster
+from distributed.comm import CommClosedError
+
+from hhnb.errors import ClusterError
 
 KINDS: tuple[str, ...] = ("local", "slurm", "htcondor")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                 "TF_NUM_INTEROP_THREADS")
-
-
-class ClusterError(UserArgumentError):
-    """A cluster that cannot be built or reached: unknown kind, rejected job options, batch system down."""
-
-
-class SchedulerLost(ClusterError):
-    """The Dask scheduler stopped answering mid-run."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,6 @@ def parse_env(items: Sequence[str]) -> dict[str, str]:
 
 def quiet_logs() -> None:
     """Keep Dask's, papermill's and Jupyter's informational chatter out of the commands' output."""
-    import distributed  # noqa: F401, PLC0415 - its import configures its loggers: quiet them afterwards
 
     prefixes = ("distributed", "papermill", "traitlets", "tornado", "dask_jobqueue")
     for name in [*prefixes, *logging.root.manager.loggerDict]:
@@ -86,7 +83,6 @@ def quiet_logs() -> None:
 
 def local_client(n_workers: int | None = None):
     """A ``LocalCluster`` client: one single-threaded worker process per core (or ``n_workers``)."""
-    from dask.distributed import Client, LocalCluster  # noqa: PLC0415
 
     quiet_logs()
     n = n_workers or os.cpu_count() or 1
@@ -100,7 +96,6 @@ def local_client(n_workers: int | None = None):
 
 def connect(address: str, timeout: str = "10s"):
     """A client of an existing scheduler; a clear error (not a hang) when nothing answers."""
-    from dask.distributed import Client  # noqa: PLC0415
 
     quiet_logs()
     try:
@@ -117,9 +112,12 @@ def batch_cluster(kind: str, cores: int = 1, memory: str = "4GB", walltime: str 
                   env: Mapping[str, str] | None = None, python: str | None = None,
                   log_directory: str | None = None):
     """An HTCondor or Slurm cluster (dask-jobqueue) whose jobs each run one worker with this Python."""
-    import dask_jobqueue  # noqa: PLC0415
-
     check_kind(kind)
+    try:
+        import dask_jobqueue  # deferred: optional, the [cluster] extra, only for a batch system
+    except ImportError:
+        raise ClusterError(f"--cluster {kind} needs dask-jobqueue: pip install 'hhnb[cluster]' "
+                           "(in a checkout: pip install -e '.[cluster]')") from None
     variables = {"TF_CPP_MIN_LOG_LEVEL": "3", **dict.fromkeys(_THREAD_VARS, str(cores))}
     if home:
         variables["HHNB_HOME"] = home
@@ -146,8 +144,6 @@ def _condor_directive(line: str) -> tuple[str, str]:
 
 
 def _quote(value: str) -> str:
-    import shlex  # noqa: PLC0415
-
     return shlex.quote(str(value))
 
 
@@ -175,7 +171,6 @@ def check_submission(kind: str, job_script: str) -> None:
 @contextlib.contextmanager
 def client_for(options: ClusterOptions, scheduler: str | None = None, home: str | None = None) -> Iterator:
     """A Dask client for ``options`` (or the scheduler at ``scheduler``), closed with its cluster afterwards."""
-    from dask.distributed import Client  # noqa: PLC0415
 
     check_kind(options.kind)
     if scheduler:
@@ -213,10 +208,6 @@ def client_for(options: ClusterOptions, scheduler: str | None = None, home: str 
 
 def scheduler_gone(client, exc: BaseException) -> bool:
     """Whether a task's error means the scheduler (not the task) is gone."""
-    from asyncio import CancelledError  # noqa: PLC0415
-    from concurrent.futures import CancelledError as FutureCancelled  # distributed's FutureCancelledError  # noqa: PLC0415
-
-    from distributed.comm import CommClosedError  # noqa: PLC0415
 
     # nothing here cancels a task: a cancelled one was dropped by a scheduler that went away
     if isinstance(exc, (CommClosedError, OSError, TimeoutError, CancelledError, FutureCancelled)):

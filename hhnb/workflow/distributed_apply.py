@@ -17,10 +17,15 @@ from asyncio import CancelledError
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hhnb.errors import UserArgumentError
+import uproot
+from dask.distributed import as_completed
+from distributed import get_worker
+from tqdm.auto import tqdm
+
+from hhnb.errors import SchedulerLost, UserArgumentError
 from hhnb.nn import apply as _apply
 from hhnb.nn.apply import Applied, Network
-from hhnb.workflow.cluster import SchedulerLost, lost_message, scheduler_gone
+from hhnb.workflow.cluster import lost_message, scheduler_gone
 
 TOPIC = "hhnb-apply-progress"
 
@@ -40,8 +45,6 @@ def score_file(path: str, nets: list[Network], output: str, force: bool, step: i
     """What one Dask task does: clear a dead attempt's temporary, score the file, report events as they go."""
     report: Callable[[int], None] | None = None
     try:
-        from distributed import get_worker  # noqa: PLC0415
-
         worker = get_worker()
 
         def report(n: int) -> None:
@@ -53,8 +56,6 @@ def score_file(path: str, nets: list[Network], output: str, force: bool, step: i
 
 
 def _entries(path: Path, tree: str) -> int:
-    import uproot  # noqa: PLC0415
-
     try:
         with uproot.open(path) as f:
             return int(f[tree].num_entries)
@@ -73,8 +74,6 @@ def apply(files: Iterable[str | Path], nets: list[Network], client, outdir: str 
     Outputs that exist are skipped without a task unless ``force``. A lost scheduler ends the
     run with :class:`SchedulerLost` (the outputs already renamed into place are complete).
     """
-    from dask.distributed import as_completed  # noqa: PLC0415
-    from tqdm.auto import tqdm  # noqa: PLC0415
 
     _apply.check_networks(nets)
     paths = _apply.expand(files)

@@ -13,11 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from hhnb.errors import UserArgumentError
-
-
-class ProjectBusy(UserArgumentError):
-    """Another process holds the project's lock."""
+from hhnb.errors import ProjectBusy
 
 
 @contextlib.contextmanager

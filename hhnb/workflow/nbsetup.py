@@ -1,19 +1,26 @@
 """A scratch project for running the committed notebooks reproducibly (nbval, ``make notebooks``).
 
-It holds toy ntuples generated with the notebook defaults and the default network (a k-fold set,
-``training.DEFAULT_FOLDS``) trained, so downstream notebooks have their inputs whatever order
-they run in. Each run gets its own fresh folder (models, run record, plots), so concurrent runs
+It holds toy ntuples generated with the notebook defaults and the network train.ipynb trains with its
+default parameters (read from its parameters cell: one owner), so downstream notebooks have their inputs
+whatever order they run in. Each run gets its own fresh folder (models, run record, plots), so concurrent runs
 never see each other's rows; only the deterministic toy ntuples are shared, in a per-user cache.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from hhnb import layout
 from hhnb.config import defaults
+from hhnb.errors import MissingArtifactError
+from hhnb.reports import train as train_report
+from hhnb.toy import generate as toy
 
 PREFIX = "hhnb-notebooks-"
 
@@ -54,22 +61,30 @@ def prepare(home: str | Path | None = None) -> Path:
     home = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix=PREFIX))
     (home / "notebooks").mkdir(parents=True, exist_ok=True)
     os.environ["HHNB_HOME"] = str(home)
-    from hhnb import layout
-    from hhnb.toy.generate import generate
 
     cache = data_cache()
-    generate(cache, lambdas=[1.0], events=defaults.EVENTS, seed=defaults.SEED, progress=False, skip_existing=True)
+    toy.generate(cache, lambdas=[1.0], events=defaults.EVENTS, seed=defaults.SEED, progress=False, skip_existing=True)
     if not layout.data_dir().exists():
         layout.data_dir().symlink_to(cache, target_is_directory=True)
     layout.record_path().unlink(missing_ok=True)
-    if not layout.scores_path(layout.models_dir(), "resolved", 1.0).exists():
-        from hhnb.nn.model import HyperParameters
-        from hhnb.nn.training import DEFAULT_FOLDS, train
-
-        train("resolved", 1.0, data_dir=layout.data_dir(), models_dir=layout.models_dir(),
-              hyper=HyperParameters(epochs=defaults.EPOCHS, batch_size=defaults.BATCH_SIZE, learning_rate=5e-3),
-              seed=defaults.TRAIN_SEED, folds=DEFAULT_FOLDS)
+    params = notebook_parameters("train")
+    analysis, kl = params.pop("analysis"), params.pop("lambda_")  # papermill's -p lambda is lambda_ in the cell
+    if not layout.scores_path(layout.models_dir(), analysis, kl).exists():
+        train_report.make(analysis, kl, **params, save=False, progress=False)
     return home
+
+
+def notebook_parameters(name: str) -> dict[str, Any]:
+    """The default parameters of a shipped notebook: the assignments of its cell tagged ``parameters``.
+
+    The notebook owns them; the scratch project and the benchmarks read them here rather than repeat them.
+    """
+    nb = json.loads(layout.notebook(name).read_text())
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise MissingArtifactError(f"notebook {name}.ipynb: expected one cell tagged 'parameters', found {len(cells)}")
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse("".join(cells[0]["source"])).body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
 
 
 def cleanup(home: str | Path) -> None:

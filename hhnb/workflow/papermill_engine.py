@@ -12,7 +12,7 @@ class HHNBEngine:
 
     @classmethod
     def execute_notebook(cls, *args, **kwargs):
-        from papermill.engines import NBClientEngine  # noqa: PLC0415
+        from papermill.engines import NBClientEngine  # deferred: papermill imports this entry point while papermill.engines loads
 
         return NBClientEngine.execute_notebook(*args, **kwargs)
 

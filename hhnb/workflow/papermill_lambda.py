@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import keyword
 
+from papermill.translators import PythonTranslator, papermill_translators
+
 
 def safe_name(name: str) -> str:
     """The Python name a notebook parameter is bound to: keywords get a trailing underscore.
@@ -27,7 +29,6 @@ def safe_name(name: str) -> str:
 
 def register() -> None:
     """Make papermill use the keyword-safe translator for Python kernels (idempotent)."""
-    from papermill.translators import PythonTranslator, papermill_translators  # noqa: PLC0415
 
     current = papermill_translators._translators.get("python")
     if getattr(current, "hhnb_keyword_safe", False):

@@ -14,6 +14,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from hhnb import layout
+from hhnb.workflow.nbsetup import cleanup, prepare
+from hhnb.workflow.sweep import QUIET_KERNEL
+
 #: Run order (later notebooks read what earlier ones wrote); a name without a notebook is skipped,
 #: so a new notebook is added here when it is added to notebooks/.
 ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "parameterised", "constraints",
@@ -21,10 +25,6 @@ ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_sear
 
 
 def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:
-    from hhnb import layout
-    from hhnb.workflow.nbsetup import cleanup, prepare
-    from hhnb.workflow.sweep import QUIET_KERNEL
-
     nbdir = Path(nbdir or layout.notebooks_dir())
     home = prepare()
     os.environ["HHNB_HOME"] = str(home)

@@ -18,20 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import papermill
+from dask.distributed import as_completed
+from tqdm.auto import tqdm
 
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.errors import UserArgumentError
+from hhnb.errors import SchedulerLost, UserArgumentError
 from hhnb.io import record
-from hhnb.workflow.cluster import (  # noqa: F401 - batch_cluster, connect, local_client moved to cluster.py
-    SchedulerLost,
-    batch_cluster,
-    connect,
-    local_client,
-    lost_message,
-    scheduler_gone,
-)
+from hhnb.io.check import require
+from hhnb.workflow.cluster import lost_message, scheduler_gone
 
 CHAIN: tuple[str, ...] = ("train", "evaluate", "correlations", "shap")
 TRAINS = "train"  # the notebook that writes the network files
@@ -98,7 +95,6 @@ def preflight(points: Iterable[Point], config: str | Path | None = None, data_di
     A toy analysis may lack files (its train notebook generates them); an existing file that is
     unreadable is an error for every analysis. Raises the first problem as one line.
     """
-    from hhnb.io.check import require  # noqa: PLC0415
 
     cfg = _config.load(config)
     folder = paths.data_dir(data_dir)
@@ -139,9 +135,6 @@ def point_parameters(params: Mapping[str, Any], point: Point) -> dict[str, Any]:
 
 def notebook_parameters(path: Path) -> set[str]:
     """The names a notebook's parameters cell declares (``lambda_`` reported as ``lambda``)."""
-    import papermill  # noqa: PLC0415
-
-    import hhnb.workflow.papermill_lambda  # noqa: F401, PLC0415
 
     return set(papermill.inspect_notebook(str(path)))
 
@@ -174,9 +167,6 @@ def run_point(point: Point, notebooks: list[str], nbdir: str, project: str, para
         os.environ["HHNB_HOME"] = home
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # executed notebooks keep their plots
-    import papermill  # noqa: PLC0415
-
-    import hhnb.workflow.papermill_lambda  # noqa: F401, PLC0415
 
     nbdir_p, project_p = Path(nbdir), Path(project)
     models_dir = paths.models_dir(params.get("models_dir")) if params.get("models_dir") else project_p / "models"
@@ -215,7 +205,6 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
           on_result: Callable[[PointResult], None] | None = None, progress: bool = True,
           timeout: int | None = None) -> list[PointResult]:
     """Submit one task per point and collect the results as they finish (in grid order at the end)."""
-    from dask.distributed import as_completed  # noqa: PLC0415
 
     project = Path(project or paths.project_dir())
     nbdir = Path(nbdir or paths.notebooks_dir())
@@ -224,7 +213,6 @@ def sweep(points: list[Point], notebooks: list[str], client, params: Mapping[str
                              home, timeout, key=f"point-{p.analysis}-{p.tag}-{time.time_ns()}", pure=False): p
                for p in points}
     results: dict[Point, PointResult] = {}
-    from tqdm.auto import tqdm  # noqa: PLC0415
 
     bar = tqdm(total=len(points), desc="sweep", unit="point") if progress else None
     for fut in as_completed(futures):

@@ -11,6 +11,7 @@ import yaml
 
 from hhnb import cli
 from hhnb.config import analyses as config
+from hhnb.errors import ConfigError
 from hhnb.io import check, ntuples
 
 LUMI = 100.0
@@ -128,5 +129,5 @@ def test_sum_of_weights_needs_a_cross_section(tmp_path):
     raw = yaml.safe_load(cfg.read_text())
     del raw["analyses"]["nano"]["samples"][0]["cross_section"]
     cfg.write_text(yaml.safe_dump(raw))
-    with pytest.raises(config.ConfigError, match="has 'sum_of_weights' but no 'cross_section'"):
+    with pytest.raises(ConfigError, match="has 'sum_of_weights' but no 'cross_section'"):
         config.load(cfg)

@@ -26,7 +26,9 @@ N = 800
 
 
 def _network(models, name: str, tree: str, features: list[str], pads: dict | None = None) -> A.Network:
-    from hhnb.nn.model import HyperParameters, build, save
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.network import build
+    from hhnb.nn.saving import save
 
     x = np.random.default_rng(1).normal(1, 1, (200, len(features))).astype(np.float32)
     path = save(build(x, 2, HyperParameters(widths=(8,))), layout.model_path(models, name, 1.0))

@@ -49,7 +49,7 @@ WRITERS = {"production": lambda p, seed, shift: production_file(p, 1500, seed),
 
 
 def _train(kind, d):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     spec = dict(FORMATS[kind])

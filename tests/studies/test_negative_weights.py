@@ -11,7 +11,8 @@ import itertools
 import numpy as np
 import pytest
 
-from hhnb.studies import correlations, metrics, stats
+from hhnb.stats import metrics, significance
+from hhnb.studies import correlations
 
 
 @pytest.fixture
@@ -82,10 +83,10 @@ def test_a_cancelling_pair_changes_no_metric(events, at_new_points):
     d2, _ = metrics.weighted_ks(score2[y2 == 1], score2[y2 == 0], w2[y2 == 1], w2[y2 == 0])
     assert d1 == pytest.approx(d2, abs=1e-12)
     # yields above cuts, Z at a cut, the significance scan
-    y_a, y_b = stats.yields(score, y == 1, w, cuts), stats.yields(score2, y2 == 1, w2, cuts)
+    y_a, y_b = significance.yields(score, y == 1, w, cuts), significance.yields(score2, y2 == 1, w2, cuts)
     np.testing.assert_allclose(y_a.s, y_b.s, rtol=1e-12)
     np.testing.assert_allclose(y_a.b, y_b.b, rtol=1e-12)
-    q_a, q_b = (stats.quote(sc, yy == 1, ww, 0.6, n_boot=20) for sc, yy, ww in ((score, y, w), (score2, y2, w2)))
+    q_a, q_b = (significance.quote(sc, yy == 1, ww, 0.6, n_boot=20) for sc, yy, ww in ((score, y, w), (score2, y2, w2)))
     assert (q_a.s, q_a.b, q_a.z_no_mc) == pytest.approx((q_b.s, q_b.b, q_b.z_no_mc), rel=1e-12)
     assert q_b.b_mc_error > q_a.b_mc_error  # the only change: two more simulated events in sum w^2
     for method in ("asimov", "simple"):

@@ -11,6 +11,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from hhnb.errors import SpaceMismatch
 from hhnb.io import record
 from hhnb.nn import search
 
@@ -51,9 +52,9 @@ def test_study_with_other_space_is_refused(tmp_path):
     study = search.open_study("s", url, search.Space(), fixed)
     assert study.user_attrs["search"]["space"]["depth"] == [1, 3]
     search.open_study("s", url, search.Space(), fixed)  # same space: loads
-    with pytest.raises(search.SpaceMismatch, match=r"study 's' .*batch_sizes: study has \[64, 128, 256, 512, 1024\]"):
+    with pytest.raises(SpaceMismatch, match=r"study 's' .*batch_sizes: study has \[64, 128, 256, 512, 1024\]"):
         search.open_study("s", url, search.Space(batch_sizes=(32,)), fixed)
-    with pytest.raises(search.SpaceMismatch, match="epochs: study has 2, asked 5"):
+    with pytest.raises(SpaceMismatch, match="epochs: study has 2, asked 5"):
         search.open_study("s", url, search.Space(), {**fixed, "epochs": 5})
 
 

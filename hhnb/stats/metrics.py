@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
-from hhnb.studies.stats import asimov_z, background_sigma, s_over_sqrt_b
+from hhnb.errors import UserArgumentError
+from hhnb.stats.significance import asimov_z, background_sigma, s_over_sqrt_b, scaled_weights
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def significance_scan(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarr
     elif method == "asimov":
         z = asimov_z(np.clip(s, 0, None), b, background_sigma(b, b2 if mc_stat else 0.0, rel_unc))
     else:
-        raise ValueError(f"unknown significance method {method!r}: expected 'asimov' or 'simple'")
+        raise UserArgumentError(f"unknown significance method {method!r}: expected 'asimov' or 'simple'")
     z = np.where((b >= min_bkg) & (nb_mc >= min_bkg_mc), z, 0.0)
     i = int(np.argmax(z))
     terms = ([] if method != "asimov" else (["MC stat."] if mc_stat else []) + ([f"{rel_unc:.0%} syst."] if rel_unc else []))
@@ -297,6 +298,5 @@ def discriminant(p_sig: np.ndarray, eps: float = 1e-7) -> np.ndarray:
 
 def luminosity_weights(weight: np.ndarray, sample: np.ndarray, subset: np.ndarray) -> np.ndarray:
     """Weights of a subset (e.g. the test set) scaled per sample to the full sample's yield (``stats.scaled_weights``)."""
-    from hhnb.studies.stats import scaled_weights
 
     return scaled_weights(weight, sample, subset)

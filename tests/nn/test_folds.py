@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hhnb.io.ntuples import InputError
+from hhnb.errors import InputFileError
 from hhnb.nn import folds as F
 
 
@@ -41,7 +41,7 @@ def test_bad_fold_numbers_and_missing_event_branch():
             F.check_folds(bad)
     with pytest.raises(ValueError, match="a fold rule needs k >= 2"):
         F.fold_of(np.arange(3), 1)
-    with pytest.raises(InputError, match=r"analysis 'mine' \(config x.yaml\): no event branch .*entry_as_event=True"):
+    with pytest.raises(InputFileError, match=r"analysis 'mine' \(config x.yaml\): no event branch .*entry_as_event=True"):
         F.event_numbers(None, 3, False, "analysis 'mine' (config x.yaml)")
     assert "entry % 3" in F.event_numbers(None, 3, True, "x")
     assert F.event_numbers("eventNumber", 3, False, "x") is None
@@ -57,7 +57,7 @@ def _scores(n=6000, k=3, seed=2) -> pd.DataFrame:
 
 
 def test_fold_metrics_and_rocs_agree():
-    from hhnb.studies import metrics
+    from hhnb.stats import metrics
 
     s = _scores()
     fm = F.fold_metrics(s)

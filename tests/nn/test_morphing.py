@@ -33,7 +33,9 @@ def test_cholesky_quadratic_is_every_psd_quadratic():
 @pytest.fixture(scope="module")
 def random_morphing_net():
     """An untrained morphing network (3 classes, 4 features + kappa_lambda) with random non-trivial weights."""
-    from hhnb.nn.model import HyperParameters, build, keras
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.backend import keras
+    from hhnb.nn.network import build
 
     keras().utils.set_random_seed(3)
     rng = np.random.default_rng(3)
@@ -47,7 +49,7 @@ def random_morphing_net():
 
 
 def test_signal_odds_are_a_ratio_of_quadratics_in_kl(random_morphing_net):
-    from hhnb.nn.model import predict
+    from hhnb.nn.predict import predict
 
     model, x = random_morphing_net
     assert morphing.is_morphing(model)
@@ -71,7 +73,7 @@ def test_signal_odds_are_a_ratio_of_quadratics_in_kl(random_morphing_net):
 
 
 def test_signal_quadratic_is_never_negative(random_morphing_net):
-    from hhnb.nn.model import predict
+    from hhnb.nn.predict import predict
 
     model, x = random_morphing_net
     rows = np.column_stack([np.repeat(x, len(KL), 0), np.tile(KL, len(x))]).astype(np.float32)
@@ -115,7 +117,10 @@ def _optimal_auc(kl: float) -> float:
 
 @pytest.mark.slow
 def test_morphing_net_on_a_1d_toy_reaches_the_neyman_pearson_auc():
-    from hhnb.nn.model import HyperParameters, class_balanced_weights, fit, predict
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.fit import fit
+    from hhnb.nn.predict import predict
+    from hhnb.nn.weights import class_balanced_weights
 
     rng = np.random.default_rng(11)
     train_kl = (-4.0, -1.0, 0.0, 2.0, 5.0)
@@ -143,7 +148,9 @@ def test_morphing_net_on_a_1d_toy_reaches_the_neyman_pearson_auc():
 @pytest.mark.slow
 def test_restore_best_false_keeps_the_last_epoch():
     """The parameterised network's recipe keeps each network's last epoch (a noisy validation loss picks badly)."""
-    from hhnb.nn.model import HyperParameters, fit, predict, validation_loss
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.fit import fit, validation_loss
+    from hhnb.nn.predict import predict
 
     rng = np.random.default_rng(4)
     x = np.c_[rng.normal(size=(1200, 3)), rng.choice([-5.0, 1.0, 10.0], 1200)].astype(np.float32)

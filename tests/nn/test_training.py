@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 
 from hhnb import layout
+from hhnb.config.training import HyperParameters
 from hhnb.errors import ConfigError
 from hhnb.io import artifacts
-from hhnb.nn import model
-from hhnb.nn.model import HyperParameters
+from hhnb.nn import saving
+from hhnb.nn.predict import predict
 from hhnb.studies import evaluation
 
 pytestmark = pytest.mark.slow
@@ -30,10 +31,10 @@ def test_outputs_and_card(tiny_run):
 
 
 def test_saved_model_alone_scores_raw_inputs_identically(tiny_run):
-    loaded = model.load(tiny_run.model_path)
+    loaded = saving.load(tiny_run.model_path)
     scores = pd.read_parquet(tiny_run.scores_path)
     x = scores[tiny_run.card["features"]].to_numpy(np.float32)
-    np.testing.assert_array_equal(model.predict(loaded, x)[:, 0], scores["score_sig"].to_numpy())
+    np.testing.assert_array_equal(predict(loaded, x)[:, 0], scores["score_sig"].to_numpy())
     assert any(layer.name == "scaling" for layer in loaded.layers)
 
 
@@ -41,7 +42,7 @@ def test_deterministic_for_a_seed(tiny_run, toy_dir, tmp_path):
     from hhnb.nn.training import train
 
     again = train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path,
-                  hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3)
+                  hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3, folds=1)
     np.testing.assert_array_equal(again.scores["score_sig"], tiny_run.scores["score_sig"])
 
 
@@ -61,15 +62,15 @@ def test_bad_inputs(toy_dir, tmp_path, tiny_run):
     from hhnb.nn.training import train
 
     with pytest.raises(ConfigError, match="unknown analysis 'resolvd'.*did you mean 'resolved'"):
-        train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path)
+        train("resolvd", 1.0, data_dir=toy_dir, models_dir=tmp_path, folds=1)
     with pytest.raises(ConfigError, match="no signal sample for lambda 5.0: available lambdas 1.0"):
-        train("tthh", 5.0, data_dir=toy_dir, models_dir=tmp_path)
+        train("tthh", 5.0, data_dir=toy_dir, models_dir=tmp_path, folds=1)
     with pytest.raises(ValueError, match="hyper-parameter epochs='ten': expected an integer"):
         HyperParameters(epochs="ten")
     with pytest.raises(ValueError, match="hyper-parameter widths"):
         HyperParameters(widths=(0,))
     with pytest.raises(ValueError, match="unknown optimizer"):
-        train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path, hyper=HyperParameters(optimizer="adagrad2"))
+        train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path, hyper=HyperParameters(optimizer="adagrad2"), folds=1)
     # a scores file from another analysis
     models = tiny_run.model_path.parent
     src = layout.scores_path(models, "resolved", 1.0)
@@ -113,7 +114,7 @@ def test_two_class_network(toy_dir, tmp_path):
     from hhnb.nn.training import train
 
     run = train("tthh", 1.0, data_dir=toy_dir, models_dir=tmp_path,
-                hyper=HyperParameters(epochs=2, widths=(16,)), seed=1)
+                hyper=HyperParameters(epochs=2, widths=(16,)), seed=1, folds=1)
     assert run.card["classes"] == ["signal", "background"]
     assert run.card["score_branches"] == ["nnscore_tthh_SlfCoup_1.0_sig"]
     assert set(run.scores["label"]) == {0, 1}
@@ -145,14 +146,14 @@ def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
         rows = s["fold"].to_numpy() == i
         assert card["per_fold"][i]["events"]["test"] == int(rows.sum())
         assert card["per_fold"][i]["events"]["train"] + card["per_fold"][i]["events"]["validation"] == int((~rows).sum())
-        np.testing.assert_array_equal(model.predict(model.load(p), s.loc[rows, card["features"]].to_numpy(np.float32))[:, 0],
+        np.testing.assert_array_equal(predict(saving.load(p), s.loc[rows, card["features"]].to_numpy(np.float32))[:, 0],
                                       s.loc[rows, "score_sig"].to_numpy())
     # out-of-fold AUC (all events) agrees with the single split's test AUC (20 % of them) on the toy: k = 5 so
     # that each network trains on as many events (80 %) as the single network. Tolerance: 3 standard
     # deviations of the difference, from Poisson-bootstrap errors of both weighted AUCs (the single split's
     # rests on ~20 % of a 1500-event-per-sample toy whose background weights vary: 0.01-0.05)
+    from hhnb.stats.metrics import luminosity_weights
     from hhnb.studies.comparison import paired_auc
-    from hhnb.studies.metrics import luminosity_weights
 
     errors = []
     for sc, auc in ((s, m["oof_auc"]), (tiny_run.scores, tiny_run.card["metrics"]["test_auc"])):
@@ -166,11 +167,11 @@ def test_kfold_files_card_and_out_of_fold_scores(kfold_run, tiny_run):
     # downstream evaluation reads the out-of-fold scores unchanged: cuts chosen on the is_val half, numbers
     # (the AUC included) quoted on the other half
     ev = evaluation.evaluate(s, min_bkg=10)
-    from hhnb.studies import metrics, stats
+    from hhnb.stats import metrics, significance
 
     q = (s["is_test"] & ~s["is_val"]).to_numpy()
     assert 0.3 < q.mean() < 0.7
-    w = stats.scaled_weights(s["weight"].to_numpy(), s["sample"].astype(str).to_numpy(), q)
+    w = significance.scaled_weights(s["weight"].to_numpy(), s["sample"].astype(str).to_numpy(), q)
     assert ev.auc == pytest.approx(metrics.roc((s["label"].to_numpy()[q] == 0).astype(int),
                                                s["score_sig"].to_numpy()[q], w).area, abs=1e-6)
 

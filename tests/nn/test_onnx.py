@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def kfold(toy_dir, tmp_path_factory):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     return train("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path_factory.mktemp("onnx"),
@@ -29,7 +29,8 @@ def kfold(toy_dir, tmp_path_factory):
 
 
 def test_round_trip_10000_events(kfold):
-    from hhnb.nn.model import load, predict
+    from hhnb.nn.predict import predict
+    from hhnb.nn.saving import load
 
     card = json.loads(kfold.card_path.read_text())
     assert card["onnx"]["files"] == ["nn_resolved_SlfCoup_1.0_fold0of2.onnx", "nn_resolved_SlfCoup_1.0_fold1of2.onnx"]

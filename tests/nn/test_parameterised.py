@@ -14,6 +14,7 @@ from hhnb import layout
 from hhnb.cli import main
 from hhnb.errors import MissingArtifactError, UserArgumentError
 from hhnb.nn import parameterised as P
+from hhnb.nn import training
 
 TREE = "preselection"
 
@@ -58,9 +59,9 @@ def two_lambda_dir(toy_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def param_run(two_lambda_dir, tmp_path_factory):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
 
-    return P.train_parameterised("resolved", lambdas=[5.0, 1.0], data_dir=two_lambda_dir,
+    return training.train_parameterised("resolved", lambdas=[5.0, 1.0], data_dir=two_lambda_dir,
                                  models_dir=tmp_path_factory.mktemp("pmodels"), folds=2, seed=3,
                                  hyper=HyperParameters(epochs=2, widths=(32, 32)), export_onnx=True)
 
@@ -87,7 +88,8 @@ def test_files_card_and_events(param_run):
 
 @pytest.mark.slow
 def test_score_at_lambda_is_the_prediction_with_lambda_as_input(param_run):
-    from hhnb.nn.model import load, predict
+    from hhnb.nn.predict import predict
+    from hhnb.nn.saving import load
 
     net = P.load(param_run.model_path.parent, "resolved")
     assert net.folds == 2 and net.lambdas == (1.0, 5.0)

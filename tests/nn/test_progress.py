@@ -1,4 +1,4 @@
-"""Training progress: one line per epoch where a person watches, nothing under pytest / papermill / nbval."""
+"""hhnb.nn.progress: one line per epoch when asked (True, or "auto" where a person watches), silence otherwise."""
 
 import json
 import os
@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from hhnb.errors import UserArgumentError
 from hhnb.nn import progress
 
 
@@ -16,18 +17,23 @@ def test_format_line_has_epoch_losses_and_time():
     assert progress.format_line(1, 5, {"loss": 1.0}, 0.0) == "epoch 1/5  loss 1.0000  elapsed 0.0 s"
 
 
-def test_auto_is_silent_under_pytest_and_explicit_values_win(monkeypatch):
-    assert os.environ.get("PYTEST_CURRENT_TEST")
-    assert progress.enabled("auto") is False
-    assert progress.enabled(None) is False
+def test_explicit_values_win_and_a_bad_one_is_a_user_error():
     assert progress.enabled(True) is True and progress.enabled(False) is False
-    with pytest.raises(ValueError, match="progress='yes'"):
+    with pytest.raises(UserArgumentError, match="progress='yes'"):
         progress.enabled("yes")
+
+
+def test_auto_does_not_look_at_the_test_runner(monkeypatch):
+    """No guess about pytest: with a terminal on stdout "auto" prints, even with PYTEST_CURRENT_TEST set."""
+    monkeypatch.delenv("HHNB_PROGRESS", raising=False)
+    monkeypatch.setattr(progress, "_started_by_jupyter_server", lambda pid: False)
+    monkeypatch.setattr(progress.sys, "stdout", type("Tty", (), {"isatty": lambda self: True})())
+    assert os.environ.get("PYTEST_CURRENT_TEST") and progress.enabled("auto") is True
+    assert progress.enabled(None) is True
 
 
 def test_auto_follows_the_parent_process(monkeypatch):
     """A kernel whose parent is a Jupyter server shows progress; one started by papermill or pytest does not."""
-    monkeypatch.delenv("PYTEST_CURRENT_TEST")
     monkeypatch.delenv("HHNB_PROGRESS", raising=False)
     monkeypatch.setattr(progress, "_started_by_jupyter_server", lambda pid: True)
     assert progress.enabled("auto") is True
@@ -60,7 +66,8 @@ def test_jupyter_server_recognised_from_its_command_line(tmp_path):
 
 @pytest.mark.slow
 def test_fit_prints_one_line_per_epoch_when_asked(capsys):
-    from hhnb.nn.model import HyperParameters, fit
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.fit import fit
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 3)).astype("float32")
@@ -71,14 +78,14 @@ def test_fit_prints_one_line_per_epoch_when_asked(capsys):
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch")]
     assert [ln.split()[1] for ln in lines] == ["1/3", "2/3", "3/3"]
     assert all("val_loss" in ln and "elapsed" in ln for ln in lines)
-    fit(x[:150], y[:150], w[:150], x[150:], y[150:], w[150:], 2, hyper, seed=1)  # auto: silent under pytest
-    assert "epoch" not in capsys.readouterr().out
+    fit(x[:150], y[:150], w[:150], x[150:], y[150:], w[150:], 2, hyper, seed=1)  # progress=False, the default
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.slow
 def test_kfold_training_passes_progress_to_every_network(toy_dir, tmp_path, capsys):
     """train(folds=k, progress=True): each network introduced by its fold, then its epoch lines."""
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     hyper = HyperParameters(widths=(8,), epochs=2, batch_size=200, patience=5)

@@ -72,14 +72,14 @@ def test_network_needs_card(tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
     from hhnb.toy.generate import generate
 
     root = tmp_path_factory.mktemp("apply")
     generate(root / "data", analyses=["resolved"], lambdas=[1.0], events=1500, progress=False)
     train("resolved", 1.0, data_dir=root / "data", models_dir=root / "models",
-          hyper=HyperParameters(epochs=2, widths=(32, 32)))
+          hyper=HyperParameters(epochs=2, widths=(32, 32)), folds=1)
     return root
 
 
@@ -102,7 +102,8 @@ def _nets(trained):
 def test_output_opens_in_root_equal_to_input_and_network(trained, inputs, tmp_path):
     ROOT = pytest.importorskip("ROOT")
     ROOT.gSystem.ResetSignals()  # leave signals (SIGCHLD, SIGPIPE, SIGSEGV) to Python and pytest
-    from hhnb.nn.model import load, predict
+    from hhnb.nn.predict import predict
+    from hhnb.nn.saving import load
 
     nets = _nets(trained)
     src = inputs / "hh_SlfCoup_1.0.root"
@@ -274,7 +275,7 @@ def test_parallel_jobs_match_serial(trained, inputs, tmp_path):
 
 @pytest.fixture(scope="module")
 def kfold_models(trained, tmp_path_factory):
-    from hhnb.nn.model import HyperParameters
+    from hhnb.config.training import HyperParameters
     from hhnb.nn.training import train
 
     models = tmp_path_factory.mktemp("kfold_models")
@@ -285,7 +286,8 @@ def kfold_models(trained, tmp_path_factory):
 
 @pytest.mark.slow
 def test_kfold_each_event_scored_by_the_network_blind_to_its_fold(kfold_models, inputs, tmp_path):
-    from hhnb.nn.model import load, predict
+    from hhnb.nn.predict import predict
+    from hhnb.nn.saving import load
 
     nets = A.networks("resolved", "all", kfold_models)
     assert len(nets) == 1 and nets[0].folds == 3 and nets[0].branches[-1] == "nnscore_resolved_SlfCoup_1.0_fold"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hhnb.errors import InputFileError, UserArgumentError
+
 
 def s_over_sqrt_b(s: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
     """Simple significance s / sqrt(b).
@@ -121,7 +123,7 @@ def cut_grid(score: np.ndarray, is_signal: np.ndarray, n: int = DEFAULT_N_CUTS) 
     """
     s = np.asarray(score, float)[np.asarray(is_signal, bool)]
     if len(s) == 0:
-        raise ValueError("no signal events to build the cut grid from")
+        raise InputFileError("no signal events to build the cut grid from")
     return np.unique(np.quantile(s, 1.0 - np.linspace(0.98, 0.02, n)))
 
 
@@ -154,7 +156,7 @@ def choose_cut(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarray, cut
     z = asimov_z(np.clip(y.s, 0, None), y.b, background_sigma(y.b, y.sumw2_b, rel_unc))
     allowed = (y.n_bkg_mc >= min_bkg_mc) & (y.b > 0)
     if not allowed.any():
-        raise ValueError(f"no threshold keeps {min_bkg_mc} simulated background events "
+        raise InputFileError(f"no threshold keeps {min_bkg_mc} simulated background events "
                          f"(at most {int(y.n_bkg_mc.max(initial=0))}): lower min_bkg_mc or simulate more background")
     z = np.where(allowed, z, 0.0)
     i = int(np.argmax(z))
@@ -300,11 +302,11 @@ def significance(score: np.ndarray, is_signal: np.ndarray, weight: np.ndarray, c
     sig = np.asarray(is_signal, bool)
     choose_on, quote_on = np.asarray(choose_on, bool), np.asarray(quote_on, bool)
     if (choose_on & quote_on).any():
-        raise ValueError(f"{int((choose_on & quote_on).sum())} events are both in the choose-on and the quote-on "
+        raise UserArgumentError(f"{int((choose_on & quote_on).sum())} events are both in the choose-on and the quote-on "
                          "set: the cut must be chosen on other events than those it is quoted on")
     for name, m in (("choose-on", choose_on), ("quote-on", quote_on)):
         if not (m & sig).any() or not (m & ~sig).any():
-            raise ValueError(f"the {name} events need both signal and background")
+            raise InputFileError(f"the {name} events need both signal and background")
     choice = choose_cut(score[choose_on], sig[choose_on], scaled_weights(weight, sample, choose_on),
                         rel_unc=rel_unc, min_bkg_mc=min_bkg_mc, n_cuts=n_cuts)
     q = quote(score[quote_on], sig[quote_on], scaled_weights(weight, sample, quote_on), choice.cut, rel_unc,
