@@ -1,6 +1,8 @@
 """The ``hhnb`` command: one entry point, one module per subcommand in ``hhnb/commands``.
 
-Subcommand modules are imported only when used, so ``hhnb record`` starts without TensorFlow.
+A subcommand's module (and what it imports) is loaded only when that subcommand runs or shows its
+help, so ``hhnb record`` starts in a second; TensorFlow itself loads only when a network is used
+(:mod:`hhnb.nn.backend`).
 A user error (:class:`hhnb.errors.HHNBError`) is printed as one line on stderr with exit
 status 2; anything else is a bug and keeps its traceback.
 """
@@ -44,7 +46,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             break
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        if wanted is None or name == wanted:
+        if name == wanted:
             _module(name).add_arguments(p)
     return parser
 

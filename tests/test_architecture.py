@@ -15,10 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hhnb"
 STAGES = (("errors",), ("config", "layout"), ("stats",), ("io",), ("toy",), ("nn",), ("studies",), ("plots",),
           ("reports",), ("workflow",), ("commands", "cli"))
 #: third-party roots that may be imported inside a function, each line saying why (``# deferred: ...``):
-#: TensorFlow/Keras (backend only), ROOT's interpreter (where a file is written), the optional extras,
+#: TensorFlow/Keras (backend only), ROOT's interpreter (where a file is written), the [cluster] extra,
 #: papermill's engine entry point (papermill imports it while papermill.engines loads)
-DEFERRABLE = {"tensorflow", "keras", "tf2onnx", "ROOT", "dask_jobqueue", "ipywidgets", "IPython", "papermill",
-              "playwright"}
+DEFERRABLE = {"tensorflow", "keras", "ROOT", "dask_jobqueue", "papermill"}
 TF_ROOTS = {"tensorflow", "keras", "tf2onnx"}
 
 

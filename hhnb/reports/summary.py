@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
 from hhnb import layout
 from hhnb.io import record
@@ -50,15 +52,8 @@ def make(record_path: str | Path | None = None, metric: str = "max_significance"
 def explorer(report: SummaryReport):
     """An ipywidgets selector of the analysis that redraws the significance table and figure (JupyterLab).
 
-    Returns the widget (displayed as the cell's value), or None with a printed note without ipywidgets.
+    Returns the widget (displayed as the cell's value).
     """
-    try:
-        import ipywidgets as widgets  # deferred: optional, the notebook prints a note without ipywidgets
-        from IPython.display import display  # deferred: optional, comes with ipywidgets' IPython
-    except ImportError:
-        print("interactive selector: install ipywidgets (pip install ipywidgets) and re-run this cell")
-        return None
-
     evals = report.evaluations
     options = ["all", *sorted(evals["analysis"].astype(str).unique())] if not evals.empty else ["all"]
 
