@@ -16,8 +16,9 @@ STAGES = (("errors",), ("config", "layout"), ("stats",), ("io",), ("toy",), ("nn
           ("reports",), ("workflow",), ("commands", "cli"))
 #: third-party roots that may be imported inside a function, each line saying why (``# deferred: ...``):
 #: TensorFlow/Keras (backend only), ROOT's interpreter (where a file is written), the [cluster] extra,
-#: papermill's engine entry point (papermill imports it while papermill.engines loads)
-DEFERRABLE = {"tensorflow", "keras", "ROOT", "dask_jobqueue", "papermill"}
+#: papermill's engine entry point (papermill imports it while papermill.engines loads), dcor (its numba kernels
+#: compile at import, one process at a time under a file lock: numba issue #10128)
+DEFERRABLE = {"tensorflow", "keras", "ROOT", "dask_jobqueue", "papermill", "dcor"}
 TF_ROOTS = {"tensorflow", "keras", "tf2onnx"}
 
 

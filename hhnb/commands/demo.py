@@ -9,6 +9,7 @@ from pathlib import Path
 
 import papermill
 
+import hhnb.workflow.papermill_lambda  # noqa: F401 - registers the translator of -p lambda (a keyword)
 from hhnb import layout as paths
 from hhnb.commands import sweep as sweep_cmd
 from hhnb.config import defaults, lambdas

@@ -15,7 +15,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import dcor
 import hist
 import numpy as np
 import pandas as pd
@@ -116,6 +115,7 @@ def _dcor():
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        import dcor  # deferred: numba compiles dcor's kernels at import; one process at a time (see above)
 
         x = np.linspace(0.0, 1.0, 8)
         dcor.u_distance_correlation_sqr(x, x ** 2)  # compile the lazily typed paths while holding the lock

@@ -22,6 +22,7 @@ import papermill
 from dask.distributed import as_completed
 from tqdm.auto import tqdm
 
+import hhnb.workflow.papermill_lambda  # noqa: F401 - registers the translator of -p lambda (a keyword)
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
