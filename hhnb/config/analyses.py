@@ -83,6 +83,7 @@ SCHEMA: dict[str, Any] = {
                     "luminosity": {"type": "number", "exclusiveMinimum": 0},
                     "learning_rate": {"type": "number", "exclusiveMinimum": 0},
                     "mhh_bins": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+                    "decorrelate": _STRINGS,
                     "samples": {
                         "type": "array",
                         "minItems": 2,
@@ -180,6 +181,8 @@ class Analysis:
     luminosity: float = 3000.0
     learning_rate: float | None = None  # quoted at batch 100; None: hhnb.config.training.LEARNING_RATE
     mhh_bins: tuple[float, ...] = ()
+    #: the mass columns a decorrelated training (DisCo, flat) keeps the score independent of (hhnb.nn.decorrelation)
+    decorrelate: tuple[str, ...] = ()
     pads: dict[str, float] = field(default_factory=dict)  # feature expression -> its value where x[:, i] is missing
     pad: float = DEFAULT_PAD  # the pad of features that set none
     negative_weights: str = NEGATIVE_WEIGHTS[0]  # training policy for negative weights (evaluation keeps the sign)
@@ -338,6 +341,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             luminosity=float(spec.get("luminosity", lumi)),
             learning_rate=None if spec.get("learning_rate") is None else float(spec["learning_rate"]),
             mhh_bins=tuple(float(b) for b in spec.get("mhh_bins", ())),
+            decorrelate=tuple(spec.get("decorrelate", ())),
         )
     return Config(path=path, luminosity=lumi, analyses=analyses)
 

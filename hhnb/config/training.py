@@ -25,6 +25,38 @@ LEARNING_RATE = 5e-3
 FOLDS = 3
 
 
+#: how a training keeps its score independent of the masses (hhnb.nn.decorrelation)
+DECORRELATION_METHODS = ("none", "disco", "flat")
+
+
+@dataclass(frozen=True)
+class Decorrelation:
+    """A training option: ``disco`` (strength x dCor^2 of p_sig and the masses on each batch's background) or
+    ``flat`` (background mass distributions flattened in ``bins`` quantile bins); ``masses``: the columns
+    (empty: the analysis' ``decorrelate``). Recorded on the card as ``decorrelation``.
+
+    >>> Decorrelation("disco", strength=10.0).as_dict()
+    {'method': 'disco', 'strength': 10.0, 'masses': [], 'bins': 20}
+    """
+
+    method: str = "none"
+    strength: float = 0.0
+    masses: tuple[str, ...] = ()
+    bins: int = 20
+
+    def __post_init__(self) -> None:
+        if self.method not in DECORRELATION_METHODS:
+            raise UserArgumentError(f"decorrelation {self.method!r}: expected one of {', '.join(DECORRELATION_METHODS)}")
+        if isinstance(self.strength, bool) or not isinstance(self.strength, (int, float)) or self.strength < 0:
+            raise UserArgumentError(f"decorrelation strength={self.strength!r}: expected a number >= 0")
+        if isinstance(self.bins, bool) or not isinstance(self.bins, int) or self.bins < 2:
+            raise UserArgumentError(f"decorrelation bins={self.bins!r}: expected an integer >= 2")
+        object.__setattr__(self, "masses", tuple(self.masses))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "strength": float(self.strength), "masses": list(self.masses), "bins": self.bins}
+
+
 def scaled_learning_rate(learning_rate: float, batch_size: int, reference_batch: int = REFERENCE_BATCH) -> float:
     """The learning rate for ``batch_size`` from one quoted at ``reference_batch``: x sqrt(batch ratio).
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from hhnb.config.training import HyperParameters
-from hhnb.nn import backend, loop, network
+from hhnb.nn import backend, decorrelation, loop, network
 from hhnb.nn import progress as _progress
 from hhnb.nn.predict import predict
 
@@ -36,7 +36,8 @@ class TrainResult:
 
 def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
         w_val: np.ndarray, n_classes: int, hyper: HyperParameters, seed: int = 1,
-        progress: bool | str = False, label: str = "", head: str = "dense", restore_best: bool = True) -> TrainResult:
+        progress: bool | str = False, label: str = "", head: str = "dense", restore_best: bool = True,
+        penalty: decorrelation.Penalty | None = None) -> TrainResult:
     """Build and train with early stopping on the validation set (best weights restored).
 
     The loop is :func:`hhnb.nn.loop.train` (Keras layers, loss, optimizer and callbacks; batches cut inside
@@ -47,6 +48,8 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     only where a person watches, JupyterLab or a terminal); ``label``: a line printed before the epoch lines when they are
     shown (which network of a k-fold set); ``head``: see :func:`hhnb.nn.network.build`;
     ``restore_best=False``: keep the last epoch's weights (the validation loss still stops the training).
+    ``penalty``: the DisCo term (:mod:`hhnb.nn.decorrelation`), in the training loss of every batch and in the
+    validation loss that early stopping reads.
     """
     k = backend.keras()
     backend.set_seed(seed)
@@ -54,14 +57,14 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=hyper.patience, restore_best_weights=restore_best)
     # the validation loss comes from the forward pass predict() uses, not from Keras' evaluate: no second
     # training-style graph to trace per fit (about 1 s of each fit's fixed cost, benchmarks/bench_train.py)
-    val = validation_callback()(x_val, y_val, w_val)
+    val = validation_callback()(x_val, y_val, w_val, penalty)
     t0 = time.perf_counter()
     ends: list[float] = []
     clock = k.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter() - t0))
     lines = [_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else []
     logged = loop.train(model, x.astype("float32"), y, sample_weight.astype("float32"), epochs=hyper.epochs,
                         batch_size=hyper.batch_size, steps_per_execution=hyper.steps_per_execution, seed=seed,
-                        callbacks=[val, stop, clock, *lines])
+                        callbacks=[val, stop, clock, *lines], penalty=penalty)
     elapsed = time.perf_counter() - t0
     history = {key: [float(v) for v in vals] for key, vals in logged.items()}
     return TrainResult(model, history, elapsed, len(history.get("loss", [])), hyper, tuple(ends))
@@ -85,12 +88,15 @@ def validation_callback() -> type:
     k = backend.keras()
 
     class ValidationLoss(k.callbacks.Callback):
-        def __init__(self, x, y, w):
+        def __init__(self, x, y, w, penalty=None):
             super().__init__()
             self.x, self.y, self.w = np.asarray(x, np.float32), np.asarray(y), np.asarray(w, np.float64)
+            self.penalty = penalty
 
         def on_epoch_end(self, epoch, logs=None):
             if logs is not None:
-                logs["val_loss"] = validation_loss(predict(self.model, self.x), self.y, self.w)
+                probs = predict(self.model, self.x)
+                logs["val_loss"] = validation_loss(probs, self.y, self.w) + (
+                    self.penalty.validation_term(probs[:, 0]) if self.penalty is not None else 0.0)
 
     return ValidationLoss

@@ -17,14 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from hhnb.nn import backend
+from hhnb.nn import backend, decorrelation
 
 
-def _steps_function(model, x, y, w, batch_size: int):
+def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Penalty | None = None):
     """A graph function: run the training steps over the events ``idx`` (a slice of a permutation), batch by batch.
 
     Returns the sum over its batches of (mean batch loss x batch events), so that the epoch's loss is the
-    event-weighted mean Keras' fit reports.
+    event-weighted mean Keras' fit reports. ``penalty``: the DisCo term, strength x dCor^2(p_sig, masses) over the
+    batch's background events, added to each batch's loss (:mod:`hhnb.nn.decorrelation`).
     """
     tf = backend.tensorflow()
     xs, ys, ws = tf.constant(x, tf.float32), tf.constant(y), tf.constant(w, tf.float32)
@@ -32,6 +33,10 @@ def _steps_function(model, x, y, w, batch_size: int):
     optimizer = model.optimizer
     optimizer.build(variables)
     batch = tf.constant(int(batch_size), tf.int64)
+    if penalty is not None:
+        ms = tf.constant(np.asarray(penalty.mass, np.float32).reshape(len(x), -1))
+        pw = tf.constant(np.asarray(penalty.weight, np.float32))
+        strength = tf.constant(float(penalty.strength), tf.float32)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)])
     def run(idx):
@@ -42,6 +47,9 @@ def _steps_function(model, x, y, w, batch_size: int):
             with tf.GradientTape() as tape:
                 pred = model(xb, training=True)
                 loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb)
+                if penalty is not None:
+                    loss = loss + strength * decorrelation.distance_correlation_sqr_tensor(
+                        pred[:, 0], tf.gather(ms, rows), tf.gather(pw, rows))
             optimizer.apply(tape.gradient(loss, variables), variables)
             total += loss * tf.cast(tf.size(rows), tf.float32)
         return total
@@ -50,7 +58,8 @@ def _steps_function(model, x, y, w, batch_size: int):
 
 
 def train(model, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, *, epochs: int, batch_size: int,
-          steps_per_execution: int, seed: int, callbacks: list[Any]) -> dict[str, list[float]]:
+          steps_per_execution: int, seed: int, callbacks: list[Any],
+          penalty: decorrelation.Penalty | None = None) -> dict[str, list[float]]:
     """Train ``model`` (compiled) for up to ``epochs`` epochs; returns the history (``loss`` and what callbacks log).
 
     Every epoch visits the events in a new permutation drawn from ``seed``; the batches are the same for any
@@ -59,7 +68,7 @@ def train(model, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, *, epo
     tf = backend.tensorflow()
     k = backend.keras()
     n = len(x)
-    run = _steps_function(model, x, y, sample_weight, batch_size)
+    run = _steps_function(model, x, y, sample_weight, batch_size, penalty)
     per_call = int(batch_size) * int(steps_per_execution)
     history = k.callbacks.History()
     hooks = k.callbacks.CallbackList([*callbacks, history], model=model, epochs=epochs)

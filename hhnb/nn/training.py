@@ -18,11 +18,12 @@ from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
 from hhnb.config.analyses import Analysis
-from hhnb.config.training import FOLDS, LEARNING_RATE, REFERENCE_BATCH, HyperParameters
-from hhnb.errors import InputFileError
+from hhnb.config.training import FOLDS, LEARNING_RATE, REFERENCE_BATCH, Decorrelation, HyperParameters
+from hhnb.errors import InputFileError, UserArgumentError
 from hhnb.io import artifacts
 from hhnb.io import ntuples as data
 from hhnb.nn import backend, onnx
+from hhnb.nn import decorrelation as decor
 from hhnb.nn import folds as _folds
 from hhnb.nn import parameterised as _param
 from hhnb.nn.fit import TrainResult, fit
@@ -206,6 +207,32 @@ def output_dir(analysis: str, kl: object) -> Path:
 
 
 
+def decorrelation_inputs(arrays: TrainingArrays, dec: Decorrelation, ana: Analysis) -> tuple[list[str], np.ndarray,
+                                                                                         np.ndarray]:
+    """The mass columns of a decorrelated training, their values per event, and the penalty weight (|w| of the
+    background events, 0 for signal)."""
+    masses = list(dec.masses or ana.decorrelate)
+    if not masses:
+        raise UserArgumentError(f"decorrelation {dec.method!r} of analysis {ana.name!r}: no mass columns; add "
+                                f"'decorrelate: [h1_M, h2_M]' to the analysis (config {ana.source}) or pass masses")
+    missing = [m for m in masses if m not in arrays.frame.columns]
+    if missing:
+        raise UserArgumentError(f"decorrelation masses {missing} of analysis {ana.name!r}: not among its features or "
+                                f"masses ({', '.join(map(str, arrays.frame.columns))})")
+    return masses, arrays.frame[masses].to_numpy(np.float32), np.abs(arrays.weight) * (arrays.y != 0)
+
+
+def _fold_training(arrays: TrainingArrays, dec: Decorrelation, mass: np.ndarray | None, pw: np.ndarray | None,
+                   tr: np.ndarray, va: np.ndarray) -> tuple[np.ndarray, decor.Penalty | None]:
+    """The training weights of one network and its DisCo penalty (None for a plain or flattened training)."""
+    sw = arrays.sample_weight[tr]
+    if dec.method == "flat":
+        sw = decor.flat_weights(sw, mass[tr], arrays.y[tr] != 0, arrays.y[tr], dec.bins)
+    if dec.method == "disco":
+        return sw, decor.Penalty(float(dec.strength), mass[tr], pw[tr], mass[va], pw[va])
+    return sw, None
+
+
 def _check_classes(y: np.ndarray, tr: np.ndarray, classes: list[str], where: str) -> None:
     for k, name in enumerate(classes):
         if not (tr & (y == k)).any():
@@ -238,7 +265,8 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
           hyper: HyperParameters | None = None, seed: int = 1, max_events: int | None = None,
           generate: bool = False, folds: int | None = None, entry_as_event: bool = False,
           export_onnx: bool = False, lambdas: object = None, signal_events: int | None = None,
-          progress: bool | str = False, head: str | None = None, restore_best: bool = True) -> TrainingRun:
+          progress: bool | str = False, head: str | None = None, restore_best: bool = True,
+          decorrelation: Decorrelation | None = None) -> TrainingRun:
     """Train the network(s) for ``analysis`` at kappa_lambda ``kl`` and write model(s), card and scores.
 
     ``folds = k >= 2``: k networks, network i trained on ``event % k != i`` (early stopping on a
@@ -255,7 +283,9 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     events per lambda (default ``max_events``); see :mod:`hhnb.nn.parameterised`. ``head``: its output head,
     ``"morphing"`` (default, :mod:`hhnb.nn.morphing`) or ``"dense"`` (kappa_lambda a plain input); card field ``head``.
     ``restore_best=False``: each network keeps its last epoch's weights, not those of its best validation loss
-    (card field ``restore_best_weights``).
+    (card field ``restore_best_weights``). ``decorrelation``: a training that keeps the score independent of the
+    analysis' ``decorrelate`` masses (:class:`hhnb.config.training.Decorrelation`, :mod:`hhnb.nn.decorrelation`;
+    card field ``decorrelation``).
 
     ``progress``: one line per epoch of every network (True), none (False, the default), or ``"auto"``: lines
     only in JupyterLab or a terminal (:func:`hhnb.nn.progress.enabled`); each network of a k-fold set is
@@ -277,13 +307,16 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
     df, features, classes, x, y, sw = (arrays.frame, arrays.features, arrays.classes, arrays.x, arrays.y,
                                        arrays.sample_weight)
     plans = fold_plans(arrays, seed)
+    dec = decorrelation or Decorrelation()
+    masses, mass, pw = decorrelation_inputs(arrays, dec, ana) if dec.method != "none" else ([], None, None)
     probs = np.zeros((len(df), len(classes)), np.float32)
     results, per_fold = [], []
     for i, ((tr, va, te), fold_seed) in enumerate(plans):
         _check_classes(y, tr, classes, where + (f" fold {i} of {folds}" if folds > 1 else ""))
         label = f"network {i + 1}/{folds}: scores {_folds.rule(ana.event, folds)} == {i}" if folds > 1 else ""
-        result = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed,
-                     progress=progress, label=label, head=head, restore_best=restore_best)
+        sw_tr, penalty = _fold_training(arrays, dec, mass, pw, tr, va)
+        result = fit(x[tr], y[tr], sw_tr, x[va], y[va], sw[va], len(classes), hyper, seed=fold_seed,
+                     progress=progress, label=label, head=head, restore_best=restore_best, penalty=penalty)
         # a single network scores every event (test flag says which it never saw); fold i scores its own fold
         rows = np.ones(len(df), bool) if folds == 1 else te
         probs[rows] = predict(result.model, x[rows])
@@ -301,7 +334,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "classes": classes, "score_branches": paths.score_branches(analysis, kl, classes), "seed": seed,
         "hyperparameters": hyper.as_dict(), "hyperparameters_changed": hyper.changed(),
         **({"learning_rate_rule": lr_rule} if lr_rule else {}),
-        "restore_best_weights": restore_best,
+        "restore_best_weights": restore_best, "decorrelation": {**dec.as_dict(), "masses": masses},
         "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
