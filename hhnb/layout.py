@@ -74,6 +74,21 @@ def comparison_models_dir(path: str | Path | None = None) -> Path:
     return resolve(path, "models/param_comparison")
 
 
+def decorrelation_models_dir(setting: str, path: str | Path | None = None) -> Path:
+    """``<project>/models/decorrelation/<setting>``: one network of the decorrelation notebook's trade-off
+    (``setting`` from :func:`decorrelation_setting`)."""
+    return resolve(path, "models/decorrelation") / setting
+
+
+def decorrelation_setting(method: str, strength: float = 0.0) -> str:
+    """The folder name of a decorrelated training: ``plain``, ``flat`` or ``disco<strength>``.
+
+    >>> decorrelation_setting("none"), decorrelation_setting("disco", 10.0), decorrelation_setting("disco", 0.5)
+    ('plain', 'disco10', 'disco0.5')
+    """
+    return {"none": "plain", "flat": "flat"}.get(method, f"disco{float(strength):g}")
+
+
 def runs_dir(path: str | Path | None = None) -> Path:
     """``<project>/runs``: per-network outputs, the run record and the Optuna study."""
     return resolve(path, "runs")
@@ -182,6 +197,11 @@ def _lambda_folder(kl: object) -> str:
 def run_dir(analysis: str, kl: object, root: str | Path | None = None) -> Path:
     """``runs/<analysis>/lambda<tag>/``: plots and tables of one network."""
     return Path(root or runs_dir()) / analysis / _lambda_folder(kl)
+
+
+def decorrelation_dir(analysis: str, kl: object, root: str | Path | None = None) -> Path:
+    """``runs/<analysis>/lambda<tag>/decorrelation/``: the decorrelation notebook's table and figure."""
+    return run_dir(analysis, kl, root) / "decorrelation"
 
 
 def correlations_dir(analysis: str, kl: object, root: str | Path | None = None) -> Path:

@@ -21,7 +21,7 @@ from hhnb.workflow.sweep import QUIET_KERNEL
 #: Run order (later notebooks read what earlier ones wrote); a name without a notebook is skipped,
 #: so a new notebook is added here when it is added to notebooks/.
 ORDER = ("train", "evaluate", "correlations", "shap", "kinematics", "random_search", "parameterised", "constraints",
-         "summary")
+         "decorrelation", "summary")
 
 
 def refresh(names: list[str] | None = None, nbdir: Path | None = None) -> None:

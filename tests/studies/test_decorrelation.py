@@ -1,0 +1,41 @@
+"""hhnb.studies.decorrelation: the trade-off numbers of one network from a scores table (known answers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hhnb.studies import decorrelation
+
+
+def _scores(score_of_mass: bool, n: int = 30000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    label = rng.choice([0, 1, 2], n, p=[0.2, 0.6, 0.2])
+    sample = np.where(label == 0, "hh", np.where(label == 1, "qcd_4b", "ttbar"))
+    m1, m2 = 60 + rng.exponential(60, n), 60 + rng.exponential(50, n)
+    sig = label == 0
+    m1[sig], m2[sig] = rng.normal(125, 10, sig.sum()), rng.normal(120, 10, sig.sum())
+    base = np.where(sig, rng.beta(5, 2, n), rng.beta(2, 5, n))
+    if score_of_mass:  # the background's score follows its mass: high inside the signal region
+        base = np.where(sig, base, np.exp(-((m1 - 115) ** 2 + (m2 - 115) ** 2) / (2 * 25.0 ** 2)))
+    return pd.DataFrame({"score_sig": base, "label": label, "sample": pd.Categorical(sample),
+                         "weight": rng.uniform(0.5, 1.5, n), "is_test": np.ones(n, bool), "h1_M": m1, "h2_M": m2})
+
+
+def test_an_independent_background_score_closes_and_shows_no_dependence():
+    r = decorrelation.row(_scores(False), cut=0.5, n_boot=20)
+    assert abs(r["closure_pull"]) < 3 and r["dcor2_pvalue"] > 0.01
+    assert 0.8 < r["auc"] < 1.0 and 0 < r["auc_error"] < 0.01
+
+
+def test_a_mass_sculpting_background_score_fails_closure_and_the_independence_test():
+    r = decorrelation.row(_scores(True), cut=0.5, n_boot=20)
+    assert r["closure_pull"] < -5 and r["dcor2_pvalue"] < 0.01 and r["dcor2_h1_M"] > 0.05
+
+
+def test_signal_efficiency_at_a_background_efficiency_reads_the_roc_curve():
+    y = np.r_[np.ones(1000), np.zeros(1000)].astype(int)
+    s = np.r_[np.linspace(0.5, 1.0, 1000), np.linspace(0.0, 1.0, 1000)]
+    # background uniform on [0, 1]: 10 % above 0.9, where the signal (uniform on [0.5, 1]) keeps 20 %
+    assert decorrelation.signal_efficiency_at(y, s, np.ones(2000), 0.1) == pytest.approx(0.2, abs=0.01)
