@@ -1,3 +1,5 @@
+"""hhnb.toy.physics: the HH cross section against the NNLO formula, the m_hh amplitude and its sampling."""
+
 import numpy as np
 import pytest
 

@@ -1,3 +1,5 @@
+"""hhnb.config.lambdas: parsing kappa_lambda values and tags, rejected values, lists and the grid."""
+
 import pytest
 
 from hhnb.config import lambdas

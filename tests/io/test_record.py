@@ -1,3 +1,5 @@
+"""hhnb.io.record: the SQLite run record: add, read, filter and sort, concurrent writers, old records."""
+
 import multiprocessing as mp
 
 import pandas as pd

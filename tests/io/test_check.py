@@ -1,4 +1,4 @@
-"""hhnb check: every problem of a configuration listed in one run."""
+"""hhnb.io.check (and ``hhnb check``): every problem of a configuration listed in one run, the summary table."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
+"""hhnb.config.analyses: the shipped config, user configs, their validation errors, and signal file-name tags."""
+
 import textwrap
 
 import pytest
 
 from hhnb.config import analyses as config
+from hhnb.config.analyses import TagFormat
 from hhnb.errors import ConfigError
 
 
@@ -73,3 +76,10 @@ def test_unknown_analysis_and_missing_file(tmp_path):
     bad.write_text("analyses: [1, 2\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         config.load(bad)
+
+
+def test_tag_formats():
+    assert TagFormat(point="p", decimals=2).format(1) == "1p00"
+    assert TagFormat(point="p", minus="m", decimals=1).format(-5) == "m5p0"
+    assert TagFormat(point="p", minus="minus", decimals=1).format(-0.5) == "minus0p5"
+    assert TagFormat().format(-5) == "m5.0"

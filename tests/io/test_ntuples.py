@@ -1,13 +1,15 @@
+"""hhnb.io.ntuples: reading user and toy ntuples, the per-lambda signal samples, the errors, ROOT-written trees."""
+
 import textwrap
 
 import numpy as np
 import pytest
 import uproot
+from userfiles import write_config, write_ntuple
 
 from hhnb.config import analyses as config
 from hhnb.errors import ConfigError, InputFileError
 from hhnb.io import ntuples as data
-from hhnb.toy import ondemand
 
 
 def _user_files(tmp_path, n_files=3, n=400, tree="Events", nan_in=None):
@@ -124,12 +126,105 @@ def test_lambda_a_sample_cannot_provide(toy_dir, tmp_path):
         data.load(config.analysis("hh", user), 7.0, toy_dir)
 
 
-def test_toy_signal_generated_only_when_asked(toy_dir, capsys):
-    with pytest.raises(InputFileError, match=r"hh_SlfCoup_m0.5.root.*hhnb generate --analyses boosted --lambdas m0.5"):
-        data.load(config.analysis("boosted"), -0.5, toy_dir)
-    assert not (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
-    ondemand.generate_missing(config.analysis("boosted"), -0.5, toy_dir)
-    df = data.load(config.analysis("boosted"), -0.5, toy_dir)
-    assert "generating the toy sample hh (lambda m0.5)" in capsys.readouterr().out
-    assert (toy_dir / "boosted" / "hh_SlfCoup_m0.5.root").exists()
-    assert (df["sample"] == "hh").sum() > 0
+# Signal samples per lambda: each network reads only the signal sample(s) that provide its lambda.
+
+# three productions, three naming conventions, none of them hhnb's own
+SAMPLES = [
+    {"name": "hh_sm", "class": "signal", "lambdas": [1], "files": "sig/kl_{tag}.root",
+     "tag_format": {"point": "p", "decimals": 2}},                                     # kl_1p00.root
+    {"name": "hh_km5", "class": "signal", "lambdas": ["m5.0"], "files": "sig/kl{tag}.root",
+     "tag_format": {"point": "p", "minus": "m", "decimals": 1}},                       # klm5p0.root
+    {"name": "hh_k10", "class": "signal", "lambdas": [10], "files": "sig/HH_kappa{tag}.root",
+     "tag_format": {"point": "", "decimals": 0}},                                      # HH_kappa10.root
+    {"name": "bkg", "class": "background", "files": "bkg.root"},
+]
+EVENTS = {1.0: 300, -5.0: 400, 10.0: 500}
+SHIFT = {1.0: 0.5, -5.0: 1.5, 10.0: 3.0}
+
+
+@pytest.fixture
+def user(tmp_path):
+    for (kl, name), seed in zip({1.0: "kl_1p00", -5.0: "klm5p0", 10.0: "HH_kappa10"}.items(), (1, 2, 3)):
+        write_ntuple(tmp_path / "sig" / f"{name}.root", EVENTS[kl], seed=seed, shift=SHIFT[kl])
+    write_ntuple(tmp_path / "bkg.root", 600, seed=4)
+    return config.analysis("mine", write_config(tmp_path / "cfg.yaml", SAMPLES))
+
+
+def test_each_lambda_reads_its_own_sample(user, tmp_path):
+    for kl, n in EVENTS.items():
+        df = data.load(user, kl, tmp_path)
+        signal = df[df["label"] == 0]
+        assert set(signal["sample"].astype(str)) == {next(s["name"] for s in SAMPLES if s["class"] == "signal"
+                                                          and float(str(s["lambdas"][0]).replace("m", "-")) == kl)}
+        assert len(signal) == n
+        assert signal["x1"].mean() == pytest.approx(SHIFT[kl], abs=0.2)
+        assert (df["label"] == 1).sum() == 600
+
+
+def test_missing_lambda_lists_the_available_ones(user, tmp_path):
+    with pytest.raises(ConfigError, match=r"no signal sample for lambda 2.0: available lambdas m5.0, 1.0, 10.0"):
+        data.load(user, 2.0, tmp_path)
+
+
+@pytest.mark.slow
+def test_each_lambda_trains_on_its_own_sample(user, tmp_path):
+    from hhnb.config.training import HyperParameters
+    from hhnb.nn.training import train
+
+    cfg = tmp_path / "cfg.yaml"
+    hyper = HyperParameters(epochs=1, widths=(8,), batch_size=64)
+    for kl, n in EVENTS.items():
+        run = train("mine", kl, config=cfg, data_dir=tmp_path, models_dir=tmp_path / "models", hyper=hyper, seed=1, folds=1)
+        signal = run.scores[run.scores["label"] == 0]
+        assert len(signal) == n
+        assert signal["sample"].nunique() == 1
+        assert run.card["lambda"] == kl and run.model_path.exists()
+        assert np.isfinite(run.card["metrics"]["test_auc"])
+
+
+# ROOT interop, with ROOT itself (the ``root`` package from PyPI)
+
+
+@pytest.fixture
+def root():
+    """ROOT, skipping the test where it is not installed; signals (SIGCHLD, SIGPIPE, SIGSEGV) left to Python and pytest."""
+    ROOT = pytest.importorskip("ROOT")
+    ROOT.gSystem.ResetSignals()
+    return ROOT
+
+
+def _root_written_tree(ROOT, path, n=1000):
+    """Write a TTree with double, float, int and bool branches using ROOT's own RDataFrame."""
+    df = ROOT.RDataFrame(n)
+    df = (df.Define("x_double", "double(rdfentry_) * 0.5")
+            .Define("x_float", "float(rdfentry_) * 0.25f")
+            .Define("n_int", "int(rdfentry_ % 7)")
+            .Define("is_b", "bool(rdfentry_ % 2)")
+            .Define("evt", "(Long64_t) rdfentry_"))
+    df.Snapshot("tree", str(path))
+
+
+@pytest.mark.root
+def test_hhnb_reads_a_tree_written_by_root(root, tmp_path):
+    _root_written_tree(root, tmp_path / "sig.root")
+    _root_written_tree(root, tmp_path / "bkg.root")
+    yaml = tmp_path / "root.yaml"
+    yaml.write_text(textwrap.dedent("""
+        analyses:
+          fromroot:
+            tree: tree
+            event: evt
+            features: [x_double, x_float, n_int, is_b]
+            classes: [signal, background]
+            samples:
+              - {name: s, class: signal, files: sig.root, cross_section: 1.0}
+              - {name: b, class: background, files: bkg.root, cross_section: 1.0}
+    """))
+    df = data.load(config.analysis("fromroot", yaml), 1.0, tmp_path)
+    s = df[df["sample"] == "s"].sort_values("event")
+    i = np.arange(1000)
+    np.testing.assert_array_equal(s["x_double"], i * 0.5)
+    np.testing.assert_array_equal(s["x_float"], (i * 0.25).astype(np.float32))
+    np.testing.assert_array_equal(s["n_int"], i % 7)
+    np.testing.assert_array_equal(s["is_b"].astype(bool), (i % 2).astype(bool))
+    np.testing.assert_array_equal(s["is_test"], i % 5 == 0)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from scipy import stats
-from test_toy_importance_sampling import _batches, _chi2_p
+from weighted import batches, chi2_p
 
 from hhnb.toy import hh, nlo, tthh
 
@@ -18,8 +18,8 @@ def test_signed_weights_reproduce_the_positive_sample(module, process, kw, varia
     def gen(n, rng, signed):
         return module.generate_batch(process, n, rng, bias=False, signed=signed, **kw)
 
-    plain = _batches(gen, N, 21, signed=False)
-    signed = _batches(gen, N, 22, signed=True)
+    plain = batches(gen, N, 21, signed=False)
+    signed = batches(gen, N, 22, signed=True)
     pa, sa = plain["category"] >= 0, signed["category"] >= 0
     wp, ws = plain["weight_factor"] * pa, signed["weight_factor"] * sa
     negative = (ws[sa] < 0).mean()
@@ -28,7 +28,7 @@ def test_signed_weights_reproduce_the_positive_sample(module, process, kw, varia
     yp, ys = wp.sum() / N, ws.sum() / N
     assert abs(yp - ys) < 3 * np.hypot(np.sqrt((wp**2).sum()), np.sqrt((ws**2).sum())) / N
     for var in variables:
-        p = _chi2_p(plain[var][pa], wp[pa], N, signed[var][sa], ws[sa], N)
+        p = chi2_p(plain[var][pa], wp[pa], N, signed[var][sa], ws[sa], N)
         assert p > 0.001, (process, var, p)
     # what negative weights cost: the effective number of events falls by about (1 - 2 f)^2
     kish = ws[sa].sum() ** 2 / (ws[sa] ** 2).sum() / sa.sum()
