@@ -1,3 +1,5 @@
+"""hhnb.stats.metrics: weighted ROC and AUC, significance scans, confusion, KS overtraining tests, weight helpers."""
+
 import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
@@ -131,3 +133,12 @@ def test_auc_error_is_the_one_score_case_of_the_shared_bootstrap():
     assert paired.b_error == pytest.approx(np.std(reps[:, 1], ddof=1), rel=1e-12)
     assert paired.diff_error == pytest.approx(np.std(reps[:, 1] - reps[:, 0], ddof=1), rel=1e-12)
     assert np.isnan(metrics.auc_error(np.ones(10, int), a[:10]))
+
+
+def test_effective_events_and_discriminant():
+    assert metrics.effective_events(np.full(40, 0.25)) == pytest.approx(40.0)
+    assert metrics.effective_events(np.array([1.0, -1.0])) == 0.0 and metrics.effective_events(np.zeros(3)) == 0.0
+    p = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(metrics.discriminant(p), [-np.log(9), 0.0, np.log(9)])
+    np.testing.assert_allclose(1 / (1 + np.exp(-metrics.discriminant(p))), p)  # the inverse is the logistic
+    assert np.isfinite(metrics.discriminant(np.array([0.0, 1.0]))).all()  # clipped at eps

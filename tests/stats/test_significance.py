@@ -1,3 +1,5 @@
+"""hhnb.stats.significance: Asimov Z, yields above a cut, the cut choice, bootstrap errors, weight helpers."""
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,37 @@ def test_bootstrap_interval_coverage():
         covered += abs(q.z_no_mc - true_z) <= q.z_no_mc_error
     coverage = covered / 200
     assert 0.61 <= coverage <= 0.75, coverage
+
+
+def test_background_sigma_adds_mc_and_relative_errors_in_quadrature():
+    np.testing.assert_allclose(significance.background_sigma(np.array([100.0, 0.0]), np.array([9.0, 4.0]), 0.04),
+                               [5.0, 2.0])
+    assert float(significance.background_sigma(10.0, -1e-12)) == 0.0  # rounding below zero: clipped
+    assert significance.mc_error(np.array([1.0, -2.0, 2.0])) == 3.0  # signed weights: sum w^2
+
+
+def test_cut_grid_follows_the_signal_efficiency():
+    score = np.r_[np.linspace(0.0, 1.0, 1001), np.full(500, -5.0)]
+    sig = np.r_[np.ones(1001, bool), np.zeros(500, bool)]
+    grid = significance.cut_grid(score, sig, n=5)
+    np.testing.assert_allclose(grid, [0.02, 0.26, 0.5, 0.74, 0.98], atol=1e-9)  # background plays no part
+    with pytest.raises(ValueError, match="no signal events"):
+        significance.cut_grid(score, np.zeros(len(score), bool))
+
+
+def test_poisson_bootstrap_is_seeded_and_independent_of_the_chunks():
+    w = np.random.default_rng(0).gamma(2.0, 0.5, 3000)
+    a = significance.poisson_bootstrap(w, 50, seed=3)
+    np.testing.assert_array_equal(a[0], significance.poisson_bootstrap(w, 50, seed=3)[0])
+    assert not np.array_equal(a[0], significance.poisson_bootstrap(w, 50, seed=4)[0])
+    b = significance.poisson_bootstrap(w, 50, seed=3, chunk=50 * 1000)  # three chunks of events
+    assert b[0].mean() == pytest.approx(w.sum(), rel=0.01) and b[1].mean() == pytest.approx((w**2).sum(), rel=0.02)
+    assert b[0].std() == pytest.approx(np.sqrt((w**2).sum()), rel=0.3)  # the error of sum w is sqrt(sum w^2)
+
+
+def test_scaled_weights_without_samples_and_merged_weights():
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    assert significance.scaled_weights(w, None, np.array([True, False, True, False])).tolist() == [2.5, 7.5]
+    assert significance.scaled_weights(w, None, np.zeros(4, bool)).tolist() == []
+    rows = np.array([[0.0], [1.0], [0.0], [1.0]])
+    assert significance.merged_weights(rows, np.array([2.0, 1.0, -2.0, 1.0])).tolist() == [0.0, 2.0, 0.0, 0.0]
