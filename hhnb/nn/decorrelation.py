@@ -20,6 +20,10 @@ from hhnb.nn import backend
 
 #: events of the validation set on which the penalty of the validation loss is computed (n^2 memory)
 VALIDATION_EVENTS = 2000
+#: background events of a batch that enter its penalty: the first ones of the (randomly ordered) batch. The
+#: n x n matrices cost n^2: at batch 1000 (about 800 background events) the whole batch made training 5x slower
+#: (benchmarks/bench_decorrelation.py); a random subset of 256 estimates the same dCor^2 with more noise
+PENALTY_EVENTS = 256
 
 
 def distance_correlation_sqr(score: np.ndarray, mass: np.ndarray, weight: np.ndarray) -> float:
@@ -48,6 +52,13 @@ def distance_correlation_sqr(score: np.ndarray, mass: np.ndarray, weight: np.nda
     big_a, big_b = centred(a), centred(b)
     denom = np.sqrt(max(mean(big_a * big_a) * mean(big_b * big_b), 0.0))
     return float(mean(big_a * big_b) / denom) if denom > 0 else 0.0
+
+
+def batch_penalty(score: Any, mass: Any, weight: Any, events: int = PENALTY_EVENTS) -> Any:
+    """dCor^2 of a batch's first ``events`` background events (weight > 0): the DisCo term of one step."""
+    tf = backend.tensorflow()
+    rows = tf.where(weight > 0)[:events, 0]
+    return distance_correlation_sqr_tensor(tf.gather(score, rows), tf.gather(mass, rows), tf.gather(weight, rows))
 
 
 def distance_correlation_sqr_tensor(score: Any, mass: Any, weight: Any) -> Any:

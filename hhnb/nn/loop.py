@@ -25,7 +25,7 @@ def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Pena
 
     Returns the sum over its batches of (mean batch loss x batch events), so that the epoch's loss is the
     event-weighted mean Keras' fit reports. ``penalty``: the DisCo term, strength x dCor^2(p_sig, masses) over the
-    batch's background events, added to each batch's loss (:mod:`hhnb.nn.decorrelation`).
+    batch's background events (at most ``decorrelation.PENALTY_EVENTS``), added to each batch's loss.
     """
     tf = backend.tensorflow()
     xs, ys, ws = tf.constant(x, tf.float32), tf.constant(y), tf.constant(w, tf.float32)
@@ -48,8 +48,8 @@ def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Pena
                 pred = model(xb, training=True)
                 loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb)
                 if penalty is not None:
-                    loss = loss + strength * decorrelation.distance_correlation_sqr_tensor(
-                        pred[:, 0], tf.gather(ms, rows), tf.gather(pw, rows))
+                    loss = loss + strength * decorrelation.batch_penalty(pred[:, 0], tf.gather(ms, rows),
+                                                                         tf.gather(pw, rows))
             optimizer.apply(tape.gradient(loss, variables), variables)
             total += loss * tf.cast(tf.size(rows), tf.float32)
         return total
