@@ -1,12 +1,10 @@
-import matplotlib
+"""hhnb.studies.summary: the latest evaluation per point of the run record, the best per analysis, the table."""
+
 import pytest
 
 from hhnb.errors import UserArgumentError
 from hhnb.io import record
-from hhnb.plots.summary import metrics_vs_lambda
 from hhnb.studies import summary
-
-matplotlib.use("Agg")
 
 
 @pytest.fixture
@@ -37,14 +35,11 @@ def test_best_per_analysis(rec):
         summary.best_per_analysis(summary.evaluations(rec), metric="colour")
 
 
-def test_table_and_figure(rec):
+def test_table(rec):
     ev = summary.evaluations(rec)
     tab = summary.table(ev, digits=1)
     assert "time" not in tab and "git_commit" not in tab
     assert list(tab["auc"]) == [0.9, 1.0, 1.0]
-    fig = metrics_vs_lambda(ev)
-    assert len(fig.axes) >= 2
-    assert all(ax.get_xlabel() for ax in fig.axes[:2])
 
 
 def test_empty_record(tmp_path):
