@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAPERMILL = str(Path(sys.executable).with_name("papermill"))
 NB = ROOT / "tests" / "data" / "params.ipynb"
 

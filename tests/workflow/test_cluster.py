@@ -1,4 +1,4 @@
-"""hhnb.workflow.cluster and hhnb.workflow.lock: kinds, job scripts with the user's options, one-line errors."""
+"""hhnb.workflow.cluster: kinds, job scripts with the user's options, one-line errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import sys
 import pytest
 
 from hhnb.cli import main
-from hhnb.errors import ClusterError, ProjectBusy
+from hhnb.errors import ClusterError
 from hhnb.workflow import cluster
-from hhnb.workflow.lock import project_lock
 
 
 def test_kind_and_env():
@@ -56,12 +55,3 @@ def test_missing_batch_tool_is_one_line(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ClusterError, match="--cluster slurm: sbatch is not on PATH"):
         cluster.check_submission("slurm", "#!/bin/bash\n")
-
-
-def test_project_lock_refuses_second_holder(tmp_path):
-    with project_lock(tmp_path):
-        with pytest.raises(ProjectBusy, match=r"another sweep is running on .* \(pid \d+ since"):
-            with project_lock(tmp_path):
-                pass
-    with project_lock(tmp_path):  # released: taken again
-        pass

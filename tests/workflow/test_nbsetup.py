@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hhnb.workflow import nbsetup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_makefile_runs_nbval_and_the_notebook_refresh_in_the_reproducible_env():
