@@ -44,9 +44,9 @@ USED_BY = {
     "pytest-xdist": ("Makefile", "pytest -n 2"),
     "nbval": ("Makefile", "--nbval notebooks"),
     "ruff": ("Makefile", "ruff check"),
-    "black": ("tests/test_papermill_lambda.py", 'shutil.which("black"'),
+    "black": ("tests/workflow/test_papermill_lambda.py", 'shutil.which("black"'),
     "setuptools": ("tests/test_wheel.py", "--no-build-isolation"),
-    "dask-jobqueue": ("tests/test_cluster.py", "cluster.batch_cluster("),
+    "dask-jobqueue": ("tests/workflow/test_cluster.py", "cluster.batch_cluster("),
     "jupyterlab": ("Makefile", "$(BIN)/jupyter lab"),
     "playwright": ("tests/lab/test_browser.py", 'importorskip("playwright'),
 }
