@@ -29,3 +29,19 @@ def tiny_run(tmp_path_factory, toy_dir):
     models = tmp_path_factory.mktemp("models")
     return train("resolved", 1.0, data_dir=toy_dir, models_dir=models,
                  hyper=HyperParameters(epochs=2, widths=(32, 32), learning_rate=5e-3), seed=3, folds=1)
+
+
+@pytest.fixture
+def small_record(tmp_path):
+    """A run record (pandas frame) of three evaluated points, one of them re-run, and a search row."""
+    from hhnb.io import record
+
+    path = tmp_path / "r.sqlite"
+    rows = [
+        ("resolved", 1.0, 0.95, 2.0, "evaluate"), ("resolved", 10.0, 0.97, 3.5, "evaluate"),
+        ("resolved", 1.0, 0.96, 2.4, "evaluate"),  # a re-run: the latest row counts
+        ("boosted", 1.0, 0.90, 1.2, "evaluate"), ("resolved", 1.0, 0.99, None, "search"),
+    ]
+    for a, kl, auc, z, src in rows:
+        record.add({"analysis": a, "lambda": kl, "auc": auc, "max_significance": z, "source": src}, path)
+    return record.read(path)

@@ -101,3 +101,23 @@ def check_baseline(name: str, fig: plt.Figure, tmp_path: Path) -> None:
     assert expected.exists(), f"no baseline {expected}: see tests/figures.py's docstring to make one"
     result = compare_images(str(expected), str(actual), tol=TOL)
     assert result is None, result
+
+
+def standard_tests(cases: dict[str, Callable[[], plt.Figure]], units: dict[str, tuple[str, str]] | None = None):
+    """The three checks every figure of a plots module gets (labelled axes, at most two panels wide, the
+    baseline image), as parametrised test functions for the module to bind to its ``test_`` names."""
+    units = units or {}
+
+    @pytest.mark.parametrize("name", sorted(cases))
+    def labelled(name, caplog, tmp_path):
+        check_labelled_axes(cases[name], caplog, tmp_path, units.get(name))
+
+    @pytest.mark.parametrize("name", sorted(cases))
+    def narrow(name):
+        check_at_most_two_panels_wide(draw(cases[name]))
+
+    @pytest.mark.parametrize("name", sorted(cases))
+    def baseline(name, tmp_path):
+        check_baseline(name, draw(cases[name]), tmp_path)
+
+    return labelled, narrow, baseline

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import figures
 import numpy as np
-import pytest
 
 from hhnb.plots import evaluation as pev
 from hhnb.stats import metrics
@@ -35,19 +34,9 @@ CASES = {
 UNITS = {"learning_curve": ("Epoch", "[nats]"), "significance_curve": ("Cut", "[σ]")}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_has_labelled_axes_and_no_mathtext_warning(name, caplog, tmp_path):
-    figures.check_labelled_axes(CASES[name], caplog, tmp_path, UNITS.get(name))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_is_at_most_two_panels_wide(name):
-    figures.check_at_most_two_panels_wide(figures.draw(CASES[name]))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_image_matches_baseline(name, tmp_path):
-    figures.check_baseline(name, figures.draw(CASES[name]), tmp_path)
+# labelled axes, at most two panels wide, the baseline image: the checks of every figure (tests/figures.py)
+(test_figure_has_labelled_axes_and_no_mathtext_warning, test_figure_is_at_most_two_panels_wide,
+ test_image_matches_baseline) = figures.standard_tests(CASES, UNITS)
 
 
 def test_significance_curves_distinct_where_they_coincide():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import figures
 import numpy as np
 import pandas as pd
-import pytest
 
 from hhnb.plots import importance as pimp
 
@@ -33,19 +32,9 @@ CASES = {
 UNITS = {"importance_bar": ("SHAP", "input")}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_has_labelled_axes_and_no_mathtext_warning(name, caplog, tmp_path):
-    figures.check_labelled_axes(CASES[name], caplog, tmp_path, UNITS.get(name))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_is_at_most_two_panels_wide(name):
-    figures.check_at_most_two_panels_wide(figures.draw(CASES[name]))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_image_matches_baseline(name, tmp_path):
-    figures.check_baseline(name, figures.draw(CASES[name]), tmp_path)
+# labelled axes, at most two panels wide, the baseline image: the checks of every figure (tests/figures.py)
+(test_figure_has_labelled_axes_and_no_mathtext_warning, test_figure_is_at_most_two_panels_wide,
+ test_image_matches_baseline) = figures.standard_tests(CASES, UNITS)
 
 
 def _bars_top_down(ax):

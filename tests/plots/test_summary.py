@@ -5,9 +5,7 @@ from __future__ import annotations
 import figures
 import numpy as np
 import pandas as pd
-import pytest
 
-from hhnb.io import record
 from hhnb.plots import summary as psum
 from hhnb.studies import summary
 
@@ -23,32 +21,14 @@ CASES = {"summary_metrics_vs_lambda": lambda: psum.metrics_vs_lambda(_evals())}
 UNITS = {"summary_metrics_vs_lambda": (r"\kappa_\lambda", "AUC")}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_has_labelled_axes_and_no_mathtext_warning(name, caplog, tmp_path):
-    figures.check_labelled_axes(CASES[name], caplog, tmp_path, UNITS.get(name))
+# labelled axes, at most two panels wide, the baseline image: the checks of every figure (tests/figures.py)
+(test_figure_has_labelled_axes_and_no_mathtext_warning, test_figure_is_at_most_two_panels_wide,
+ test_image_matches_baseline) = figures.standard_tests(CASES, UNITS)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_figure_is_at_most_two_panels_wide(name):
-    figures.check_at_most_two_panels_wide(figures.draw(CASES[name]))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_image_matches_baseline(name, tmp_path):
-    figures.check_baseline(name, figures.draw(CASES[name]), tmp_path)
-
-
-def test_figure_of_the_run_record(tmp_path):
-    """From tests/studies/test_summary.py: the figure of the record's latest evaluations has two labelled panels."""
-    path = tmp_path / "r.sqlite"
-    rows = [
-        ("resolved", 1.0, 0.95, 2.0, "evaluate"), ("resolved", 10.0, 0.97, 3.5, "evaluate"),
-        ("resolved", 1.0, 0.96, 2.4, "evaluate"),  # a re-run: the latest row counts
-        ("boosted", 1.0, 0.90, 1.2, "evaluate"), ("resolved", 1.0, 0.99, None, "search"),
-    ]
-    for a, kl, auc, z, src in rows:
-        record.add({"analysis": a, "lambda": kl, "auc": auc, "max_significance": z, "source": src}, path)
-    ev = summary.evaluations(record.read(path))
+def test_figure_of_the_run_record(small_record):
+    """The figure of the record's latest evaluations has two labelled panels."""
+    ev = summary.evaluations(small_record)
     fig = psum.metrics_vs_lambda(ev)
     assert len(fig.axes) >= 2
     assert all(ax.get_xlabel() for ax in fig.axes[:2])

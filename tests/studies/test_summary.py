@@ -8,16 +8,8 @@ from hhnb.studies import summary
 
 
 @pytest.fixture
-def rec(tmp_path):
-    path = tmp_path / "r.sqlite"
-    rows = [
-        ("resolved", 1.0, 0.95, 2.0, "evaluate"), ("resolved", 10.0, 0.97, 3.5, "evaluate"),
-        ("resolved", 1.0, 0.96, 2.4, "evaluate"),  # a re-run: the latest row counts
-        ("boosted", 1.0, 0.90, 1.2, "evaluate"), ("resolved", 1.0, 0.99, None, "search"),
-    ]
-    for a, kl, auc, z, src in rows:
-        record.add({"analysis": a, "lambda": kl, "auc": auc, "max_significance": z, "source": src}, path)
-    return record.read(path)
+def rec(small_record):
+    return small_record  # tests/conftest.py
 
 
 def test_latest_evaluation_per_point(rec):
