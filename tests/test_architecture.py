@@ -159,6 +159,7 @@ NOT_DEFAULTS = {
     ("hhnb.nn.search", "dropout"): "the search space's range",
     ("hhnb.nn.search", "folds"): "a search scores its trials on one train/validation split",
     ("hhnb.reports.constraints", "folds"): "a network the constraints need and nobody trained: one split",
+    ("hhnb.reports.decorrelation", "folds"): "the trade-off trains one train/test split per setting",
 }
 
 
