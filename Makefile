@@ -7,14 +7,15 @@ BIN    := $(VENV)/bin
 SUM           := $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 STAMP_CORE    := $(VENV)/.installed-$(SUM)-core
 STAMP_TEST    := $(VENV)/.installed-$(SUM)-test
-STAMP_LAB     := $(VENV)/.installed-$(SUM)-test.lab
+STAMP_LAB     := $(VENV)/.installed-$(SUM)-test.lab.docs
+STAMP_DOCS    := $(VENV)/.installed-$(SUM)-docs
 STAMP_CLUSTER := $(VENV)/.installed-$(SUM)-test.cluster
 STAMP_BENCH   := $(VENV)/.installed-$(SUM)-bench
 comma := ,
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: demo test test-fast lint lab test-lab test-cluster bench bench-large bench-demo clean-outputs notebooks
+.PHONY: demo test test-fast lint lab test-lab docs test-cluster bench bench-large bench-demo clean-outputs notebooks
 
 # e.g. .installed-<sum>-test.lab: pip install -e ".[test,lab]"; the stamps of another checksum are removed
 $(VENV)/.installed-$(SUM)-%: pyproject.toml constraints.txt
@@ -60,8 +61,15 @@ lab: $(STAMP_LAB) $(KERNELSPEC)
 	HHNB_HOME=$${HHNB_HOME:-$(CURDIR)} $(BIN)/jupyter lab --notebook-dir=. --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--MappingKernelManager.default_kernel_name=hhnb $(ALLOW_ROOT)
 
+# The documentation site (docs/_build/html): Sphinx + MyST-NB, offline, every warning an error; the CLI,
+# configuration, API and bench pages are generated from the code (docs/_ext), the notebooks shown as committed.
+SPHINX = $(BIN)/python -m sphinx -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html
+docs: $(STAMP_DOCS)
+	$(SPHINX)
+
 # Real-browser test: Debian's Chromium (installed if missing) driven by Playwright (the [lab] extra, no browser
-# download); runs train.ipynb and evaluate.ipynb in JupyterLab, screenshots in runs/lab/.
+# download); runs train.ipynb and evaluate.ipynb in JupyterLab (screenshots in runs/lab/), builds the site and
+# opens its pages (tests/lab/test_docs.py, screenshots in runs/docs/).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test-lab: $(STAMP_LAB) $(KERNELSPEC)
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
