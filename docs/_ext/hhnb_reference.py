@@ -169,6 +169,24 @@ KEYS: dict[str, dict[str, str]] = {
     "analyses.*.decorrelate": {"doc": "masses (keys of `masses`) a decorrelated training keeps the score "
                                       "independent of (DisCo or flat weights)", "default": "none",
                                "example": "[h1_M, h2_M]"},
+    "analyses.*.systematics": {"doc": "systematic uncertainties of your own ntuples: tree variations, weight "
+                                      "variations and normalisation uncertainties", "default": "none",
+                               "example": "{trees: {JES: {up: \"{tree}__JES__1up\", down: \"{tree}__JES__1down\"}}}"},
+    "analyses.*.systematics.trees": {"doc": "variation name -> the tree of each direction (`{tree}`: the sample's "
+                                            "nominal tree)", "default": "none"},
+    "analyses.*.systematics.trees.*.up": {"doc": "tree of the up variation", "example": "{tree}__JES__1up"},
+    "analyses.*.systematics.trees.*.down": {"doc": "tree of the down variation", "example": "{tree}__JES__1down"},
+    "analyses.*.systematics.weights": {"doc": "variation name -> the full event weight (branch or expression) of "
+                                              "each direction; needs the analysis' `weight`", "default": "none"},
+    "analyses.*.systematics.weights.*.up": {"doc": "event weight of the up variation", "example": "weight_btag_up"},
+    "analyses.*.systematics.weights.*.down": {"doc": "event weight of the down variation",
+                                              "example": "weight_btag_down"},
+    "analyses.*.systematics.normalisation": {"doc": "sample name -> relative normalisation uncertainty (0.1 = 10 %)",
+                                             "default": "none", "example": "{ttbar: 0.1}"},
+    "analyses.*.samples[].norm_uncertainty": {"doc": "this sample's relative normalisation (cross-section) "
+                                                     "uncertainty, 0.1 = 10 % (or give it under "
+                                                     "`systematics.normalisation`)", "default": "none",
+                                              "example": "0.1"},
     "analyses.*.samples": {"doc": "the physics processes, two or more; each sample belongs to one class"},
     "analyses.*.samples[].name": {"doc": "sample name (letters, digits, underscores), used in tables and files"},
     "analyses.*.samples[].class": {"doc": "one of the analysis' `classes`"},
@@ -253,7 +271,7 @@ def schema_keys(schema: dict[str, Any] | None = None) -> list[tuple[str, dict[st
                 out.append((path, child, key in required))
                 item = "[]" if child.get("type") == "array" and objects(child) else ""
                 walk(child, f"{path}{item}.")
-                if key == "analyses":
+                if isinstance(child.get("additionalProperties"), dict):  # a mapping of names (analyses, variations)
                     walk(child["additionalProperties"], f"{path}.*.")
 
     walk(schema, "")
