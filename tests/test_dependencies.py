@@ -49,6 +49,9 @@ USED_BY = {
     "dask-jobqueue": ("tests/workflow/test_cluster.py", "cluster.batch_cluster("),
     "jupyterlab": ("Makefile", "$(BIN)/jupyter lab"),
     "playwright": ("tests/lab/test_browser.py", 'importorskip("playwright'),
+    "sphinx": ("Makefile", "-m sphinx"),  # [docs]: make docs, and tests/lab/test_docs.py builds the site
+    "myst-nb": ("docs/conf.py", '"myst_nb"'),
+    "furo": ("docs/conf.py", 'html_theme = "furo"'),
 }
 
 

@@ -121,7 +121,29 @@ def source_read(app, docname: str, source: list[str]) -> None:
     source[0] = text
 
 
+_LITERAL = re.compile(r"(``.+?``)")
+
+
+def plain_bars(line: str) -> str:
+    """``|w|`` in a docstring is an absolute value, not a reStructuredText substitution: escape the bars outside
+    ``literals`` and doctest lines.
+
+    >>> plain_bars("training uses |w| and ``a|b``")
+    'training uses \\|w\\| and ``a|b``'
+    """
+    if line.lstrip().startswith((">>>", "...")):
+        return line
+    parts = _LITERAL.split(line)
+    return "".join(p if i % 2 else p.replace("|", "\\|") for i, p in enumerate(parts))
+
+
+def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
+    """The package's docstrings are prose with ``literals`` and doctests: keep their bars as written."""
+    lines[:] = [plain_bars(line) for line in lines]
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", process_docstring)
     app.connect("builder-inited", write_pages)
     app.connect("source-read", source_read)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

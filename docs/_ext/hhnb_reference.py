@@ -368,7 +368,8 @@ def api_pages() -> dict[str, str]:
         title = "hhnb (top level)" if stage == "hhnb" else f"hhnb.{stage}"
         lines = [f"# {title}", ""]
         for module in modules:
-            lines += [f"## {module}", "", f"```{{automodule}} {module}", ":members:", "```", ""]
+            # autodoc writes reStructuredText: parsed as such inside eval-rst, not as MyST
+            lines += [f"## {module}", "", "```{eval-rst}", f".. automodule:: {module}", "   :members:", "```", ""]
         pages[stage] = "\n".join(lines)
     return pages
 
