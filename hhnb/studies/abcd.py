@@ -31,6 +31,8 @@ BOX_CONTROL = (60.0, 180.0)
 XHH_CENTRES, XHH_WIDTH, XHH_CUT = (120.0, 110.0), 0.1, 1.6
 #: the elliptical analysis' control region: radius (GeV) around the shifted centres
 ELLIPSE_CONTROL_RADIUS, ELLIPSE_CONTROL_SHIFT = 45.0, 1.05
+#: the multijet samples of the toy's HH -> 4b categories: the background a 4b analysis estimates from data
+MULTIJET = ("qcd_4b", "qcd_2b2j")
 
 
 def x_hh(m1: np.ndarray, m2: np.ndarray) -> np.ndarray:
@@ -92,7 +94,10 @@ class Estimate:
 
 def estimate(score: np.ndarray, m1: np.ndarray, m2: np.ndarray, weight: np.ndarray, cut: float,
              kind: str = "box") -> Estimate:
-    """The ABCD estimate of the background passing ``score > cut`` in the SR, from the CR, and its closure.
+    """The ABCD estimate of the background passing ``score >= cut`` in the SR, from the CR, and its closure.
+
+    Events pass when ``score >= cut``, the convention of :func:`hhnb.stats.significance.yields` and of the
+    constraints' templates, so that the estimate and the yields it replaces select the same events.
 
     Error propagation (first order): (dA_est / A_est)^2 = sum over B, C, D of sum w^2 / yield^2; the closure
     ratio adds A's. Known answers: a score independent of the masses closes within its error; a score made of
@@ -106,7 +111,7 @@ def estimate(score: np.ndarray, m1: np.ndarray, m2: np.ndarray, weight: np.ndarr
     """
     score, weight = np.asarray(score, float), np.asarray(weight, float)
     sr, cr = regions(m1, m2, kind)
-    passed = score > cut
+    passed = score >= cut
     masks = {"A": sr & passed, "B": sr & ~passed, "C": cr & passed, "D": cr & ~passed}
     y = {k: float(weight[m].sum()) for k, m in masks.items()}
     s2 = {k: float((weight[m] ** 2).sum()) for k, m in masks.items()}

@@ -20,7 +20,7 @@ from hhnb.studies import abcd, correlations
 #: background efficiency at which the signal efficiency is quoted (1 %)
 BACKGROUND_EFFICIENCY = 0.01
 #: the multijet samples of the toy's HH -> 4b categories: their background is the one estimated from data
-MULTIJET = ("qcd_4b", "qcd_2b2j")
+MULTIJET = abcd.MULTIJET
 
 
 def signal_efficiency_at(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray,
