@@ -256,6 +256,43 @@ def toy_file_name(sample: str, kl: object | None = None) -> str:
     return f"hh_SlfCoup_{tag(kl)}.root" if sample == "hh" else f"{sample}.root"
 
 
+# -- systematic variations (issue 25) ---------------------------------------------------------------------
+
+#: the toy's tree variations (jets shifted or smeared, everything derived recomputed) and weight variations
+TOY_TREE_SYSTEMATICS = ("JES", "JER")
+TOY_WEIGHT_SYSTEMATICS = ("btag",)
+DIRECTIONS = ("up", "down")
+
+
+def variation_suffix(syst: str, direction: str) -> str:
+    """``<SYST>__1up`` / ``<SYST>__1down``: the production convention for a one-sigma variation.
+
+    >>> variation_suffix("JES", "down")
+    'JES__1down'
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction {direction!r}: expected up or down")
+    return f"{syst}__1{direction}"
+
+
+def variation_tree(nominal: str, syst: str, direction: str) -> str:
+    """The tree of a tree variation beside the nominal one: ``<nominal>__<SYST>__1up``.
+
+    >>> variation_tree(DEFAULT_TREE, "JES", "up")
+    'preselection__JES__1up'
+    """
+    return f"{nominal}__{variation_suffix(syst, direction)}"
+
+
+def weight_variation_branch(weight: str, syst: str, direction: str) -> str:
+    """The event-weight branch of a weight variation: ``<weight>_<syst>__1up`` (the full weight, not a ratio).
+
+    >>> weight_variation_branch("weight", "btag", "down")
+    'weight_btag__1down'
+    """
+    return f"{weight}_{variation_suffix(syst, direction)}"
+
+
 # -- ntuples with score branches --------------------------------------------------------------------------
 
 #: Suffix of the copies ``hhnb apply`` writes: ``<stem>_withNNs.root``.

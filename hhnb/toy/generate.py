@@ -77,6 +77,24 @@ def _batch(sample, kl, pt_slice, n, rng, bias):
     return toy_hh.generate_batch(sample, n, rng, kl=kl, pt_slice=pt_slice, bias=bias)
 
 
+def _batch_varied(sample, kl, pt_slice, n, rng, bias):
+    """A batch and its jet variations (``{"JES__1up": ...}``; none for the ttHH samples)."""
+    if sample in TTHH_SAMPLES:
+        return toy_tthh.generate_batch(sample, n, rng, bias=bias), {}
+    return toy_hh.generate_batch_varied(sample, n, rng, kl=kl, pt_slice=pt_slice, bias=bias)
+
+
+def _weights(arrays: dict[str, np.ndarray], scale: float) -> dict[str, np.ndarray]:
+    """The event weight (weight_factor x scale) and the b-tagging scale-factor weights up and down."""
+    factor = arrays.pop("weight_factor", np.ones(len(arrays["eventNumber"])))
+    arrays["weight"] = factor * scale
+    for direction in layout.DIRECTIONS:
+        sf = arrays.pop(f"btag_sf_{direction}", None)
+        if sf is not None:
+            arrays[layout.weight_variation_branch("weight", "btag", direction)] = arrays["weight"] * sf
+    return arrays
+
+
 def _signal_like(out: dict[str, np.ndarray]) -> np.ndarray:
     """Events in the signal-like region of the HH->bbbb categories: preselected, >= 3 b-tags, masses near m_H."""
     if "h1_M" not in out:
@@ -109,59 +127,87 @@ def _slice_targets(sample, kl, pieces, ncat, events, rng, bias, pilot=20000, flo
 
 
 def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor, bar, bias=True, cap=None):
-    """Generate batches until every category has its ``target`` events (or ``cap`` generated); per-category dicts."""
+    """Generate batches until every category has its ``target`` events (or ``cap`` generated).
+
+    Returns per category the nominal dict (or None) and the variations' dicts, and the events generated.
+    A category keeps its first ``target`` accepted events: the generated events up to the last one kept.
+    A variation keeps, of those same generated events, the ones its varied category accepts (events enter
+    and leave), with the nominal's weight scale, so nominal and variations describe the same events.
+    """
     target = np.broadcast_to(np.asarray(target, int), (ncat,))
     cap = cap if cap is not None else max_factor * int(target.max())
     kept: list[list[dict[str, np.ndarray]]] = [[] for _ in range(ncat)]
+    kept_var: dict[str, list[list[dict[str, np.ndarray]]]] = {}
     counts = np.zeros(ncat, int)
     generated = 0
     while generated < cap and (counts < target).any():
-        out = _batch(sample, kl, pt_slice, batch, rng, bias)
+        out, varied = _batch_varied(sample, kl, pt_slice, batch, rng, bias)
         out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
+        for v in varied.values():
+            v["eventNumber"] = out["eventNumber"]
         generated += batch
         for c in range(ncat):
             sel = out["category"] == c
             if sel.any():
                 kept[c].append({k: v[sel] for k, v in out.items()})
                 counts[c] += int(sel.sum())
+            for name, v in varied.items():
+                sel = v["category"] == c
+                kept_var.setdefault(name, [[] for _ in range(ncat)])[c].append({k: x[sel] for k, x in v.items()})
         if bar is not None:
             bar.update(batch)
-    result = []
+    result, result_var = [], []
     for c in range(ncat):
         if not kept[c]:
             result.append(None)
+            result_var.append({})
             continue
         arrays = {k: np.concatenate([d[k] for d in kept[c]]) for k in kept[c][0]}
         accepted = len(arrays["eventNumber"])
         keep = min(accepted, int(target[c]))
         arrays = {k: v[:keep] for k, v in arrays.items()}
+        last = int(arrays["eventNumber"][-1]) if keep < accepted else generated - 1
         # weight: sigma L / N_generated, scaled up for the accepted events not kept
-        factor = arrays.pop("weight_factor", np.ones(keep))
-        arrays["weight"] = factor * (xsec * LUMINOSITY / generated * accepted / keep)
-        result.append(arrays)
-    return result, generated
-
-
-def _write(path: Path, arrays: dict[str, np.ndarray], info: str) -> None:
+        scale = xsec * LUMINOSITY / generated * accepted / keep
+        result.append(_weights(arrays, scale))
+        variations = {}
+        for name, parts in kept_var.items():
+            v = {k: np.concatenate([d[k] for d in parts[c]]) for k in parts[c][0]}
+            inside = v["eventNumber"] <= last
+            variations[name] = _weights({k: x[inside] for k, x in v.items()}, scale)
+        result_var.append(variations)
+    return result, result_var, generated
+def _branches(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     branches = {}
     for k, v in arrays.items():
         if k == "category":
             continue
         if k in ("eventNumber",):
             branches[k] = v.astype(np.int64)
-        elif k == "weight":
+        elif k == "weight" or k.startswith("weight_"):
             branches[k] = v.astype(np.float64)
         elif np.issubdtype(v.dtype, np.integer):
             branches[k] = v.astype(np.int32)
         else:
             branches[k] = v.astype(np.float32)
+    return branches
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray], info: str,
+           variations: dict[str, dict[str, np.ndarray]] | None = None) -> None:
+    """The nominal tree ``TREE`` and, for each variation ``<SYST>__1up``, the tree ``TREE__<SYST>__1up``."""
+    trees = {TREE: _branches(arrays)}
+    for name, v in (variations or {}).items():
+        syst, direction = name.rsplit("__1", 1)
+        trees[layout.variation_tree(TREE, syst, direction)] = _branches(v)
     with atomic_path(path) as tmp:
         with uproot.recreate(tmp) as f:
-            f.mktree(TREE, {k: v.dtype for k, v in branches.items()})
-            step = 200_000
-            n = len(branches["eventNumber"])
-            for start in range(0, max(n, 1), step):
-                f[TREE].extend({k: v[start:start + step] for k, v in branches.items()})
+            for tree, branches in trees.items():
+                f.mktree(tree, {k: v.dtype for k, v in branches.items()})
+                step = 200_000
+                n = len(branches["eventNumber"])
+                for start in range(0, n, step):
+                    f[tree].extend({k: v[start:start + step] for k, v in branches.items()})
             f["hhnb_info"] = info
 
 
@@ -195,17 +241,22 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
     if bias and sample in HH_BACKGROUNDS:
         targets = np.ceil(targets * np.array([CATEGORY_SHARE.get(c, 1.0) for c in categories])).astype(int)
     merged: list[list[dict[str, np.ndarray]]] = [[] for _ in categories]
+    merged_var: list[dict[str, list[dict[str, np.ndarray]]]] = [{} for _ in categories]
     generated_total = 0
     label = f"{sample}" + (f" kl={kl:g}" if sample == "hh" else "")
     bar = tqdm(desc=f"generate {label}", unit=" ev", unit_scale=True, disable=not progress, leave=False)
     offset = 0
     for i, (pt_slice, xsec) in enumerate(pieces):
-        res, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), targets[i], rng, batch,
-                                    max_factor, bar, bias, cap=max_factor * max(per_slice, int(targets[i].max())))
+        res, res_var, generated = _run_slice(sample, kl, pt_slice, xsec, len(categories), targets[i], rng, batch,
+                                             max_factor, bar, bias,
+                                             cap=max_factor * max(per_slice, int(targets[i].max())))
         for c, arrays in enumerate(res):
             if arrays is not None:
                 arrays["eventNumber"] = arrays["eventNumber"] + offset
                 merged[c].append(arrays)
+            for name, v in res_var[c].items():
+                v["eventNumber"] = v["eventNumber"] + offset
+                merged_var[c].setdefault(name, []).append(v)
         offset += generated
         generated_total += generated
     bar.close()
@@ -216,7 +267,9 @@ def generate_sample(data_dir: str | Path, sample: str, kl: float = 1.0, events: 
         arrays = {k: np.concatenate([d[k] for d in merged[c]]) for k in merged[c][0]}
         path = data_dir / cat / file_name(sample, kl)
         info = f"hhnb toy: sample={sample} kl={kl} seed={seed} bias={bias} toy={toy_version()} generated={generated_total}"
-        _write(path, arrays, info)
+        variations = {name: {k: np.concatenate([d[k] for d in parts]) for k in parts[0]}
+                      for name, parts in merged_var[c].items()}
+        _write(path, arrays, info, variations)
         written.append(Written(cat, sample, path, len(arrays["weight"]), generated_total,
                                float(arrays["weight"].sum())))
     return written

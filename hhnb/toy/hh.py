@@ -19,6 +19,7 @@ import vector
 from scipy import integrate
 from scipy import stats as _st
 
+from hhnb import layout
 from hhnb.errors import UserArgumentError
 from hhnb.toy import nlo, physics
 
@@ -28,6 +29,22 @@ BTAG_EFF = {"b": 0.80, "c": 0.35, "l": 0.10}
 SMALL_R_PT, SMALL_R_ETA = 40.0, 2.5
 LARGE_R_PT, LARGE_R_ETA, LARGE_R_DR = 250.0, 2.0, 1.0
 CATEGORIES = ("resolved", "intermediate", "boosted")
+
+# Systematic variations (docs/physics.md, "Systematic variations"). Jet energy scale: the total ATLAS
+# uncertainty for central jets, 5 % at 20 GeV falling to 1 % for 250 GeV - 2 TeV (arXiv:2007.02645),
+# as sqrt(JES_CONSTANT^2 + (JES_LOW_PT_GEV / pT)^2); jet energy resolution: ATLAS measures it to
+# (24 +- 1.5) % at 20 GeV and (6 +- 0.5) % at 300 GeV, i.e. to 6-8 % of itself: JER_RELATIVE. Both grow
+# linearly beyond |eta| = FORWARD_ETA to 1 + FORWARD_GROWTH at |eta| = SMALL_R_ETA (the toy's assumption
+# for the eta-intercalibration, which the paper shows as larger forward). b-tagging: the b-jet efficiency
+# scale factors are measured to 1-8 % depending on pT (arXiv:1907.05120; BTAG_SF_B per pT bin, largest at
+# the lowest and highest pT); c and light mistag scale factors carry the toy's round values BTAG_SF_MISTAG.
+TREE_SYSTEMATICS = layout.TOY_TREE_SYSTEMATICS
+JES_CONSTANT, JES_LOW_PT_GEV = 0.01, 0.98
+JER_RELATIVE = 0.07
+FORWARD_ETA, FORWARD_GROWTH = 1.2, 0.5
+BTAG_SF_PT_EDGES_GEV = (30.0, 40.0, 60.0, 85.0, 110.0, 140.0, 175.0, 250.0, 600.0)
+BTAG_SF_B = (0.08, 0.04, 0.02, 0.015, 0.01, 0.01, 0.015, 0.03, 0.06, 0.08)
+BTAG_SF_MISTAG = {"c": 0.10, "l": 0.20}
 
 
 def _p4(px, py, pz, E):
@@ -61,6 +78,76 @@ def smear_jet(jet, flavour_is_b, rng):
     eta = jet.eta + rng.normal(0.0, 0.02, len(pt))
     phi = jet.phi + rng.normal(0.0, 0.02, len(pt))
     return vector.array({"pt": pt * scale, "eta": eta, "phi": phi, "mass": jet.mass * scale})
+
+
+def _forward(eta: np.ndarray) -> np.ndarray:
+    """1 for |eta| < FORWARD_ETA, rising linearly to 1 + FORWARD_GROWTH at |eta| = SMALL_R_ETA (and beyond)."""
+    return 1.0 + FORWARD_GROWTH * np.clip((np.abs(eta) - FORWARD_ETA) / (SMALL_R_ETA - FORWARD_ETA), 0.0, 1.0)
+
+
+def jes_uncertainty(pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """Relative jet-energy-scale uncertainty of a jet (pT in GeV): 5 % at 20 GeV, 1 % at high pT, central.
+
+    >>> jes_uncertainty(np.array([20.0, 100.0, 500.0, 100.0]), np.array([0.0, 0.0, 0.0, 2.5])).round(4).tolist()
+    [0.05, 0.014, 0.0102, 0.021]
+    """
+    pt = np.maximum(np.asarray(pt, float), 1.0)
+    return np.sqrt(JES_CONSTANT**2 + (JES_LOW_PT_GEV / pt) ** 2) * _forward(eta)
+
+
+def jer_uncertainty(pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """Relative uncertainty of the jet energy resolution itself (0.07: sigma known to 7 % of sigma), central.
+
+    >>> jer_uncertainty(np.array([50.0, 50.0]), np.array([0.0, 2.5])).round(3).tolist()
+    [0.07, 0.105]
+    """
+    return JER_RELATIVE * _forward(eta) * np.ones_like(np.asarray(pt, float))
+
+
+def vary_jets(syst: str, sign: float, jets: list, visible: list) -> list:
+    """The four detector jets under one variation (``sign`` +1 up, -1 down); no random number is drawn.
+
+    JES: every jet's four-momentum scaled by 1 + sign * u(pT, eta) (a coherent shift, one nuisance
+    parameter). JER, the scaling method (CMS, JINST 12 (2017) P02014, for jets matched to a particle-level
+    jet): the jet's deviation from its mean response 0.99 x the visible particle-level pT grows by
+    1 + sign * d(pT, eta): up widens, down narrows the resolution, event by event.
+    """
+    out = []
+    for j, v in zip(jets, visible):
+        if syst == "JES":
+            k = 1.0 + sign * jes_uncertainty(j.pt, j.eta)
+        elif syst == "JER":
+            ref = 0.99 * v.pt
+            k = (ref + (j.pt - ref) * (1.0 + sign * jer_uncertainty(j.pt, j.eta))) / j.pt
+        else:
+            raise UserArgumentError(f"unknown jet variation {syst!r}: expected one of {', '.join(TREE_SYSTEMATICS)}")
+        out.append(vector.array({"pt": j.pt * k, "eta": j.eta, "phi": j.phi, "mass": j.mass * k}))
+    return out
+
+
+def btag_sf_uncertainty(pt: np.ndarray, flavour: np.ndarray) -> np.ndarray:
+    """Relative uncertainty of a jet's b-tagging scale factor: b jets by pT bin (1-8 %), c and light jets flat.
+
+    >>> btag_sf_uncertainty(np.array([25.0, 100.0, 700.0, 100.0, 100.0]), np.array(list("bbbcl"))).tolist()
+    [0.08, 0.01, 0.08, 0.1, 0.2]
+    """
+    b = np.asarray(BTAG_SF_B)[np.searchsorted(BTAG_SF_PT_EDGES_GEV, np.asarray(pt, float), side="right")]
+    return np.select([flavour == "b", flavour == "c"], [b, BTAG_SF_MISTAG["c"]], BTAG_SF_MISTAG["l"])
+
+
+def btag_sf_weights(jets: list, flavour: np.ndarray, tag: np.ndarray, sign: float) -> np.ndarray:
+    """Per-event weight (relative to the nominal) with every scale factor moved by ``sign`` sigma.
+
+    A tagged jet contributes SF = 1 + sign * delta, an untagged one (1 - SF eff) / (1 - eff) with its
+    flavour's efficiency (BTAG_EFF): the standard per-jet event weight of b-tagging calibrations, which
+    keeps the tagged plus untagged probability at one.
+    """
+    w = np.ones(len(jets[0]))
+    for j, f, t in zip(jets, flavour, tag):
+        sf = 1.0 + sign * btag_sf_uncertainty(j.pt, f)
+        eff = np.select([f == "b", f == "c"], [BTAG_EFF["b"], BTAG_EFF["c"]], BTAG_EFF["l"])
+        w = w * np.where(t > 0, sf, (1.0 - sf * eff) / (1.0 - eff))
+    return w
 
 
 def _powerlaw(lo, hi, index, n, rng):
@@ -319,8 +406,27 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     PRESCALE, PRESCALE_UNSELECTED);
     ``weight_factor`` (p/q, mean 1 over generated events) makes every weighted distribution unbiased.
     ``signed``: the NLO-like processes (``nlo.NLO_PROCESSES``) carry negative weights (``False``: the
-    all-positive reference the tests compare with).
+    all-positive reference the tests compare with). ``btag_sf_up`` / ``btag_sf_down`` are the event's
+    b-tagging scale-factor weights (:func:`btag_sf_weights`) relative to the nominal.
     """
+    return _generate(process, n, rng, kl, pt_slice, bias, signed, False)[0]
+
+
+def generate_batch_varied(process: str, n: int, rng: np.random.Generator, kl: float = 1.0,
+                          pt_slice: tuple[float, float] | None = None, bias: bool = True, signed: bool = True
+                          ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
+    """:func:`generate_batch` plus the same events under each jet variation, keyed ``JES__1up``, ... .
+
+    The nominal dict is bit-identical to :func:`generate_batch`'s with the same generator state: the
+    variations draw no random number (JES is a coherent shift, JER the scaling method, see
+    :func:`vary_jets`). A varied event has its own ``category`` (it may enter or leave a category or the
+    selection) and its own ``weight_factor`` (the same generator weight and sign; the prescale of the
+    importance sampling re-evaluated on the varied event with the same random number).
+    """
+    return _generate(process, n, rng, kl, pt_slice, bias, signed, True)
+
+
+def _generate(process, n, rng, kl, pt_slice, bias, signed, variations):
     wfac = np.ones(n)
     bias = bias and process != "hh"
     nu_x, nu_y = np.zeros(n), np.zeros(n)
@@ -351,6 +457,54 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     visible, bx, by = _semileptonic(true_jets, flav, rng)
     nu_x, nu_y = nu_x + bx, nu_y + by
     jets = [smear_jet(j, np.zeros(n, bool), rng) for j in visible]
+    # the remaining random numbers, in the order the generator has always drawn them: the large-R jet mass
+    # resolution of each candidate, the soft term of the missing transverse momentum, the prescale
+    large_r = [rng.normal(1.0, 0.06, n) for _ in range(2)]
+    met_x = nu_x + rng.normal(0, SOFT_MET_GEV, n)
+    met_y = nu_y + rng.normal(0, SOFT_MET_GEV, n)
+    wfac = wfac * wtag
+    out, valid = _reconstruct(jets, btag, ok4, met_x, met_y, n_el, n_mu, large_r)
+    u = rng.random(n) if bias else None
+    keep_prob = _keep_probability(out, btag) if bias else np.ones(n)
+    if bias:
+        # prescale the events outside the signal-like region, so that the written events are mostly where
+        # the networks select and those carry similar weights: fewer than three b-tags by PRESCALE (the
+        # networks train on them), failing the analyses' selection cuts (physics.md section 2; no network
+        # sees them) by PRESCALE_UNSELECTED
+        valid &= u < keep_prob
+    sign = nlo.sign_factors(out["pT_hh"], rng) if signed and process in nlo.NLO_PROCESSES else np.ones(n)
+    out["weight_factor"] = wfac / keep_prob * sign  # / 1.0 and * 1.0 are exact: the weights as before
+    out["category"] = np.where(valid, out.pop("_n_large"), -1).astype(np.int32)
+    out["btag_sf_up"], out["btag_sf_down"] = (btag_sf_weights(jets, flav, btag, s) for s in (1.0, -1.0))
+    if not variations:
+        return out, {}
+    varied = {}
+    for syst in TREE_SYSTEMATICS:
+        for direction, s in (("up", 1.0), ("down", -1.0)):
+            vj = vary_jets(syst, s, jets, visible)
+            dx = sum(v.px - j.px for v, j in zip(vj, jets))
+            dy = sum(v.py - j.py for v, j in zip(vj, jets))
+            o, ok = _reconstruct(vj, btag, ok4, met_x - dx, met_y - dy, n_el, n_mu, large_r)
+            kp = _keep_probability(o, btag) if bias else np.ones(n)
+            if bias:
+                ok &= u < kp
+            o["weight_factor"] = wfac / kp * sign
+            o["category"] = np.where(ok, o.pop("_n_large"), -1).astype(np.int32)
+            o["btag_sf_up"], o["btag_sf_down"] = (btag_sf_weights(vj, flav, btag, t) for t in (1.0, -1.0))
+            varied[f"{syst}__1{direction}"] = o
+    return out, varied
+
+
+def _keep_probability(out, btag):
+    """The importance sampling's prescale of an event (1 in the signal-like region)."""
+    return np.where(preselected(out), np.where(btag.sum(axis=0) >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
+
+
+def _reconstruct(jets, btag, ok4, met_x, met_y, n_el, n_mu, large_r):
+    """Every branch derived from the four jets: candidates, categories, masses, m_hh, pT_hh, dR, met (no random number).
+
+    Returns the branches (with ``_n_large``, the category before the validity cuts) and the validity mask.
+    """
     cands = [jets[0] + jets[1], jets[2] + jets[3]]
     drs = [jets[0].deltaR(jets[1]), jets[2].deltaR(jets[3])]
     merged = [(d < LARGE_R_DR) & (c.pt > LARGE_R_PT) & (np.abs(c.eta) < LARGE_R_ETA) for c, d in zip(cands, drs)]
@@ -359,14 +513,13 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
     n_large = merged[0].astype(int) + merged[1].astype(int)
     valid = (merged[0] | resolved_ok[0]) & (merged[1] | resolved_ok[1]) & ok4
     # large-R jet mass: extra resolution from the merged-jet reconstruction
-    masses = [np.where(m, c.mass * rng.normal(1.0, 0.06, n), c.mass) for c, m in zip(cands, merged)]
-
-    wfac = wfac * wtag
+    masses = [np.where(m, c.mass * r, c.mass) for c, m, r in zip(cands, merged, large_r)]
     nb = btag.sum(axis=0)
     valid &= nb >= 2  # generator-level filter: at least two b-tagged jets
 
     # order candidates by pT
     swap = cands[1].pt > cands[0].pt
+
     def pick(a, b):
         return np.where(swap, b, a), np.where(swap, a, b)
 
@@ -385,28 +538,15 @@ def generate_batch(process: str, n: int, rng: np.random.Generator, kl: float = 1
         out[f"h1_j{idx}_BTag"], out[f"h2_j{idx}_BTag"] = pick(btag[ja], btag[jb])
 
     # missing transverse momentum: neutrinos (semileptonic b/c decays, leptonic W) plus a soft term
-    met = vector.array({"px": nu_x + rng.normal(0, SOFT_MET_GEV, n), "py": nu_y + rng.normal(0, SOFT_MET_GEV, n)})
+    met = vector.array({"px": met_x, "py": met_y})
 
     out.update({
         "m_hh": hh.mass, "pT_hh": hh.pt, "dEta_hh": np.abs(out["h1_Eta"] - out["h2_Eta"]),
         "met_Et": met.rho, "met_Phi": met.phi, "nElec": n_el, "nMuon": n_mu,
         "nBTags": nb.astype(np.int32), "nLargeR": n_large.astype(np.int32),
-        "nJets": (4 - 2 * n_large).astype(np.int32),
+        "nJets": (4 - 2 * n_large).astype(np.int32), "_n_large": n_large,
     })
-    if bias:
-        # prescale the events outside the signal-like region, so that the written events are mostly where
-        # the networks select and those carry similar weights: fewer than three b-tags by PRESCALE (the
-        # networks train on them), failing the analyses' selection cuts (physics.md section 2; no network
-        # sees them) by PRESCALE_UNSELECTED
-        presel = preselected(out)
-        keep_prob = np.where(presel, np.where(nb >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
-        valid &= rng.random(n) < keep_prob
-        wfac = wfac / keep_prob
-    if signed and process in nlo.NLO_PROCESSES:
-        wfac = wfac * nlo.sign_factors(out["pT_hh"], rng)
-    out["weight_factor"] = wfac
-    out["category"] = np.where(valid, n_large, -1).astype(np.int32)
-    return out
+    return out, valid
 
 
 def preselected(out: dict[str, np.ndarray]) -> np.ndarray:

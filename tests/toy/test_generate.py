@@ -155,3 +155,97 @@ def test_root_reads_a_file_written_by_hhnb(root, toy_dir):
     assert tree.ClassName() == "TTree"
     assert tree.GetEntries() == len(ref["m_hh"])
     f.Close()
+
+
+# -- systematic variations (issue 25) --------------------------------------------------------------------
+
+_JETS = [f"{c}_{j}" for c in ("h1", "h2") for j in ("j1", "j2")]
+
+
+def _trees(path):
+    with uproot.open(path) as f:
+        return {name.split(";")[0]: f[name].arrays(library="np") for name in f.keys() if name.startswith("preselection")}
+
+
+def _matched(a, b):
+    """Indices into a and b of the events both hold (by eventNumber)."""
+    common, ia, ib = np.intersect1d(a["eventNumber"], b["eventNumber"], return_indices=True)
+    return ia, ib
+
+
+def test_variation_trees_beside_the_nominal_one(toy_dir):
+    from hhnb import layout
+
+    for cat in ("resolved", "intermediate", "boosted"):
+        trees = _trees(toy_dir / cat / "ttbar.root")
+        assert set(trees) == {"preselection", *(layout.variation_tree("preselection", s, d)
+                                                for s in ("JES", "JER") for d in ("up", "down"))}
+        for t in trees.values():
+            assert set(HH_BRANCHES) | {"weight_btag__1up", "weight_btag__1down"} <= set(t)
+            assert len(np.unique(t["eventNumber"])) == len(t["eventNumber"])
+    with uproot.open(toy_dir / "tthh" / "ttbb.root") as f:  # ttHH: nominal only
+        assert [k.split(";")[0] for k in f.keys() if "preselection" in k] == ["preselection"]
+
+
+def test_jes_up_tree_has_higher_jet_pt_by_the_stated_size(toy_dir):
+    """The same events (by number) in the JES-up tree: jet pT higher by u(pT, eta), about 1.5 % for signal jets."""
+    from hhnb.toy.hh import jes_uncertainty
+
+    trees = _trees(toy_dir / "resolved" / "hh_SlfCoup_1.0.root")
+    nom = trees["preselection"]
+    for name, sign in (("preselection__JES__1up", 1), ("preselection__JES__1down", -1)):
+        var = trees[name]
+        i, j = _matched(nom, var)
+        assert len(i) > 0.9 * len(nom["eventNumber"])  # most events keep their number (and category)
+        total = sum(nom[f"{k}_Pt"][i].astype(float) for k in _JETS)
+        moved = sum(var[f"{k}_Pt"][j].astype(float) for k in _JETS)
+        expected = sum(nom[f"{k}_Pt"][i] * jes_uncertainty(nom[f"{k}_Pt"][i], nom[f"{k}_Eta"][i]) for k in _JETS)
+        np.testing.assert_allclose(moved - total, sign * expected, rtol=1e-3, atol=1e-3)
+        shift = float(np.mean(moved / total - 1))
+        assert 0.012 < sign * shift < 0.02, shift
+        for b in ("nBTags", "nElec", "nMuon"):  # what the jets do not change is the event's own
+            assert np.array_equal(nom[b][i], var[b][j])
+
+
+def test_selected_events_move_in_and_out(toy_dir):
+    """Events enter and leave a category and the selection: the selected counts and yields move."""
+    trees = _trees(toy_dir / "resolved" / "qcd_2b2j.root")
+    nom, up, down = trees["preselection"], trees["preselection__JES__1up"], trees["preselection__JES__1down"]
+    only_up = np.setdiff1d(up["eventNumber"], nom["eventNumber"])
+    only_nom = np.setdiff1d(nom["eventNumber"], up["eventNumber"])
+    assert len(only_up) > 0 and len(only_nom) > 0
+
+    def selected(t):
+        return ((t["met_Et"] < 150) & (t["nElec"] == 0) & (t["nMuon"] == 0) & (t["dEta_hh"] < 1.5)
+                & (t["h1_M"] > 50) & (t["h2_M"] > 50)).sum()
+
+    counts = [selected(t) for t in (down, nom, up)]
+    assert counts[0] < counts[1] < counts[2], counts  # harder jets: more events pass the 40 GeV jet cut
+
+
+def test_nominal_tree_is_the_generator_output_without_variations(tmp_path, monkeypatch):
+    """The nominal tree does not depend on the variations: writing none gives the same arrays, bit for bit."""
+    from hhnb.toy import generate as gen
+    from hhnb.toy import hh
+
+    generate_sample(tmp_path / "with", "qcd_4b", events=300, seed=3, progress=False)
+    monkeypatch.setattr(gen, "_batch_varied", lambda *a: (hh.generate_batch(a[0], a[3], a[4], kl=a[1],
+                                                                            pt_slice=a[2], bias=a[5]), {}))
+    generate_sample(tmp_path / "without", "qcd_4b", events=300, seed=3, progress=False)
+    for cat in ("resolved", "intermediate", "boosted"):
+        a, b = _arrays(tmp_path / "with" / cat / "qcd_4b.root"), _arrays(tmp_path / "without" / cat / "qcd_4b.root")
+        assert set(a) == set(b)
+        for k in a:
+            assert np.array_equal(a[k], b[k]), k
+
+
+def test_btag_weight_branches(toy_dir):
+    """weight_btag__1up / weight: four tagged b jets of the signal give prod(1 + delta_b(pT))."""
+    from hhnb.toy.hh import btag_sf_uncertainty
+
+    t = _trees(toy_dir / "resolved" / "hh_SlfCoup_1.0.root")["preselection"]
+    four = t["nBTags"] == 4
+    expected = np.prod([1 + btag_sf_uncertainty(t[f"{k}_Pt"][four], np.full(four.sum(), "b")) for k in _JETS], axis=0)
+    ratio = t["weight_btag__1up"][four] / t["weight"][four]
+    assert np.mean(np.isclose(ratio, expected, rtol=1e-6)) > 0.99  # float32 pT on a bin edge may differ
+    assert 0.05 < float(np.mean(ratio - 1)) < 0.1

@@ -126,3 +126,68 @@ def test_window_weights_are_flat_on_the_plateau():
         assert w[plateau].std() / w[plateau].mean() < 0.01
     # the mean weight over the proposal is 1 (E_q[p/q] = 1)
     assert w.mean() == pytest.approx(1.0, abs=0.03)
+
+
+# -- systematic variations (issue 25) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("process,kw", [("qcd_2b2j", {"pt_slice": (20.0, 200.0)}), ("ttbar", {}), ("hh", {"kl": 5.0})])
+def test_variations_leave_the_nominal_bit_identical(process, kw):
+    """The variations draw no random number: the nominal events are those generate_batch gives, bit for bit."""
+    plain = hh.generate_batch(process, 3000, np.random.default_rng(11), **kw)
+    nominal, varied = hh.generate_batch_varied(process, 3000, np.random.default_rng(11), **kw)
+    assert set(plain) == set(nominal)
+    for k in plain:
+        assert np.array_equal(plain[k], nominal[k]), k
+    assert set(varied) == {"JES__1up", "JES__1down", "JER__1up", "JER__1down"}
+    for o in varied.values():  # generator-level properties are the event's own
+        assert np.array_equal(o["h1_j1_BTag"] + o["h1_j2_BTag"] + o["h2_j1_BTag"] + o["h2_j2_BTag"],
+                              nominal["nBTags"])
+        assert np.array_equal(np.sign(o["weight_factor"]), np.sign(nominal["weight_factor"]))
+
+
+def test_jes_scales_every_jet_by_its_uncertainty():
+    """JES up: each jet's pT times 1 + u(pT, eta) (5 % at 20 GeV, 1 % at high pT); down: 1 - u."""
+    nominal, varied = hh.generate_batch_varied("hh", 4000, np.random.default_rng(12))
+    jets = _jets(nominal)
+    total = sum(j.pt for j in jets)
+    shift = sum(j.pt * hh.jes_uncertainty(j.pt, j.eta) for j in jets)
+    for name, sign in (("JES__1up", 1.0), ("JES__1down", -1.0)):
+        moved = sum(j.pt for j in _jets(varied[name]))
+        np.testing.assert_allclose(moved - total, sign * shift, rtol=1e-9, atol=1e-9)
+    mean = float(np.mean(shift / total))
+    assert 0.012 < mean < 0.02  # signal jets of 40-150 GeV: about 1.5 %
+    # met follows the jets (type-1 propagation): the vector sum of jets + met is unchanged
+    for name in ("JES__1up", "JER__1down"):
+        o = varied[name]
+        for trig in (np.cos, np.sin):
+            a = sum(j.pt * trig(j.phi) for j in jets) + nominal["met_Et"] * trig(nominal["met_Phi"])
+            b = sum(j.pt * trig(j.phi) for j in _jets(o)) + o["met_Et"] * trig(o["met_Phi"])
+            np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_jer_up_widens_and_down_narrows_the_mass_resolution():
+    """JER (scaling method): the Higgs-candidate mass peak widens by about JER_RELATIVE up, narrows down."""
+    nominal, varied = hh.generate_batch_varied("hh", 20_000, np.random.default_rng(13))
+    ok = (nominal["category"] == 0) & (varied["JER__1up"]["category"] == 0) & (varied["JER__1down"]["category"] == 0)
+
+    def width(o):
+        q = np.percentile(o["h1_M"][ok], [16, 84])
+        return (q[1] - q[0]) / 2
+
+    w0, up, down = width(nominal), width(varied["JER__1up"]), width(varied["JER__1down"])
+    assert 1.03 < up / w0 < 1.09 and 0.91 < down / w0 < 0.97, (w0, up, down)
+
+
+def test_btag_weights_are_the_scale_factor_uncertainties():
+    """Signal jets are b jets: four tags give prod(1 + delta_b(pT)), an untagged b jet (1 - 0.8 SF) / 0.2."""
+    o = hh.generate_batch("hh", 5000, np.random.default_rng(14))
+    jets = _jets(o)
+    tags = [o[f"{c}_{j}_BTag"] for c in ("h1", "h2") for j in ("j1", "j2")]
+    for sign, key in ((1.0, "btag_sf_up"), (-1.0, "btag_sf_down")):
+        expected = np.ones(5000)
+        for j, t in zip(jets, tags):
+            d = hh.btag_sf_uncertainty(j.pt, np.full(5000, "b"))
+            expected *= np.where(t > 0, 1 + sign * d, (1 - 0.8 * (1 + sign * d)) / 0.2)
+        np.testing.assert_allclose(o[key], expected, rtol=1e-12)
+    four = (o["nBTags"] == 4) & (o["category"] >= 0)  # jets above 40 GeV
+    assert 0.05 < float(np.mean(o["btag_sf_up"][four] - 1)) < 0.1  # four b jets of 1-8 % each
