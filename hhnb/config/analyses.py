@@ -43,6 +43,21 @@ _SUM_OF_WEIGHTS = {
 #: the value of a feature ``x[:, i]`` for an event whose collection has no element i (hhnb.io.expressions)
 DEFAULT_PAD = 0.0
 NEGATIVE_WEIGHTS = ("abs", "keep", "zero")  # the training policy for negative generator weights; first = default
+_UP_DOWN = {"type": "object", "additionalProperties": False, "required": ["up", "down"],
+            "properties": {"up": {"type": "string", "minLength": 1}, "down": {"type": "string", "minLength": 1}}}
+_RELATIVE = {"type": "number", "exclusiveMinimum": 0, "maximum": 10}
+#: systematic uncertainties of a user's own ntuples (issue 25): tree variations (a tree name per direction;
+#: ``{tree}`` is the sample's nominal tree), weight variations (a weight branch or expression per direction,
+#: the full event weight), normalisation uncertainties per sample (relative, 0.1 = 10 %)
+_SYSTEMATICS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "trees": {"type": "object", "propertyNames": _NAME, "additionalProperties": _UP_DOWN},
+        "weights": {"type": "object", "propertyNames": _NAME, "additionalProperties": _UP_DOWN},
+        "normalisation": {"type": "object", "propertyNames": _NAME, "additionalProperties": _RELATIVE},
+    },
+}
 _TAG_FORMAT = {
     "type": "object",
     "additionalProperties": False,
@@ -84,6 +99,7 @@ SCHEMA: dict[str, Any] = {
                     "learning_rate": {"type": "number", "exclusiveMinimum": 0},
                     "mhh_bins": {"type": "array", "items": {"type": "number"}, "minItems": 2},
                     "decorrelate": _STRINGS,
+                    "systematics": _SYSTEMATICS,
                     "samples": {
                         "type": "array",
                         "minItems": 2,
@@ -103,6 +119,7 @@ SCHEMA: dict[str, Any] = {
                                 "lambdas": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
                                 "tag_format": _TAG_FORMAT,
                                 "selection": {"type": "string"},
+                                "norm_uncertainty": _RELATIVE,
                             },
                         },
                     },
@@ -136,6 +153,47 @@ class TagFormat:
 
 
 @dataclass(frozen=True)
+class Variation:
+    """One systematic variation, up and down: tree names (``{tree}``: the sample's nominal tree) or weight
+    expressions (the full event weight under the variation)."""
+
+    name: str
+    up: str
+    down: str
+
+    def tree(self, nominal: str, direction: str) -> str:
+        """The tree of this (tree) variation for a sample whose nominal tree is ``nominal``.
+
+        >>> Variation("JES", "{tree}__JES__1up", "{tree}__JES__1down").tree("nominal", "down")
+        'nominal__JES__1down'
+        """
+        return self.of(direction).replace("{tree}", nominal)
+
+    def of(self, direction: str) -> str:
+        if direction not in layout.DIRECTIONS:
+            raise ValueError(f"direction {direction!r}: expected up or down")
+        return self.up if direction == "up" else self.down
+
+
+@dataclass(frozen=True)
+class Systematics:
+    """The ``systematics`` section of an analysis: tree variations, weight variations and the relative
+    normalisation uncertainty of each sample (from ``normalisation`` or the sample's ``norm_uncertainty``)."""
+
+    trees: tuple[Variation, ...] = ()
+    weights: tuple[Variation, ...] = ()
+    normalisation: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Every variation's name, tree variations first."""
+        return [v.name for v in (*self.trees, *self.weights)]
+
+    def __bool__(self) -> bool:
+        return bool(self.trees or self.weights or self.normalisation)
+
+
+@dataclass(frozen=True)
 class Sample:
     """One physics process: its files, class and (without a weight branch) cross section in fb."""
 
@@ -150,6 +208,7 @@ class Sample:
     lambdas: tuple[float, ...] | None = None  # signal: the lambdas it provides (None = any via {tag})
     selection: str | None = None
     tag_format: TagFormat = TagFormat()
+    norm_uncertainty: float | None = None  # relative cross-section / normalisation uncertainty (0.1 = 10 %)
 
     @property
     def is_lambda_dependent(self) -> bool:
@@ -186,6 +245,7 @@ class Analysis:
     pads: dict[str, float] = field(default_factory=dict)  # feature expression -> its value where x[:, i] is missing
     pad: float = DEFAULT_PAD  # the pad of features that set none
     negative_weights: str = NEGATIVE_WEIGHTS[0]  # training policy for negative weights (evaluation keeps the sign)
+    systematics: Systematics = Systematics()
 
     def pad_of(self, feature: str) -> float:
         """The value a feature takes where an element it reads (``x[:, i]``) is missing."""
@@ -249,6 +309,8 @@ def _check(path: Path, raw: Any) -> None:
         if err.validator == "oneOf" and err.context:
             err = err.context[0]
         lines = [f"{path}: key {_where(e)}: {e.message}" for e in errors[:5]]
+        if len(errors) == 1:  # one problem, one line
+            raise ConfigError(lines[0])
         raise ConfigError("invalid configuration\n  " + "\n  ".join(lines))
 
 
@@ -307,6 +369,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
                     lambdas=lams,
                     selection=s.get("selection"),
                     tag_format=TagFormat(**s["tag_format"]) if "tag_format" in s else tag_format,
+                    norm_uncertainty=float(s["norm_uncertainty"]) if "norm_uncertainty" in s else None,
                 )
             )
         signal = [s for s in samples if s.klass == classes[0]]
@@ -320,6 +383,7 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             raise ConfigError(
                 f"{path}: key analyses.{name}.classes: no sample for class(es) {missing}"
             )
+        systematics = _systematics(path, name, spec, samples)
         features = tuple(f if isinstance(f, str) else f["expr"] for f in spec["features"])
         pads = {f["expr"]: float(f["pad"]) for f in spec["features"] if isinstance(f, dict) and "pad" in f}
         analyses[name] = Analysis(
@@ -342,8 +406,36 @@ def _build(path: Path, raw: dict[str, Any]) -> Config:
             learning_rate=None if spec.get("learning_rate") is None else float(spec["learning_rate"]),
             mhh_bins=tuple(float(b) for b in spec.get("mhh_bins", ())),
             decorrelate=tuple(spec.get("decorrelate", ())),
+            systematics=systematics,
         )
     return Config(path=path, luminosity=lumi, analyses=analyses)
+
+
+def _systematics(path: Path, name: str, spec: dict[str, Any], samples: list[Sample]) -> Systematics:
+    """The analysis' ``systematics`` section as records; a name used twice, a sample that does not exist, a
+    normalisation given twice or weight variations without a ``weight`` are one line naming the key."""
+    raw = spec.get("systematics") or {}
+    key = f"{path}: key analyses.{name}.systematics"
+    trees = tuple(Variation(k, v["up"], v["down"]) for k, v in (raw.get("trees") or {}).items())
+    weights = tuple(Variation(k, v["up"], v["down"]) for k, v in (raw.get("weights") or {}).items())
+    both = sorted({v.name for v in trees} & {v.name for v in weights})
+    if both:
+        raise ConfigError(f"{key}: variation {both[0]!r} is both a tree and a weight variation: give it one name each")
+    if weights and not spec.get("weight"):
+        raise ConfigError(f"{key}.weights: weight variations need the analysis 'weight' (the nominal event weight)")
+    names = [s.name for s in samples]
+    norm = {s.name: s.norm_uncertainty for s in samples if s.norm_uncertainty is not None}
+    for sample, size in (raw.get("normalisation") or {}).items():
+        if sample not in names:
+            close = difflib.get_close_matches(sample, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{key}.normalisation.{sample}: no sample {sample!r} in the analysis{hint}: "
+                              f"expected one of {', '.join(names)}")
+        if sample in norm:
+            raise ConfigError(f"{key}.normalisation.{sample}: sample {sample!r} already has a norm_uncertainty: "
+                              "give it in one place")
+        norm[sample] = float(size)
+    return Systematics(trees, weights, norm)
 
 
 def load(path: str | Path | None = None) -> Config:

@@ -83,3 +83,71 @@ def test_tag_formats():
     assert TagFormat(point="p", minus="m", decimals=1).format(-5) == "m5p0"
     assert TagFormat(point="p", minus="minus", decimals=1).format(-0.5) == "minus0p5"
     assert TagFormat().format(-5) == "m5.0"
+
+
+# -- the systematics section (issue 25) ------------------------------------------------------------------
+
+SYST = """
+analyses:
+  mine:
+    tree: nominal
+    weight: weight_mc
+    features: [a, b]
+    classes: [signal, background]
+    systematics:
+      trees:
+        JES: {up: "{tree}__JES__1up", down: "{tree}__JES__1down"}
+        JER: {up: JET_JER__1up, down: "{tree}"}
+      weights:
+        btag: {up: weight_btag_up, down: weight_btag_down}
+      normalisation: {ttbar: 0.06}
+    samples:
+      - {name: sig, class: signal, files: sig.root, cross_section: 1.0}
+      - {name: ttbar, class: background, files: tt.root, tree: tt_nominal, cross_section: 1.0}
+      - {name: multijet, class: background, files: qcd.root, norm_uncertainty: 0.3, cross_section: 1.0}
+"""
+
+
+def test_systematics_section_parses_into_records(tmp_path):
+    ana = config.load(_write(tmp_path, SYST)).analysis("mine")
+    s = ana.systematics
+    assert [v.name for v in s.trees] == ["JES", "JER"] and s.names == ["JES", "JER", "btag"]
+    tt = ana.samples[1]
+    assert s.trees[0].tree(tt.tree, "up") == "tt_nominal__JES__1up"
+    assert s.trees[1].tree(tt.tree, "up") == "JET_JER__1up" and s.trees[1].tree(tt.tree, "down") == "tt_nominal"
+    assert s.weights[0].of("down") == "weight_btag_down"
+    assert s.normalisation == {"multijet": 0.3, "ttbar": 0.06}  # sample field and section together
+    assert ana.samples[2].norm_uncertainty == 0.3 and ana.samples[0].norm_uncertainty is None
+    bare = config.load(_write(tmp_path, GOOD)).analysis("mine").systematics
+    assert not bare and bare.names == [] and bare.normalisation == {}
+
+
+def test_shipped_toy_systematics():
+    cfg = config.load()
+    for name in ("resolved", "intermediate", "boosted"):
+        s = cfg.analysis(name).systematics
+        assert [v.tree("preselection", "up") for v in s.trees] == ["preselection__JES__1up", "preselection__JER__1up"]
+        assert [(v.up, v.down) for v in s.weights] == [("weight_btag__1up", "weight_btag__1down")]
+        assert s.normalisation == {"qcd_4b": 0.3, "qcd_2b2j": 0.3, "ttbar": 0.06}  # multijet larger
+    assert cfg.analysis("tthh").systematics.normalisation == {"ttbb": 0.3, "tth": 0.1, "ttz": 0.1}
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ('JER: {up: JET_JER__1up, down: "{tree}"}', "JER: {up: JET_JER__1up}",
+     "key analyses.mine.systematics.trees.JER: 'down' is a required property"),
+    ("normalisation: {ttbar: 0.06}", "normalisation: {ttbarr: 0.06}",
+     "key analyses.mine.systematics.normalisation.ttbarr: no sample 'ttbarr' in the analysis (did you mean 'ttbar'?)"),
+    ("normalisation: {ttbar: 0.06}", "normalisation: {multijet: 0.2}",
+     "normalisation.multijet: sample 'multijet' already has a norm_uncertainty"),
+    ("normalisation: {ttbar: 0.06}", "normalisation: {ttbar: -0.06}",
+     "key analyses.mine.systematics.normalisation.ttbar: -0.06 is less than or equal to the minimum of 0"),
+    ("btag: {up:", "JES: {up:", "variation 'JES' is both a tree and a weight variation"),
+    ("    weight: weight_mc\n", "", "systematics.weights: weight variations need the analysis 'weight'"),
+    ("      normalisation:", "      shapes: {a: 1}\n      normalisation:",
+     "key analyses.mine.systematics: Additional properties are not allowed ('shapes' was unexpected)"),
+])
+def test_systematics_errors_are_one_line(tmp_path, old, new, expected):
+    with pytest.raises(ConfigError) as err:
+        config.load(_write(tmp_path, SYST.replace(old, new, 1)))
+    text = str(err.value)
+    assert "\n" not in text and expected in text and str(tmp_path / "my.yaml") in text, text
