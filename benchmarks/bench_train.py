@@ -40,7 +40,7 @@ UNMODIFIED_AUC = ("resolved", "boosted", "tthh")
 
 def _arrays(analysis: str, kl: float, d):
     ana = config.analysis(analysis)
-    a = training_arrays(ana, kl, d)
+    a = training_arrays(ana, kl, d, folds=1)  # the bench's single split (train / validation / test)
     w_te = metrics.luminosity_weights(a.weight, a.frame["sample"].astype(str).to_numpy(), a.test)
     return ana, a.x, a.y, a.sample_weight, a.train, a.val, a.test, w_te
 
