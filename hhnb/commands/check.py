@@ -29,5 +29,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  - {p}", file=sys.stderr)
         return 1
     print(text_table(report.table))
+    if len(report.systematics):
+        print("\nsystematic variations (per file: the trees and weight branches the analysis' systematics name)")
+        print(text_table(report.systematics))
     print(f"\nall files, trees, branches and selections of {cfg.path} are usable")
     return 0

@@ -6,7 +6,7 @@ configuration names and lists every problem at once, or a table of what it found
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,8 @@ class CheckReport:
 
     problems: tuple[str, ...]
     table: pd.DataFrame
+    #: one row per (file, variation) of the analyses' ``systematics`` section: what was found up and down
+    systematics: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +118,56 @@ def check_file(analysis: Analysis, sample: Sample, path: str) -> tuple[FileFacts
     return facts, problems
 
 
+def check_systematics(analysis: Analysis, sample: Sample, path: str) -> tuple[list[dict], list[str]]:
+    """What one file holds of the analysis' systematic variations: for each tree variation whether its up and
+    down trees are there and carry the inputs, for each weight variation whether its branches are there.
+
+    One row per variation (``found up`` / ``found down``: ``ok`` or what is missing) and one line per problem
+    naming the file, the tree and the branch.
+    """
+    syst = analysis.systematics
+    if not (syst.trees or syst.weights):
+        return [], []
+    try:
+        f, trees = ntuples.open_file(path)
+    except HHNBError:
+        return [], []  # check_file says why
+    rows, problems = [], []
+    wanted = _branches(analysis)
+    for v in syst.trees:
+        found = {}
+        for direction in ("up", "down"):
+            name = v.tree(sample.tree, direction)
+            if name not in trees:
+                found[direction] = f"missing tree {name}"
+                problems.append(f"file {path}: tree variation {v.name!r} {direction}: no tree {name!r}; trees in "
+                                f"the file: {', '.join(trees) or 'none'}")
+                continue
+            try:
+                missing = ntuples.missing_branches(f[name], wanted)
+            except Exception as exc:  # noqa: BLE001 - uproot's read errors come in many kinds
+                missing = [f"unreadable ({_first_line(exc)})"]
+            found[direction] = f"tree {name}" if not missing else f"tree {name} lacks {'; '.join(missing)}"
+            if missing:
+                problems.append(f"file {path}, tree {name!r}: tree variation {v.name!r} {direction}: missing "
+                                f"branch(es) {'; '.join(missing)}")
+        rows.append({"analysis": analysis.name, "sample": sample.name, "file": path, "variation": v.name,
+                     "kind": "tree", "up": found["up"], "down": found["down"]})
+    if syst.weights and sample.tree in trees:
+        t = f[sample.tree]
+        for v in syst.weights:
+            found = {}
+            for direction in ("up", "down"):
+                missing = ntuples.missing_branches(t, [v.of(direction)])
+                found[direction] = f"branch {v.of(direction)}" if not missing else f"missing {'; '.join(missing)}"
+                if missing:
+                    problems.append(f"file {path}, tree {sample.tree!r}: weight variation {v.name!r} {direction}: "
+                                    f"missing branch {'; '.join(missing)}")
+            rows.append({"analysis": analysis.name, "sample": sample.name, "file": path, "variation": v.name,
+                         "kind": "weight", "up": found["up"], "down": found["down"]})
+    return rows, problems
+
+
 def _normalisation(sample: Sample, files: list[str]) -> tuple[float | None, list[str]]:
     if not sample.sum_of_weights:
         return None, []
@@ -133,7 +185,7 @@ def check_analysis(analysis: Analysis, data_dir: str | Path, kl: float | None = 
     the trees of its files and those that carry the network's inputs (variation trees apply can score).
     """
     problems: list[str] = []
-    rows = []
+    rows, syst_rows = [], []
     seen: set[tuple[str, str]] = set()
     for value in lambdas_to_check(analysis, kl):
         try:
@@ -153,6 +205,9 @@ def check_analysis(analysis: Analysis, data_dir: str | Path, kl: float | None = 
             for path in fresh:
                 seen.add((sample.name, path))
                 facts, found = check_file(analysis, sample, path)
+                variations, wrong = check_systematics(analysis, sample, path)
+                syst_rows += variations
+                found += wrong
                 events += facts.entries
                 negative += facts.negative
                 trees.update(dict.fromkeys(facts.trees))
@@ -167,7 +222,10 @@ def check_analysis(analysis: Analysis, data_dir: str | Path, kl: float | None = 
                              "sum_of_weights": f"{sumw:.6g}" if sumw is not None else "-",
                              "negative": f"{negative / events:.1%}" if analysis.weight else "-",
                              "trees": ", ".join(trees), "trees with inputs": ", ".join(with_inputs)})
-    return CheckReport(tuple(problems), pd.DataFrame(rows))
+                if analysis.systematics.normalisation:
+                    size = analysis.systematics.normalisation.get(sample.name)
+                    rows[-1]["normalisation"] = f"{size:.0%}" if size is not None else "-"
+    return CheckReport(tuple(problems), pd.DataFrame(rows), pd.DataFrame(syst_rows))
 
 
 def check(config: Config, data_dir: str | Path, analyses: list[str] | None = None,
@@ -176,8 +234,10 @@ def check(config: Config, data_dir: str | Path, analyses: list[str] | None = Non
     value = _lambdas.parse(kl) if kl is not None else None
     reports = [check_analysis(config.analysis(name), data_dir, value) for name in (analyses or list(config.analyses))]
     frames = [r.table for r in reports if len(r.table)]
+    syst = [r.systematics for r in reports if len(r.systematics)]
     return CheckReport(tuple(p for r in reports for p in r.problems),
-                       pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+                       pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
+                       pd.concat(syst, ignore_index=True) if syst else pd.DataFrame())
 
 
 def require(analysis: Analysis, data_dir: str | Path, kl: float, allow_missing: bool = False) -> None:

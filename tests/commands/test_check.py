@@ -56,3 +56,26 @@ def test_a_lambda_is_checked_alone(two_analyses, capsys):
     assert cli.main(["check", "--config", str(cfg), "--analysis", "mine", "--lambda", "2", "--data-dir",
                      str(data)]) == 1
     assert "no signal sample for lambda 2.0: available lambdas 1.0, 5.0" in capsys.readouterr().err
+
+
+def test_check_prints_the_systematic_variations(tmp_path, capsys):
+    """A systematics section: one row per file and variation after the sample table; a missing tree is a problem."""
+    data = tmp_path / "data"
+    write_ntuple(data / "sig.root", 100, seed=1, shift=1.0)
+    write_ntuple(data / "bkg.root", 100, seed=2)
+    write_ntuple(data / "bkg_up.root", 100, seed=2, tree="Events_up")
+    cfg = write_config(tmp_path / "cfg.yaml", [
+        {"name": "sig", "class": "signal", "lambdas": [1], "files": "{data_dir}/sig.root"},
+        {"name": "bkg", "class": "background", "files": "{data_dir}/bkg.root", "norm_uncertainty": 0.1}],
+        systematics={"weights": {"wsame": {"up": "w", "down": "w"}}})
+    assert cli.main(["check", "--config", str(cfg), "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("systematic variations (per file: the trees and weight branches the analysis' systematics name)")
+    assert out[at + 1].split() == ["analysis", "sample", "file", "variation", "kind", "up", "down"]
+    assert out[at + 3].split()[-6:] == ["wsame", "weight", "branch", "w", "branch", "w"]
+    spec = yaml.safe_load(cfg.read_text())
+    spec["analyses"]["mine"]["systematics"] = {"trees": {"JES": {"up": "{tree}_up", "down": "{tree}_down"}}}
+    cfg.write_text(yaml.safe_dump(spec))
+    assert cli.main(["check", "--config", str(cfg), "--data-dir", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert f"file {data / 'sig.root'}: tree variation 'JES' up: no tree 'Events_up'; trees in the file: Events" in err

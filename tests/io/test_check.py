@@ -63,3 +63,71 @@ def test_check_a_selection_that_cannot_be_evaluated(tmp_path):
     report = check.check(config.load(cfg), tmp_path)
     assert len(report.problems) == 4 and all("selection '(nope > 1)' cannot be evaluated" in p
                                              for p in report.problems)
+
+
+# -- systematic variations (issue 25) --------------------------------------------------------------------
+
+def _varied_file(path, n, seed, trees=("Events", "Events__JES__1up", "Events__JES__1down"), weights=("w_up", "w_down")):
+    """A user file with a nominal tree, variation trees (x1 shifted) and weight-variation branches."""
+    import numpy as np
+    import uproot
+
+    rng = np.random.default_rng(seed)
+    base = {"x1": rng.normal(0.0, 1.0, n), "x2": rng.normal(0.0, 1.0, n), "w": np.full(n, 0.01),
+            "evt": np.arange(n, dtype=np.int64)}
+    with uproot.recreate(path) as f:
+        for i, tree in enumerate(trees):
+            data = dict(base, x1=base["x1"] + 0.1 * i)
+            if i == 0:
+                data |= {b: base["w"] * (1.1 if "up" in b else 0.9) for b in weights}
+            f.mktree(tree, {k: v.dtype for k, v in data.items()})
+            f[tree].extend(data)
+    return path
+
+
+def _syst_config(tmp_path, files):
+    samples = [{"name": "sig", "class": "signal", "lambdas": [1], "files": files[0]},
+               {"name": "bkg", "class": "background", "files": files[1], "norm_uncertainty": 0.25}]
+    return write_config(tmp_path / "cfg.yaml", samples, systematics={
+        "trees": {"JES": {"up": "{tree}__JES__1up", "down": "{tree}__JES__1down"}},
+        "weights": {"btag": {"up": "w_up", "down": "w_down"}}})
+
+
+def test_check_lists_the_variations_per_file(tmp_path, capsys):
+    _varied_file(tmp_path / "sig.root", 200, 1)
+    _varied_file(tmp_path / "bkg.root", 200, 2)
+    cfg = _syst_config(tmp_path, ["sig.root", "bkg.root"])
+    report = check.check(config.load(cfg), tmp_path)
+    assert report.ok, report.problems
+    s = report.systematics
+    assert list(zip(s["sample"], s["variation"], s["kind"])) == [("sig", "JES", "tree"), ("sig", "btag", "weight"),
+                                                                 ("bkg", "JES", "tree"), ("bkg", "btag", "weight")]
+    assert list(s["up"][:2]) == ["tree Events__JES__1up", "branch w_up"]
+    assert list(report.table["normalisation"]) == ["-", "25%"]
+    assert cli.main(["check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "systematic variations" in out and "tree Events__JES__1down" in out and "branch w_down" in out
+
+
+def test_check_names_missing_variation_trees_and_branches(tmp_path, capsys):
+    _varied_file(tmp_path / "sig.root", 200, 1)
+    _varied_file(tmp_path / "bkg.root", 200, 2, trees=("Events", "Events__JES__1up"), weights=("w_up",))
+    cfg = _syst_config(tmp_path, ["sig.root", "bkg.root"])
+    report = check.check(config.load(cfg), tmp_path)
+    bkg = str(tmp_path / "bkg.root")
+    assert report.problems == (
+        f"file {bkg}: tree variation 'JES' down: no tree 'Events__JES__1down'; trees in the file: Events, Events__JES__1up",
+        f"file {bkg}, tree 'Events': weight variation 'btag' down: missing branch 'w_down'")
+    assert list(report.systematics["down"][2:]) == ["missing tree Events__JES__1down", "missing 'w_down'"]
+    assert cli.main(["check", "--config", str(cfg), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err and all(p in err for p in report.problems)
+    assert all(line.count("\n") == 0 for line in report.problems)
+
+
+def test_check_the_toy_variations(toy_dir):
+    report = check.check_analysis(config.load().analysis("boosted"), toy_dir, 1.0)
+    assert report.ok, report.problems
+    s = report.systematics
+    assert set(s["variation"]) == {"JES", "JER", "btag"} and len(s) == 3 * 4  # four samples, one file each
+    assert set(s["up"]) == {"tree preselection__JES__1up", "tree preselection__JER__1up", "branch weight_btag__1up"}
