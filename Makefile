@@ -63,7 +63,7 @@ lab: $(STAMP_LAB) $(KERNELSPEC)
 
 # The documentation site (docs/_build/html): Sphinx + MyST-NB, offline, every warning an error; the CLI,
 # configuration, API and bench pages are generated from the code (docs/_ext), the notebooks shown as committed.
-SPHINX = $(BIN)/python -m sphinx -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html
+SPHINX = $(BIN)/python -m sphinx -E -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html
 docs: $(STAMP_DOCS)
 	$(SPHINX)
 

@@ -24,7 +24,6 @@ version = release = "0.1.0"
 extensions = [
     "myst_nb",  # Markdown pages (MyST) and notebooks
     "sphinx.ext.autodoc",
-    "sphinx.ext.napoleon",
     "hhnb_docs",
 ]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -40,12 +39,11 @@ suppress_warnings = [
     "myst.header",  # the pages moved from the README start at any heading level
 ]
 
-# API: what the docstrings say, in source order, with type hints in the signature
+# API: what the docstrings say, in source order, with type hints in the signature. The docstrings are prose with
+# ``literals`` and doctests, no Google/NumPy sections: no napoleon (it reads "text: ``literal``" as a type)
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_default_options = {"members": True, "show-inheritance": False}
-napoleon_google_docstring = True
-napoleon_numpy_docstring = True
 
 # offline: no intersphinx (no network); the theme ships its own fonts and scripts
 html_theme = "furo"

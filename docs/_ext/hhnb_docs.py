@@ -139,7 +139,13 @@ def plain_bars(line: str) -> str:
 
 def process_docstring(app, what, name, obj, options, lines: list[str]) -> None:
     """The package's docstrings are prose with ``literals`` and doctests: keep their bars as written."""
-    lines[:] = [plain_bars(line) for line in lines]
+    joined: list[str] = []
+    for line in lines:  # a ``literal`` that a comment wrapped onto the next line is put back on one line
+        if joined and joined[-1].count("``") % 2 and line.strip():
+            joined[-1] = f"{joined[-1].rstrip()} {line.strip()}"
+        else:
+            joined.append(line)
+    lines[:] = [plain_bars(line) for line in joined]
 
 
 def setup(app):

@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.lab,
 @pytest.fixture(scope="module")
 def site():
     """``make docs``' build, then a local HTTP server on it; yields the base URL."""
-    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-d",
+    build = subprocess.run([sys.executable, "-m", "sphinx", "-E", "-W", "--keep-going", "-b", "html", "-d",
                             str(ROOT / "docs" / "_build" / "doctrees"), str(ROOT / "docs"), str(SITE)],
                            cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-5000:]
