@@ -206,10 +206,11 @@ def test_make_targets_install_their_extras():
     make = (ROOT / "Makefile").read_text()
     for target, stamp in [("demo", "CORE"), ("test", "TEST"), ("test-fast", "TEST"), ("lint", "TEST"),
                           ("notebooks", "TEST"), ("lab", "LAB"), ("test-lab", "LAB"), ("test-cluster", "CLUSTER"),
-                          ("bench", "BENCH"), ("bench-large", "BENCH"), ("bench-demo", "BENCH")]:
+                          ("bench", "BENCH"), ("bench-large", "BENCH"), ("bench-demo", "BENCH"), ("docs", "DOCS")]:
         assert re.search(rf"^{re.escape(target)}: \$\(STAMP_{stamp}\)", make, re.M), target
     stems = dict(re.findall(r"^STAMP_(\w+) *:= \$\(VENV\)/\.installed-\$\(SUM\)-(\S+)$", make, re.M))
-    assert stems == {"CORE": "core", "TEST": "test", "LAB": "test.lab", "CLUSTER": "test.cluster", "BENCH": "bench"}
+    assert stems == {"CORE": "core", "TEST": "test", "LAB": "test.lab.docs", "CLUSTER": "test.cluster", "BENCH": "bench",
+                     "DOCS": "docs"}  # test-lab also builds the site and opens it (tests/lab/test_docs.py)
     assert all(e in EXTRAS for stem in stems.values() if stem != "core" for e in stem.split("."))
 
 

@@ -85,7 +85,7 @@ def index_toctrees(text: str) -> str:
     text = _TOCTREE.sub(keep, text)
     more = sorted(pages - listed)
     if more:
-        text += "\n```{toctree}\n:maxdepth: 1\n:caption: More\n\n" + "\n".join(more) + "\n```\n"
+        text += "\n```{toctree}\n:hidden:\n:maxdepth: 1\n:caption: More\n\n" + "\n".join(more) + "\n```\n"
     return text
 
 

@@ -8,19 +8,19 @@ option or key that the site would not show fails ``make test``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from pathlib import Path
 
 import pytest
 
+from hhnb import cli
+from hhnb.config.analyses import SCHEMA
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-
-import hhnb_reference as ref  # noqa: E402
-
-from hhnb import cli  # noqa: E402
-from hhnb.config.analyses import SCHEMA  # noqa: E402
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's extension modules (docs/_ext), no Sphinx needed
+ref = importlib.import_module("hhnb_reference")
 
 CLI = ref.cli_markdown()
 CONFIG = ref.config_markdown()
@@ -129,14 +129,12 @@ def test_the_bench_page_gives_the_table_with_its_date_and_commit(tmp_path):
     ("[physics](docs/physics.md)", "api/stats", "[physics](../physics.md)"),
 ])
 def test_links_from_the_repository_root_work_in_the_site(text, docname, expected):
-    import hhnb_docs
-
+    hhnb_docs = importlib.import_module("hhnb_docs")
     assert hhnb_docs.rewrite_links(text, docname) == expected
 
 
 def test_the_index_lists_existing_pages_and_every_other_page():
-    import hhnb_docs
-
+    hhnb_docs = importlib.import_module("hhnb_docs")
     text = "```{toctree}\n:maxdepth: 1\n\ngetting-started\nno-such-page\n```\n"
     out = hhnb_docs.index_toctrees(text)
     assert "no-such-page" not in out and "getting-started" in out
