@@ -201,29 +201,38 @@ def _inputs(analysis: Analysis, columns: list[str]) -> list[str]:
 
 
 def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: list[str],
-                step_size: str | int = "200 MB") -> pd.DataFrame:
+                step_size: str | int = "200 MB", tree: str | None = None,
+                weights: dict[str, str] | None = None) -> pd.DataFrame:
     """Read one sample's columns in chunks, apply the selection, attach weight and event number.
 
     Columns, weight and selection may be expressions over jagged branches (:mod:`hhnb.io.expressions`).
     The weight is the ``weight`` expression as it is, or cross section x luminosity x weight / sum of
     generator weights (``sum_of_weights``), or cross section x luminosity / entries without a weight.
     Negative weights are kept with their sign.
+
+    ``tree``: read this tree instead of the sample's (a systematic variation tree: the same branches, its
+    own events and selection). ``weights``: further weights, column name -> expression (a weight variation:
+    the full event weight under it), normalised as the nominal weight is.
     """
     cut = selection(analysis, sample)
-    wanted = _inputs(analysis, columns)
+    weights = dict(weights or {})
+    if weights and not analysis.weight:
+        raise UserArgumentError(f"analysis {analysis.name!r}: weight variations need the analysis 'weight'")
+    wanted = _inputs(analysis, columns) + [w for w in weights.values() if w not in columns]
+    tree = tree or sample.tree
     total_entries = 0
     parts: list[dict[str, np.ndarray]] = []
     for path in files:
-        t = open_tree(path, sample.tree, wanted)
-        where = f"file {path}, tree {sample.tree!r}"
+        t = open_tree(path, tree, wanted)
+        where = f"file {path}, tree {tree!r}"
         keys = expressions.keys(t)
         try:
             branches = expressions.needed_branches(wanted, keys, where)
             branches += expressions.needed_branches([cut] if cut else [], keys, where, "selection")
             for arrays, start, stop in expressions.iterate(t, branches, step_size):
                 keep = expressions.mask(cut, arrays, where)
-                values = expressions.evaluate(columns + ([analysis.weight] if analysis.weight else []), arrays,
-                                              analysis.feature_pads(), where, analysis.pad)
+                exprs = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []) + list(weights.values())))
+                values = expressions.evaluate(exprs, arrays, analysis.feature_pads(), where, analysis.pad)
                 part = {c: v[keep] for c, v in values.items()}
                 if analysis.event:
                     part["_event"] = expressions.event_numbers(arrays, analysis.event, where)[keep]
@@ -236,13 +245,15 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
             raise InputFileError(f"{where}: reading failed" + (f" with selection {cut!r}" if cut else "")
                              + f": {_short(exc)}") from None
         total_entries += t.num_entries
-    names = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []))) + ["_event"]
+    names = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []) + list(weights.values())))
+    names += ["_event"]
     df = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else np.zeros(0) for c in names})
     if len(df) == 0:
         raise InputFileError(
             f"sample {sample.name!r} is empty after the selection {cut!r} (files: {', '.join(files)})"
         )
     _check_finite(df, columns, f"sample {sample.name!r} ({', '.join(files)})")
+    scale = 1.0
     if analysis.weight and sample.sum_of_weights:
         scale = sample.cross_section * analysis.luminosity / sum_of_weights(sample, files)
         weight = df[analysis.weight].to_numpy(dtype=np.float64) * scale
@@ -253,6 +264,8 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
     out = df[columns].copy()
     out["weight"] = weight
     out["event"] = df["_event"].to_numpy(np.int64)
+    for name, expr in weights.items():
+        out[name] = df[expr].to_numpy(dtype=np.float64) * scale
     return out
 
 

@@ -228,3 +228,35 @@ def test_hhnb_reads_a_tree_written_by_root(root, tmp_path):
     np.testing.assert_array_equal(s["n_int"], i % 7)
     np.testing.assert_array_equal(s["is_b"].astype(bool), (i % 2).astype(bool))
     np.testing.assert_array_equal(s["is_test"], i % 5 == 0)
+
+
+def test_read_a_variation_tree_and_weight_variations(tmp_path):
+    """``tree=`` reads a variation tree through the same selection; ``weights=`` adds weight-variation columns
+    normalised as the nominal weight (here sigma x L / sum of weights)."""
+    rng = np.random.default_rng(4)
+    n = 500
+    x = rng.normal(0.0, 1.0, n)
+    w = np.where(rng.random(n) < 0.2, -2.0, 2.0)
+    with uproot.recreate(tmp_path / "s.root") as f:
+        for tree, shift in (("nominal", 0.0), ("nominal__JES__1up", 0.5)):
+            f.mktree(tree, {"x": np.float64, "wgt": np.float64, "wgt_up": np.float64, "evt": np.int64})
+            f[tree].extend({"x": x + shift, "wgt": w, "wgt_up": 1.1 * w, "evt": np.arange(n, dtype=np.int64)})
+        f["sumw"] = (np.array([800.0]), np.array([0.0, 1.0]))  # one bin: 800
+    cfg = write_config(tmp_path / "c.yaml", [
+        {"name": "sig", "class": "signal", "files": "s.root", "cross_section": 2.0,
+         "sum_of_weights": {"histogram": "sumw", "bin": 1}},
+        {"name": "bkg", "class": "background", "files": "s.root", "cross_section": 2.0,
+         "sum_of_weights": {"histogram": "sumw", "bin": 1}}],
+        tree="nominal", weight="wgt", features=["x"], masses={}, selection="x > 0")
+    ana = config.load(cfg).analysis("mine")
+    sample = ana.samples[0]
+    files = [str(tmp_path / "s.root")]
+    nom = data.read_sample(ana, sample, files, ["x"], weights={"up": "wgt_up"})
+    up = data.read_sample(ana, sample, files, ["x"], tree="nominal__JES__1up")
+    assert len(nom) == (x > 0).sum() and len(up) == (x + 0.5 > 0).sum()  # events enter the selection
+    scale = 2.0 * 300.0 / 800.0
+    np.testing.assert_allclose(nom["weight"], w[x > 0] * scale)
+    np.testing.assert_allclose(nom["up"], 1.1 * w[x > 0] * scale)
+    assert np.array_equal(up["event"], np.flatnonzero(x + 0.5 > 0))  # the same event numbers
+    with pytest.raises(InputFileError, match="has no tree 'nominal__JER__1up'; trees in the file: nominal, "):
+        data.read_sample(ana, sample, files, ["x"], tree="nominal__JER__1up")
