@@ -144,7 +144,7 @@ def _run_slice(sample, kl, pt_slice, xsec, ncat, target, rng, batch, max_factor,
         out, varied = _batch_varied(sample, kl, pt_slice, batch, rng, bias)
         out["eventNumber"] = np.arange(generated, generated + batch, dtype=np.int64)
         for v in varied.values():
-            v["eventNumber"] = out["eventNumber"]
+            v["eventNumber"] = out["eventNumber"][v.pop("_index")]
         generated += batch
         for c in range(ncat):
             sel = out["category"] == c

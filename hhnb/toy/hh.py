@@ -131,8 +131,11 @@ def btag_sf_uncertainty(pt: np.ndarray, flavour: np.ndarray) -> np.ndarray:
     >>> btag_sf_uncertainty(np.array([25.0, 100.0, 700.0, 100.0, 100.0]), np.array(list("bbbcl"))).tolist()
     [0.08, 0.01, 0.08, 0.1, 0.2]
     """
-    b = np.asarray(BTAG_SF_B)[np.searchsorted(BTAG_SF_PT_EDGES_GEV, np.asarray(pt, float), side="right")]
-    return np.select([flavour == "b", flavour == "c"], [b, BTAG_SF_MISTAG["c"]], BTAG_SF_MISTAG["l"])
+    b = _BTAG_SF_B[np.searchsorted(_BTAG_SF_EDGES, np.asarray(pt, float), side="right")]
+    return np.where(flavour == "b", b, np.where(flavour == "c", BTAG_SF_MISTAG["c"], BTAG_SF_MISTAG["l"]))
+
+
+_BTAG_SF_B, _BTAG_SF_EDGES = np.asarray(BTAG_SF_B), np.asarray(BTAG_SF_PT_EDGES_GEV)
 
 
 def btag_sf_weights(jets: list, flavour: np.ndarray, tag: np.ndarray, sign: float) -> np.ndarray:
@@ -142,12 +145,25 @@ def btag_sf_weights(jets: list, flavour: np.ndarray, tag: np.ndarray, sign: floa
     flavour's efficiency (BTAG_EFF): the standard per-jet event weight of b-tagging calibrations, which
     keeps the tagged plus untagged probability at one.
     """
-    w = np.ones(len(jets[0]))
-    for j, f, t in zip(jets, flavour, tag):
-        sf = 1.0 + sign * btag_sf_uncertainty(j.pt, f)
-        eff = np.select([f == "b", f == "c"], [BTAG_EFF["b"], BTAG_EFF["c"]], BTAG_EFF["l"])
-        w = w * np.where(t > 0, sf, (1.0 - sf * eff) / (1.0 - eff))
-    return w
+    return _BtagWeights(flavour, tag)(np.stack([j.pt for j in jets]))[0 if sign > 0 else 1]
+
+
+class _BtagWeights:
+    """:func:`btag_sf_weights` up and down for one set of flavours and tags, at any jet pT (4, n)."""
+
+    def __init__(self, flavour: np.ndarray, tag: np.ndarray):
+        self.is_b, self.tagged = flavour == "b", tag > 0
+        is_c = flavour == "c"
+        self.eff = np.where(self.is_b, BTAG_EFF["b"], np.where(is_c, BTAG_EFF["c"], BTAG_EFF["l"]))
+        self.mistag = np.where(is_c, BTAG_SF_MISTAG["c"], BTAG_SF_MISTAG["l"])
+
+    def __call__(self, pt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        delta = np.where(self.is_b, _BTAG_SF_B[np.searchsorted(_BTAG_SF_EDGES, pt, side="right")], self.mistag)
+        out = []
+        for sign in (1.0, -1.0):
+            sf = 1.0 + sign * delta
+            out.append(np.where(self.tagged, sf, (1.0 - sf * self.eff) / (1.0 - self.eff)).prod(axis=0))
+        return out[0], out[1]
 
 
 def _powerlaw(lo, hi, index, n, rng):
@@ -421,7 +437,9 @@ def generate_batch_varied(process: str, n: int, rng: np.random.Generator, kl: fl
     variations draw no random number (JES is a coherent shift, JER the scaling method, see
     :func:`vary_jets`). A varied event has its own ``category`` (it may enter or leave a category or the
     selection) and its own ``weight_factor`` (the same generator weight and sign; the prescale of the
-    importance sampling re-evaluated on the varied event with the same random number).
+    importance sampling re-evaluated on the varied event with the same random number). A variation holds
+    only the events it can accept (``_index``: their rows in the nominal dict): every event with at least
+    two tags whose prescale draw could keep it.
     """
     return _generate(process, n, rng, kl, pt_slice, bias, signed, True)
 
@@ -475,9 +493,18 @@ def _generate(process, n, rng, kl, pt_slice, bias, signed, variations):
     sign = nlo.sign_factors(out["pT_hh"], rng) if signed and process in nlo.NLO_PROCESSES else np.ones(n)
     out["weight_factor"] = wfac / keep_prob * sign  # / 1.0 and * 1.0 are exact: the weights as before
     out["category"] = np.where(valid, out.pop("_n_large"), -1).astype(np.int32)
-    out["btag_sf_up"], out["btag_sf_down"] = (btag_sf_weights(jets, flav, btag, s) for s in (1.0, -1.0))
+    btag_weights = _BtagWeights(flav, btag)
+    out["btag_sf_up"], out["btag_sf_down"] = btag_weights(np.stack([j.pt for j in jets]))
     if not variations:
         return out, {}
+    # only events a variation can accept: the tags, leptons and the prescale's random number do not move
+    nb = btag.sum(axis=0)
+    idx = np.flatnonzero((nb >= 2) & ok4 & ((nb >= 3) | (u < PRESCALE) if bias else True))
+    jets, visible, btag, flav = [j[idx] for j in jets], [v[idx] for v in visible], btag[:, idx], flav[:, idx]
+    ok4, met_x, met_y, n_el, n_mu = ok4[idx], met_x[idx], met_y[idx], n_el[idx], n_mu[idx]
+    large_r, wfac, sign = [r[idx] for r in large_r], wfac[idx], sign[idx]
+    u = u[idx] if bias else None
+    btag_weights = _BtagWeights(flav, btag)
     varied = {}
     for syst in TREE_SYSTEMATICS:
         for direction, s in (("up", 1.0), ("down", -1.0)):
@@ -485,12 +512,13 @@ def _generate(process, n, rng, kl, pt_slice, bias, signed, variations):
             dx = sum(v.px - j.px for v, j in zip(vj, jets))
             dy = sum(v.py - j.py for v, j in zip(vj, jets))
             o, ok = _reconstruct(vj, btag, ok4, met_x - dx, met_y - dy, n_el, n_mu, large_r)
-            kp = _keep_probability(o, btag) if bias else np.ones(n)
+            kp = _keep_probability(o, btag) if bias else np.ones(len(idx))
             if bias:
                 ok &= u < kp
             o["weight_factor"] = wfac / kp * sign
             o["category"] = np.where(ok, o.pop("_n_large"), -1).astype(np.int32)
-            o["btag_sf_up"], o["btag_sf_down"] = (btag_sf_weights(vj, flav, btag, t) for t in (1.0, -1.0))
+            o["btag_sf_up"], o["btag_sf_down"] = btag_weights(np.stack([j.pt for j in vj]))
+            o["_index"] = idx
             varied[f"{syst}__1{direction}"] = o
     return out, varied
 
