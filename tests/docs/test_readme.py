@@ -73,3 +73,55 @@ def test_the_python_example_runs(tmp_path):
         tree = f["preselection"]
         scores = tree["nnscore_resolved_SlfCoup_1.0_sig"].array(library="np")
     assert len(scores) == 4000 and 0 <= scores.min() and scores.max() <= 1
+
+
+#: README quick-tour commands not run here, each with why and where it runs
+NOT_RUN = {
+    "hhnb sweep --analyses all --lambdas all": "the whole grid (hours): tests/commands/test_sweep.py and "
+                                               "tests/workflow/test_sweep.py run sweeps on a small grid",
+    "hhnb search --analysis resolved --lambda 1 --trials 15": "15 trainings: tests/commands/test_search.py and "
+                                                              "tests/nn/test_search.py run short searches",
+    "hhnb check --config my_analysis.yaml": "the user's own file: tests/commands/test_check.py checks seeded "
+                                            "own-ntuples configurations",
+}
+
+
+def _tour() -> list[str]:
+    (block,) = [b for b in re.findall(r"^```bash\n(.*?)^```", README, re.S | re.M) if "hhnb generate" in b]
+    lines = [line.split("  #")[0].strip() for line in block.splitlines()]
+    return [line for line in lines if line and not line.startswith("source ")]
+
+
+def test_every_tour_command_is_run_or_says_why_not():
+    tour = _tour()
+    assert set(NOT_RUN) <= set(tour), set(NOT_RUN) - set(tour)
+    assert len(tour) - len(NOT_RUN) >= 7
+
+
+@pytest.mark.slow
+def test_the_quick_tour_runs_as_written(tmp_path):
+    """The README's quick tour, command by command, in a scratch project (the notebooks linked in)."""
+    (tmp_path / "notebooks").symlink_to(ROOT / "notebooks")
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "HHNB_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
+           "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    printed = {}
+    for command in _tour():
+        if command in NOT_RUN:
+            continue
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        printed[command.split()[1]] = done.stdout
+    inputs = {p.name for p in (tmp_path / "data" / "boosted").glob("*.root") if "_withNNs" not in p.name}
+    assert inputs == {"hh_SlfCoup_1.0.root", "hh_SlfCoup_10.0.root", "qcd_2b2j.root", "qcd_4b.root", "ttbar.root"}
+    assert (tmp_path / "out.ipynb").is_file() and (tmp_path / "runs" / "eval-boosted-10.ipynb").is_file()
+    assert "Analysis" in printed["record"] and re.search(r"\bboosted\b.*\b10(\.0)?\b", printed["record"]), \
+        printed["record"]
+    auc = re.search(r"^AUC = (0\.\d{4})$", printed["roc"], re.M)
+    assert auc and float(auc.group(1)) > 0.9, printed["roc"]
+    assert "networks: " in printed["apply"] and "boosted" in printed["apply"], printed["apply"]
+    scored = {p.name for p in (tmp_path / "data" / "boosted").glob("*_withNNs.root")}
+    assert scored == {name.replace(".root", "_withNNs.root") for name in inputs}
+    assert "cut: nnscore_boosted_SlfCoup_10.0_sig >= " in printed["cut"], printed["cut"]
+    assert "(best cut from the run record)" in printed["cut"]
