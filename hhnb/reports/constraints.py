@@ -1,5 +1,7 @@
 """The constraints notebook's report: m_hh templates after the network cut, chi2 and pyhf scans of kappa_lambda,
-the 68 % and 95 % CL intervals beside the published ones. ``hhnb demo`` ends with its table."""
+the 68 % and 95 % CL intervals beside the published ones, and the likelihood with the systematic variations
+(``hhnb.studies.systematics``): the interval in three rows (statistics only, + MC statistics, + all
+systematics) and the impact ranking. ``hhnb demo`` ends with ``ConstraintsReport.combined_with_systematics()``."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from hhnb.nn import apply
 from hhnb.nn.training import train
 from hhnb.studies import basis, constraints
 from hhnb.studies import constraint_inputs as inputs
+from hhnb.studies import systematics as syst_lh  # the name ``systematics`` is make()'s list of f values
 from hhnb.toy import ondemand
 
 
@@ -61,6 +64,12 @@ class ConstraintsReport:
     chi2: dict[tuple[float, float, str], constraints.Scan]
     pyhf: dict[tuple[float, float, str], constraints.Scan]
     notes: tuple[str, ...]  # what was trained or generated on demand, which bins were merged
+    #: per network kl: the categories' templates with their variations (empty when systematics=False)
+    varied: dict[float, tuple[Any, ...]] = field(default_factory=dict)
+    #: per (network kl, level of syst_lh.LEVELS): scans of each category and the combination
+    levels: dict[tuple[float, str], list[constraints.Scan]] = field(default_factory=dict)
+    #: per network kl: the impacts on the fitted kl (Asimov data at kl = 1)
+    impacts: dict[float, syst_lh.Impacts] = field(default_factory=dict)
 
     @property
     def groups(self) -> list[str]:
@@ -89,6 +98,28 @@ class ConstraintsReport:
         """The notes that say which empty-background bins were merged into a neighbour."""
         return [note for note in self.notes if "merged" in note]
 
+    def systematics_table(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
+        """The interval per category and combined in three rows (statistics only, + MC statistics, + all
+        systematics) for network ``net`` (default the first), the paper's combined [-0.8, 6.6] (f = 0.3 %) beside."""
+        net = self.networks[0] if net is None else net
+        return syst_lh.interval_rows({name: self.levels[(net, name)] for name, _, _ in syst_lh.LEVELS
+                                          if (net, name) in self.levels}, cl)
+
+    def impact_table(self, net: float | None = None, top: int | None = None, digits: int = 3) -> pd.DataFrame:
+        """Nuisance parameters ranked by their impact on the fitted kl (post-fit +- 1 sigma, others profiled)."""
+        net = self.networks[0] if net is None else net
+        t = self.impacts[net].table
+        return (t if top is None else t.head(top)).round(digits)
+
+    def combined_with_systematics(self, net: float | None = None, cl: float = constraints.CLS[0]) -> str:
+        """One line: the combined interval with all systematics, and without them (what ``hhnb demo`` prints)."""
+        net = self.networks[0] if net is None else net
+        full = self.levels[(net, syst_lh.ALL)][-1].interval(cl)
+        stat = self.levels[(net, syst_lh.LEVELS[0][0])][-1].interval(cl)
+        lo, hi = constraints.PUBLISHED_COMBINED_F003
+        return (f"kappa_lambda {100 * cl:.0f} % CL, combined, network kl = {net:g}: {full} with all systematics "
+                f"({stat} statistics only; published [{lo:g}, {hi:g}] with f = 0.3 %)")
+
     def by_systematic(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
         """The combined chi2 interval for each background systematic f (network ``net``, default the first)."""
         net = self.networks[0] if net is None else net
@@ -102,12 +133,17 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
          basis_points: Sequence[float] = basis.DEFAULT_BASIS, basis_events: int = 2000, cut: float = constraints.CUT,
          systematics: Sequence[float] = constraints.SYSTEMATICS, pyhf_systematics: Sequence[float] = (0.0,),
          points: int = 201, pyhf_points: int = 201, empty_bins: str = "merge", train_epochs: int | None = None,
-         train_max_events: int = 2000, log: Callable[[str], None] = print) -> ConstraintsReport:
+         train_max_events: int = 2000, with_systematics: bool = True, log: Callable[[str], None] = print
+         ) -> ConstraintsReport:
     """Build the templates of every (network, category), scan kappa_lambda over [-20, 20] with chi2 and pyhf.
 
     A network that is missing is trained (``train_epochs``; None: the training default) and ``log`` says so; a
     basis sample that is missing is generated (``basis_events`` per sample), said on stdout. pyhf scans use
     ``pyhf_points`` points (each one profile fit of the combination, ``constraints.category_scans``), chi2 ``points``.
+
+    ``with_systematics``: also the templates of every systematic variation of the analyses (each variation's
+    events scored by the network, ``constraint_inputs.varied_templates``), the three-level scans with
+    ``pyhf_points`` points and the impacts (``hhnb.studies.systematics``).
     """
     data, models = layout.data_dir(data_dir), layout.models_dir(models_dir)
     notes: list[str] = []
@@ -141,4 +177,21 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
         for f in pyhf_systematics:
             for scan in constraints.category_scans(cats, kl_pyhf, f=f, combined="combined"):
                 pyhf[(net, f, scan.category)] = scan
-    return ConstraintsReport(tuple(analyses), tuple(float(n) for n in networks), templates, chi2, pyhf, tuple(notes))
+    varied: dict[float, tuple[Any, ...]] = {}
+    levels: dict[tuple[float, str], list[constraints.Scan]] = {}
+    impacts: dict[float, syst_lh.Impacts] = {}
+    if with_systematics:
+        for net in networks:
+            vs = []
+            for name in analyses:
+                ana = config_mod.analysis(name, config)
+                v = inputs.varied_templates(ana, NetworkScorer(models, name, net), net, data, cut=cut,
+                                            basis=basis_points, trained_on=[net])
+                vs.append(syst_lh.merge_empty(v, empty_bins))
+            varied[net] = tuple(vs)
+            model = syst_lh.CompiledModel.from_spec(syst_lh.workspace_spec(vs))
+            for name, _, _ in syst_lh.LEVELS:
+                levels[(net, name)] = syst_lh.level_scans(vs, kl_pyhf, name, model=model)
+            impacts[net] = syst_lh.impacts(model)
+    return ConstraintsReport(tuple(analyses), tuple(float(n) for n in networks), templates, chi2, pyhf, tuple(notes),
+                             varied, levels, impacts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hhnb.reports import constraints as report
-from hhnb.studies import constraints
+from hhnb.studies import constraints, systematics
 
 
 @pytest.mark.slow
@@ -31,3 +31,18 @@ def test_make_scans_and_tables(tmp_path):
     assert len(rows) == len(t.edges) - 1
     assert rows["background MC events"].tolist() == t.background_mc.tolist()
     assert rows["background"].sum() == pytest.approx(t.background.sum(), rel=1e-3)
+    # the likelihood with the toy's systematic variations (JES, JER, btag, cross sections): three rows, impacts
+    levels = [n for n, _, _ in systematics.LEVELS]
+    assert set(rep.levels) == {(1.0, n) for n in levels}
+    table = rep.systematics_table()
+    assert list(table.index) == levels and "combined (published, f = 0.3 %)" in table.columns
+    v = rep.varied[1.0][0]
+    assert {"JES", "JER", "btag"} <= set(v.variations) and v.norm_uncertainties
+    imp = rep.impact_table()
+    assert {"JES", "JER", "btag"} <= set(imp.index) and (imp["impact"].diff().dropna() <= 1e-12).all()
+    assert rep.impacts[1.0].kl_hat == pytest.approx(1.0, abs=1e-4)
+    line = rep.combined_with_systematics()
+    assert "with all systematics" in line and "[-0.8, 6.6]" in line
+    # the full level can only widen the combined curve
+    full, stat = rep.levels[(1.0, levels[-1])][-1], rep.levels[(1.0, levels[0])][-1]
+    assert (full.q <= stat.q + 1e-6).all()
