@@ -79,3 +79,19 @@ def test_check_prints_the_systematic_variations(tmp_path, capsys):
     assert cli.main(["check", "--config", str(cfg), "--data-dir", str(data)]) == 1
     err = capsys.readouterr().err
     assert f"file {data / 'sig.root'}: tree variation 'JES' up: no tree 'Events_up'; trees in the file: Events" in err
+
+
+def test_a_bad_systematics_entry_is_one_line_exit_2(tmp_path, capsys, one_line_exit_2):
+    write_ntuple(tmp_path / "sig.root", 50, seed=1)
+    write_ntuple(tmp_path / "bkg.root", 50, seed=2)
+    cfg = write_config(tmp_path / "cfg.yaml", [
+        {"name": "sig", "class": "signal", "files": "sig.root"},
+        {"name": "bkg", "class": "background", "files": "bkg.root"}],
+        systematics={"trees": {"JES": {"up": "{tree}__JES__1up"}}, "normalisation": {"bkg": 0.1}})
+    one_line_exit_2(capsys, ["check", "--config", str(cfg)], str(cfg),
+                    "key analyses.mine.systematics.trees.JES: 'down' is a required property")
+    spec = yaml.safe_load(cfg.read_text())
+    spec["analyses"]["mine"]["systematics"] = {"normalisation": {"bgk": 0.1}}
+    cfg.write_text(yaml.safe_dump(spec))
+    one_line_exit_2(capsys, ["check", "--config", str(cfg)],
+                    "key analyses.mine.systematics.normalisation.bgk: no sample 'bgk' in the analysis (did you mean 'bkg'?)")
