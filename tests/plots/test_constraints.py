@@ -47,3 +47,26 @@ def test_an_open_interval_is_written_open():
     fig = pcon.scan_curves([scan])
     assert fig.axes[0].get_legend().get_texts()[0].get_text() == "boosted (chi2, f = 0 %): [open (< -5), open (> 5)]"
     assert fig.axes[0].get_legend().get_title().get_text() == ""  # no title given
+
+
+def _impacts():
+    import pandas as pd
+
+    return pd.DataFrame({"impact up": [0.5, -0.2, 0.05], "impact down": [-0.4, 0.25, -0.05],
+                         "impact": [0.45, 0.225, 0.05]}, index=pd.Index(["mcstat_resolved[1]", "JES", "btag"],
+                                                                         name="parameter"))
+
+
+def test_impact_figure_has_labelled_axes_and_is_narrow(caplog, tmp_path):
+    figures.check_labelled_axes(lambda: pcon.impact_ranking(_impacts()), caplog, tmp_path,
+                                (r"\kappa_\lambda", "nuisance parameter"))
+    figures.check_at_most_two_panels_wide(figures.draw(lambda: pcon.impact_ranking(_impacts())))
+
+
+def test_impact_bars_are_the_table_largest_on_top():
+    fig = pcon.impact_ranking(_impacts(), top=2)
+    ax = fig.axes[0]
+    ticks = dict(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())))
+    assert [ticks[y] for y in sorted(ticks, reverse=True)] == ["mcstat_resolved[1]", "JES"]  # largest on top
+    widths = sorted(round(p.get_width(), 3) for p in ax.patches)
+    assert widths == [-0.4, -0.2, 0.25, 0.5]
