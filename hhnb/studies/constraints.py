@@ -13,6 +13,9 @@ Asimov data set at kl = 1:
   The categories share no nuisance parameter, so ``category_scans`` fits only the
   combination at each kl and reads each category's curve off that best fit.
 
+The likelihood with the systematic variations (JES, JER, b-tagging, cross sections, correlated across the
+categories) is :mod:`hhnb.studies.systematics`; it reads ``Templates`` and ``interval`` from here.
+
 Intervals are where the curve stays below the chi2 quantile of one degree of
 freedom (1.0 for 68.27 %, 3.84 for 95 %); an end still below it at the scan edge is
 reported open, never as a number.
