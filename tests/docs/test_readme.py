@@ -79,8 +79,8 @@ def test_the_python_example_runs(tmp_path):
 NOT_RUN = {
     "hhnb sweep --analyses all --lambdas all": "the whole grid (hours): tests/commands/test_sweep.py and "
                                                "tests/workflow/test_sweep.py run sweeps on a small grid",
-    "hhnb search --analysis resolved --lambda 1 --trials 15": "15 trainings: tests/commands/test_search.py and "
-                                                              "tests/nn/test_search.py run short searches",
+    "hhnb search --analysis resolved --lambda 1 --trials 15": "15 trainings: tests/nn/test_search.py runs short "
+                                                              "searches, tests/commands/test_search.py the options",
     "hhnb check --config my_analysis.yaml": "the user's own file: tests/commands/test_check.py checks seeded "
                                             "own-ntuples configurations",
 }
