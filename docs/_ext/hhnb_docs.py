@@ -125,7 +125,7 @@ _LITERAL = re.compile(r"(``.+?``)")
 
 
 def plain_bars(line: str) -> str:
-    """``|w|`` in a docstring is an absolute value, not a reStructuredText substitution: escape the bars outside
+    r"""``|w|`` in a docstring is an absolute value, not a reStructuredText substitution: escape the bars outside
     ``literals`` and doctest lines.
 
     >>> plain_bars("training uses |w| and ``a|b``")

@@ -141,3 +141,15 @@ def test_the_index_lists_existing_pages_and_every_other_page():
     more = out.split(":caption: More")[1]
     pages = {p.stem for p in (ROOT / "docs").glob("*.md")} - {"index", "getting-started"}
     assert set(more.split()) >= pages
+
+
+def test_docstrings_keep_their_bars_and_wrapped_literals():
+    """``|w|`` is an absolute value, not a substitution; a literal wrapped over two comment lines is one literal."""
+    import doctest
+
+    hhnb_docs = importlib.import_module("hhnb_docs")
+    assert doctest.testmod(hhnb_docs).failed == 0
+    lines = ['stored: ``{"tree": "Runs", "branch":', '"genEventSumw"}`` (summed) or |w|', "", ">>> abs(-1) | 2", "3"]
+    hhnb_docs.process_docstring(None, "attribute", "x", None, {}, lines)
+    assert lines == ['stored: ``{"tree": "Runs", "branch": "genEventSumw"}`` (summed) or \\|w\\|', "",
+                     ">>> abs(-1) | 2", "3"]
