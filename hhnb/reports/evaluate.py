@@ -22,8 +22,12 @@ from hhnb.io import record as run_record
 from hhnb.nn import folds as _folds
 from hhnb.plots import evaluation as evplots
 from hhnb.reports._common import save_all
+from hhnb.reports.constraints import NetworkScorer
 from hhnb.stats import significance
+from hhnb.studies import basis as _basis
+from hhnb.studies import constraint_inputs as _inputs
 from hhnb.studies import evaluation
+from hhnb.toy import ondemand
 
 CLASSES = ("background", "signal")
 
@@ -114,3 +118,23 @@ def make(analysis: str, kl: object, config: str | Path | None = None, models_dir
         table = table[~table.index.str.startswith("KS p-value")]
     return EvaluateReport(header, ev, table, ev.quoted.line(), confusion_table(ev.confusion),
                           overtraining, fold_aucs, folds, best, figures, outdir, written, row_id)
+
+
+def variation_table(analysis: str, kl: object, cut: float, config: str | Path | None = None,
+                    data_dir: str | Path | None = None, models_dir: str | Path | None = None,
+                    rel_unc: float = 0.0, basis_events: int = 2000) -> pd.DataFrame:
+    """Z at ``cut`` (the chosen one: ``EvaluateReport.evaluation.quoted.cut``) for the nominal and every systematic
+    variation of the analysis, and the shift of each: every variation's events scored by the saved network
+    (TensorFlow, unlike ``make``), selected as the kappa_lambda study selects them (signal region, score >= cut,
+    test events for a single network; ``constraint_inputs.varied_templates``), Z from ``evaluation.variation_z``.
+    The signal at ``kl`` is the basis combination: toy basis samples that are missing are generated
+    (``basis_events`` each, one line on stdout each)."""
+    kl = _lambdas.parse(kl)
+    ana = _config.analysis(analysis, config)
+    models = layout.models_dir(models_dir)
+    for b in _basis.DEFAULT_BASIS:
+        ondemand.generate_missing(ana, b, layout.data_dir(data_dir), events=basis_events)
+    folds = int(artifacts.read_card(models, analysis, kl).get("folds", 1))
+    v = _inputs.varied_templates(ana, NetworkScorer(models, analysis, kl), kl, layout.data_dir(data_dir),
+                                 edges=[0.0, 1.0e6], cut=cut, trained_on=[kl], test_only=folds == 1)
+    return evaluation.variation_z(v, kl, rel_unc)

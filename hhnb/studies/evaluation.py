@@ -17,6 +17,7 @@ from hhnb.errors import InputFileError, MissingArtifactError, UserArgumentError
 from hhnb.io import record
 from hhnb.io.atomic import atomic_path
 from hhnb.stats import metrics, significance
+from hhnb.studies import basis as _basis
 
 
 @dataclass(frozen=True)
@@ -224,3 +225,32 @@ def best_line(df: pd.DataFrame) -> str:
     return (f"Score = {r.score_cut:.4f}\nSign. = {r.significance:.4f}\n"
             f"nsig. = {r.nsig:.2f}\nnbkg. = {r.nbkg:.2f}\n"
             "(maximum of the fine scan: tuned on these events, not for quoting)")
+
+
+def variation_z(varied: Any, kl: float, rel_unc: float = 0.0, digits: int = 4) -> pd.DataFrame:
+    """Asimov Z after the selection for the nominal and each systematic variation up and down, and its shift.
+
+    ``varied``: one category's ``constraint_inputs.VariedTemplates`` (histograms of the selected events); the
+    signal at ``kl`` is the basis combination sum_i c_i(kl) signal_i (``hhnb.studies.basis``), the background
+    the sum of the background samples; sigma_b = sqrt(sum w^2 + (rel_unc b)^2) (Cowan et al. 2011, as
+    ``significance.asimov_z``). One row per version: s, b, Z and Z - Z(nominal).
+    """
+    c = _basis.coefficients(varied.basis, kl)
+
+    def totals(h: dict) -> tuple[float, float, float]:
+        s = float(sum(c[i] * np.sum(h[f"signal_{i}"].yields) for i in range(3)))
+        bkg = [v for k, v in h.items() if not k.startswith("signal_")]
+        b = float(sum(np.sum(v.yields) for v in bkg))
+        var = float(sum(np.sum(v.variances) for v in bkg))
+        return s, b, float(np.sqrt(var + (rel_unc * b) ** 2))
+
+    versions = [("nominal", varied.nominal)]
+    for src, (up, down) in varied.variations.items():
+        versions += [(f"{src} up", up), (f"{src} down", down)]
+    rows = []
+    for name, h in versions:
+        s, b, sb = totals(h)
+        rows.append({"version": name, "s": s, "b": b, "Z": float(significance.asimov_z(s, b, sb))})
+    out = pd.DataFrame(rows).set_index("version")
+    out["Z shift"] = out["Z"] - out.loc["nominal", "Z"]
+    return out.round(digits)

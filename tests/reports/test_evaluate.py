@@ -37,3 +37,19 @@ def test_evaluate_report_single_has_overtraining(tiny_run, tmp_path, monkeypatch
     assert set(rep.overtraining["class"]) == {"signal", "qcd", "top"}
     assert rep.overtraining["ks_pvalue"].between(0, 1).all()
     assert rep.record_id is None
+
+
+def test_variation_table_z_per_variation(kfold_models, toy_dir, tmp_path):
+    """The toy's JES, JER and b-tag variations re-scored by the 2-fold set: one row each up and down, Z moves."""
+    import shutil
+
+    from hhnb.reports import evaluate
+
+    data = tmp_path / "data"
+    shutil.copytree(toy_dir, data)  # the basis samples at kl = 2.5 and 5.5 are generated here, not in the shared dir
+    models = kfold_models.run.card_path.parent
+    t = evaluate.variation_table("resolved", 1.0, 0.2, data_dir=data, models_dir=models, basis_events=300)
+    assert list(t.index) == ["nominal"] + [f"{s} {d}" for s in ("JES", "JER", "btag") for d in ("up", "down")]
+    assert t.loc["nominal", "Z shift"] == 0.0 and t.loc["nominal", "s"] > 0 and t.loc["nominal", "b"] > 0
+    assert (t["s"].drop("nominal") != t.loc["nominal", "s"]).any()  # events move in and out of the selection
+    assert t.loc["btag up", "b"] != t.loc["nominal", "b"]

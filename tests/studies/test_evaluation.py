@@ -122,3 +122,24 @@ def test_roc_table_and_best_line_still_work(scores, tmp_path):
     df = evaluation.read_roc_csv(evaluation.write_roc_csv(ev, tmp_path / "roc.csv"))
     assert {"score_cut", "significance"} <= set(df.columns)
     assert "Sign." in evaluation.best_line(df)
+
+
+def test_variation_z_per_version_and_its_shift():
+    """s = 50 (basis sample at kl = 1), b = 100 with sum w^2 = 49: Z = 3.72 (Cowan et al.); a 10 % background
+    rise moves it to the value of b = 110."""
+    from hhnb.stats import significance
+    from hhnb.studies.constraint_inputs import SampleHistograms, VariedTemplates
+
+    def h(y, var):
+        return SampleHistograms(np.array([y]), np.array([var]), np.array([100]))
+
+    sig = {f"signal_{i}": h(y, 1.0) for i, y in enumerate((50.0, 20.0, 80.0))}
+    nominal = {"bkg": h(100.0, 49.0), **sig}
+    up = {"bkg": h(110.0, 49.0), **sig}
+    v = VariedTemplates("one", np.array([0.0, 1.0]), (1.0, 2.5, 5.5), nominal, {"JES": (up, nominal)}, {})
+    t = evaluation.variation_z(v, 1.0)
+    assert list(t.index) == ["nominal", "JES up", "JES down"]
+    assert t.loc["nominal", "Z"] == pytest.approx(3.72, abs=0.005)
+    assert t.loc["JES up", "Z"] == pytest.approx(float(significance.asimov_z(50.0, 110.0, 7.0)), abs=1e-4)
+    assert t.loc["JES up", "Z shift"] < 0 and t.loc["JES down", "Z shift"] == 0.0
+    assert evaluation.variation_z(v, 2.5).loc["nominal", "s"] == pytest.approx(20.0)
