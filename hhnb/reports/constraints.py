@@ -16,6 +16,7 @@ import pandas as pd
 from hhnb import layout
 from hhnb.config import analyses as config_mod
 from hhnb.config.training import HyperParameters
+from hhnb.errors import UserArgumentError
 from hhnb.io import artifacts
 from hhnb.nn import apply
 from hhnb.nn.training import train
@@ -114,6 +115,9 @@ class ConstraintsReport:
     def combined_with_systematics(self, net: float | None = None, cl: float = constraints.CLS[0]) -> str:
         """One line: the combined interval with all systematics, and without them (what ``hhnb demo`` prints)."""
         net = self.networks[0] if net is None else net
+        if (net, syst_lh.ALL) not in self.levels:
+            raise UserArgumentError(f"no scans with systematics for the network at kl = {net:g}: "
+                                    "make(..., with_systematics=True)")
         full = self.levels[(net, syst_lh.ALL)][-1].interval(cl)
         stat = self.levels[(net, syst_lh.LEVELS[0][0])][-1].interval(cl)
         lo, hi = constraints.PUBLISHED_COMBINED_F003
@@ -133,7 +137,7 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
          basis_points: Sequence[float] = basis.DEFAULT_BASIS, basis_events: int = 2000, cut: float = constraints.CUT,
          systematics: Sequence[float] = constraints.SYSTEMATICS, pyhf_systematics: Sequence[float] = (0.0,),
          points: int = 201, pyhf_points: int = 201, empty_bins: str = "merge", train_epochs: int | None = None,
-         train_max_events: int = 2000, with_systematics: bool = True, log: Callable[[str], None] = print
+         train_max_events: int = 2000, with_systematics: bool = False, log: Callable[[str], None] = print
          ) -> ConstraintsReport:
     """Build the templates of every (network, category), scan kappa_lambda over [-20, 20] with chi2 and pyhf.
 
@@ -141,7 +145,8 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
     basis sample that is missing is generated (``basis_events`` per sample), said on stdout. pyhf scans use
     ``pyhf_points`` points (each one profile fit of the combination, ``constraints.category_scans``), chi2 ``points``.
 
-    ``with_systematics``: also the templates of every systematic variation of the analyses (each variation's
+    ``with_systematics`` (off by default: the summary and decorrelation reports call this in loops): also the
+    templates of every systematic variation of the analyses (each variation's
     events scored by the network, ``constraint_inputs.varied_templates``), the three-level scans with
     ``pyhf_points`` points and the impacts (``hhnb.studies.systematics``).
     """

@@ -13,7 +13,7 @@ def test_make_scans_and_tables(tmp_path):
     notes = []
     rep = report.make(("boosted",), (1.0,), data_dir=tmp_path / "data", models_dir=tmp_path / "models",
                       basis_events=400, systematics=(0.0, 0.05), points=41, pyhf_points=9, train_epochs=1,
-                      train_max_events=400, log=notes.append)
+                      train_max_events=400, with_systematics=True, log=notes.append)
     assert notes and "trained the missing boosted network at kl = 1" in notes[0]
     assert set(rep.chi2) == {(1.0, f, g) for f in (0.0, 0.05) for g in ("boosted", "combined")}
     assert set(rep.pyhf) == {(1.0, 0.0, "boosted"), (1.0, 0.0, "combined")}
