@@ -1,6 +1,7 @@
 """The evaluate notebook's report: ROC/PR, per-fold ROCs, overtraining, significance with its errors, record row.
 
-Reads only the saved card and scores (no TensorFlow). The cut is chosen on the ``is_val`` events and
+``make`` reads only the saved card and scores (no TensorFlow); ``variation_table`` scores every systematic
+variation's events with the saved network (Z at the chosen cut per variation). The cut is chosen on the ``is_val`` events and
 the numbers are quoted on the other test events (``hhnb.studies.evaluation.evaluate``).
 """
 
