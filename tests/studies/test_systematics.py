@@ -274,3 +274,45 @@ def test_postfit_uncertainties_agree_with_cabinetry_on_a_simple_model():
     for name, sigma in post["uncertainty"].items():
         j = list(res.labels).index(name)
         assert sigma == pytest.approx(float(res.uncertainty[j]), rel=0.02), name
+
+
+def test_own_ntuples_with_a_tree_and_a_weight_variation_reach_the_interval_table(tmp_path):
+    """A user's ROOT files (written by ROOT, production layout: tree ``nominal``, ``nominal__JES__1up/1down``,
+    b-tag weight branches; helpers of tests/studies/test_constraint_inputs.py) described in a YAML with one tree
+    and one weight variation: the three-row interval table and the impacts of JES, btag and the ttbar
+    normalisation."""
+    pytest.importorskip("ROOT")
+    import yaml
+
+    from hhnb.config import analyses
+    from hhnb.studies import constraint_inputs
+
+    helpers = pytest.importorskip("studies.test_constraint_inputs")
+    for name, seed, slope in (("hh_1", 1, 90.0), ("hh_2p5", 2, 100.0), ("hh_5p5", 3, 80.0), ("ttbar", 4, 50.0)):
+        helpers._production(tmp_path / f"{name}.root", 1500, seed, slope)
+    norm = {"cross_section": 10.0, "sum_of_weights": {"histogram": "metadata/sumOfWeights", "bin": 1}}
+    spec = {"tree": "nominal", "weight": "weight_mc", "event": "eventNumber",
+            "features": ["jet_pt[:, 0]", "mHH", "mH1", "mH2", "num(jet_pt)"],
+            "masses": {"m_hh": "mHH", "h1_M": "mH1", "h2_M": "mH2"}, "selection": "jet_pt[:, 1] > 50",
+            "classes": ["signal", "background"], "mhh_bins": [250, 350, 450, 700],
+            "systematics": {"trees": {"JES": {"up": "{tree}__JES__1up", "down": "{tree}__JES__1down"}},
+                            "weights": {"btag": {"up": "weight_btag_up", "down": "weight_btag_down"}}},
+            "samples": [{"name": "hh_sm", "class": "signal", "lambdas": [1], "files": "hh_1.root", **norm},
+                        {"name": "hh_2p5", "class": "signal", "lambdas": [2.5], "files": "hh_2p5.root", **norm},
+                        {"name": "hh_5p5", "class": "signal", "lambdas": [5.5], "files": "hh_5p5.root", **norm},
+                        {"name": "ttbar", "class": "background", "files": "ttbar.root", "norm_uncertainty": 0.06,
+                         **norm, "cross_section": 3000.0}]}
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(yaml.safe_dump({"luminosity": 300.0, "analyses": {"mine": spec}}))
+    ana = analyses.load(cfg).analysis("mine")
+    v = constraint_inputs.varied_templates(ana, helpers._MassScorer(), 1.0, tmp_path, test_only=False)
+    v = systematics.merge_empty(v, "merge")
+    lv = systematics.all_levels([v], KL)
+    table = systematics.interval_rows(lv)
+    assert list(table.index) == [n for n, _, _ in systematics.LEVELS]
+    assert list(table.columns[:2]) == ["mine", "combined"]
+    model = systematics.CompiledModel.from_spec(systematics.workspace_spec([v]))
+    assert {"JES", "btag", "norm_ttbar"} <= set(model.alphas)
+    imp = systematics.impacts(model)
+    assert {"JES", "btag", "norm_ttbar"} <= set(imp.table.index)
+    assert all(s.q.min() == pytest.approx(0.0, abs=1e-6) for ss in lv.values() for s in ss)
