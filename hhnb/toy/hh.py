@@ -13,6 +13,7 @@ candidates. Backgrounds are importance-sampled towards the signal-like region, w
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import vector
@@ -39,7 +40,7 @@ CATEGORIES = ("resolved", "intermediate", "boosted")
 # scale factors are measured to 1-8 % depending on pT (arXiv:1907.05120; BTAG_SF_B per pT bin, largest at
 # the lowest and highest pT); c and light mistag scale factors carry the toy's round values BTAG_SF_MISTAG.
 TREE_SYSTEMATICS = layout.TOY_TREE_SYSTEMATICS
-JES_CONSTANT, JES_LOW_PT_GEV = 0.01, 0.98
+JES_CONSTANT, JES_LOW_PT_GEV, JES_MIN_PT_GEV = 0.01, 0.98, 20.0
 JER_RELATIVE = 0.07
 FORWARD_ETA, FORWARD_GROWTH = 1.2, 0.5
 BTAG_SF_PT_EDGES_GEV = (30.0, 40.0, 60.0, 85.0, 110.0, 140.0, 175.0, 250.0, 600.0)
@@ -88,10 +89,10 @@ def _forward(eta: np.ndarray) -> np.ndarray:
 def jes_uncertainty(pt: np.ndarray, eta: np.ndarray) -> np.ndarray:
     """Relative jet-energy-scale uncertainty of a jet (pT in GeV): 5 % at 20 GeV, 1 % at high pT, central.
 
-    >>> jes_uncertainty(np.array([20.0, 100.0, 500.0, 100.0]), np.array([0.0, 0.0, 0.0, 2.5])).round(4).tolist()
-    [0.05, 0.014, 0.0102, 0.021]
+    >>> jes_uncertainty(np.array([20.0, 100.0, 500.0, 100.0, 1.0]), np.array([0.0, 0.0, 0.0, 2.5, 0.0])).round(4).tolist()
+    [0.05, 0.014, 0.0102, 0.021, 0.05]
     """
-    pt = np.maximum(np.asarray(pt, float), 1.0)
+    pt = np.maximum(np.asarray(pt, float), JES_MIN_PT_GEV)  # below 20 GeV (no calibration there): the 20 GeV value
     return np.sqrt(JES_CONSTANT**2 + (JES_LOW_PT_GEV / pt) ** 2) * _forward(eta)
 
 
@@ -112,17 +113,34 @@ def vary_jets(syst: str, sign: float, jets: list, visible: list) -> list:
     jet): the jet's deviation from its mean response 0.99 x the visible particle-level pT grows by
     1 + sign * d(pT, eta): up widens, down narrows the resolution, event by event.
     """
-    out = []
-    for j, v in zip(jets, visible):
-        if syst == "JES":
-            k = 1.0 + sign * jes_uncertainty(j.pt, j.eta)
-        elif syst == "JER":
-            ref = 0.99 * v.pt
-            k = (ref + (j.pt - ref) * (1.0 + sign * jer_uncertainty(j.pt, j.eta))) / j.pt
-        else:
-            raise UserArgumentError(f"unknown jet variation {syst!r}: expected one of {', '.join(TREE_SYSTEMATICS)}")
-        out.append(vector.array({"pt": j.pt * k, "eta": j.eta, "phi": j.phi, "mass": j.mass * k}))
-    return out
+    return [vector.array({"pt": j.pt * k, "eta": j.eta, "phi": j.phi, "mass": j.mass * k})
+            for j, k in ((j, _jet_factor(syst, sign, j.pt, j.eta, v.pt)) for j, v in zip(jets, visible))]
+
+
+def _jet_factor(syst: str, sign: float, pt: np.ndarray, eta: np.ndarray, visible_pt: np.ndarray) -> np.ndarray:
+    """The factor a variation multiplies a jet's four-momentum by (:func:`vary_jets`)."""
+    if syst == "JES":
+        return 1.0 + sign * jes_uncertainty(pt, eta)
+    if syst == "JER":
+        ref = 0.99 * visible_pt
+        return (ref + (pt - ref) * (1.0 + sign * jer_uncertainty(pt, eta))) / pt
+    raise UserArgumentError(f"unknown jet variation {syst!r}: expected one of {', '.join(TREE_SYSTEMATICS)}")
+
+
+@dataclass(frozen=True)
+class _P4:
+    """Plain arrays of a four-momentum's pT, eta, phi and mass (what _reconstruct reads)."""
+
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    mass: np.ndarray
+
+    @staticmethod
+    def of(px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray) -> _P4:
+        pt = np.hypot(px, py)
+        return _P4(pt, np.arcsinh(pz / np.maximum(pt, 1e-300)), np.arctan2(py, px),
+                   np.sqrt(np.maximum(e**2 - pt**2 - pz**2, 0.0)))
 
 
 def btag_sf_uncertainty(pt: np.ndarray, flavour: np.ndarray) -> np.ndarray:
@@ -481,7 +499,9 @@ def _generate(process, n, rng, kl, pt_slice, bias, signed, variations):
     met_x = nu_x + rng.normal(0, SOFT_MET_GEV, n)
     met_y = nu_y + rng.normal(0, SOFT_MET_GEV, n)
     wfac = wfac * wtag
-    out, valid = _reconstruct(jets, btag, ok4, met_x, met_y, n_el, n_mu, large_r)
+    cands = [jets[0] + jets[1], jets[2] + jets[3]]
+    drs = [jets[0].deltaR(jets[1]), jets[2].deltaR(jets[3])]
+    out, valid = _reconstruct(jets, cands, cands[0] + cands[1], drs, btag, ok4, met_x, met_y, n_el, n_mu, large_r)
     u = rng.random(n) if bias else None
     keep_prob = _keep_probability(out, btag) if bias else np.ones(n)
     if bias:
@@ -503,15 +523,24 @@ def _generate(process, n, rng, kl, pt_slice, bias, signed, variations):
     jets, visible, btag, flav = [j[idx] for j in jets], [v[idx] for v in visible], btag[:, idx], flav[:, idx]
     ok4, met_x, met_y, n_el, n_mu = ok4[idx], met_x[idx], met_y[idx], n_el[idx], n_mu[idx]
     large_r, wfac, sign = [r[idx] for r in large_r], wfac[idx], sign[idx]
+    drs = [d[idx] for d in drs]  # the variations scale four-momenta: angles, hence dR, stay
     u = u[idx] if bias else None
     btag_weights = _BtagWeights(flav, btag)
+    # the jets as plain arrays (a variation multiplies each four-momentum by a factor k): numpy, not vector,
+    # for speed; the nominal above keeps vector's arithmetic, so its values are what they always were
+    kin = [(j.pt, j.eta, j.phi, j.mass, v.pt) for j, v in zip(jets, visible)]
+    p4 = [np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)]) for pt, eta, phi, _, _ in kin]
+    p4 = [np.concatenate([p, np.sqrt((p**2).sum(axis=0) + m**2)[None]]) for p, (_, _, _, m, _) in zip(p4, kin)]
     varied = {}
     for syst in TREE_SYSTEMATICS:
         for direction, s in (("up", 1.0), ("down", -1.0)):
-            vj = vary_jets(syst, s, jets, visible)
-            dx = sum(v.px - j.px for v, j in zip(vj, jets))
-            dy = sum(v.py - j.py for v, j in zip(vj, jets))
-            o, ok = _reconstruct(vj, btag, ok4, met_x - dx, met_y - dy, n_el, n_mu, large_r)
+            k = [_jet_factor(syst, s, pt, eta, vis) for pt, eta, _, _, vis in kin]
+            vj = [_P4(pt * f, eta, phi, m * f) for (pt, eta, phi, m, _), f in zip(kin, k)]
+            cands = [_P4.of(*(k[a] * p4[a] + k[b] * p4[b])) for a, b in ((0, 1), (2, 3))]
+            hh = _P4.of(*(sum(f * p for f, p in zip(k, p4))))
+            dx = sum((f - 1.0) * p[0] for f, p in zip(k, p4))
+            dy = sum((f - 1.0) * p[1] for f, p in zip(k, p4))
+            o, ok = _reconstruct(vj, cands, hh, drs, btag, ok4, met_x - dx, met_y - dy, n_el, n_mu, large_r)
             kp = _keep_probability(o, btag) if bias else np.ones(len(idx))
             if bias:
                 ok &= u < kp
@@ -528,13 +557,12 @@ def _keep_probability(out, btag):
     return np.where(preselected(out), np.where(btag.sum(axis=0) >= 3, 1.0, PRESCALE), PRESCALE_UNSELECTED)
 
 
-def _reconstruct(jets, btag, ok4, met_x, met_y, n_el, n_mu, large_r):
-    """Every branch derived from the four jets: candidates, categories, masses, m_hh, pT_hh, dR, met (no random number).
+def _reconstruct(jets, cands, hh, drs, btag, ok4, met_x, met_y, n_el, n_mu, large_r):
+    """Every branch derived from the four jets, their two candidates (pT, eta, phi, mass), the di-candidate
+    system ``hh`` and the candidates' dR: categories, masses, m_hh, pT_hh, met (no random number).
 
     Returns the branches (with ``_n_large``, the category before the validity cuts) and the validity mask.
     """
-    cands = [jets[0] + jets[1], jets[2] + jets[3]]
-    drs = [jets[0].deltaR(jets[1]), jets[2].deltaR(jets[3])]
     merged = [(d < LARGE_R_DR) & (c.pt > LARGE_R_PT) & (np.abs(c.eta) < LARGE_R_ETA) for c, d in zip(cands, drs)]
     ok = [(j.pt >= SMALL_R_PT) & (np.abs(j.eta) < SMALL_R_ETA) for j in jets]
     resolved_ok = [ok[0] & ok[1], ok[2] & ok[3]]
@@ -551,7 +579,6 @@ def _reconstruct(jets, btag, ok4, met_x, met_y, n_el, n_mu, large_r):
     def pick(a, b):
         return np.where(swap, b, a), np.where(swap, a, b)
 
-    hh = cands[0] + cands[1]
     out: dict[str, np.ndarray] = {}
     for key, (a, b) in {
         "M": (masses[0], masses[1]), "Pt": (cands[0].pt, cands[1].pt),
