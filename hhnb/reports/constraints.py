@@ -6,7 +6,7 @@ systematics) and the impact ranking. ``hhnb demo`` ends with ``ConstraintsReport
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from hhnb.errors import UserArgumentError
 from hhnb.io import artifacts
 from hhnb.nn import apply
 from hhnb.nn.training import train
+from hhnb.studies import background as cr_background
 from hhnb.studies import basis, constraints
 from hhnb.studies import constraint_inputs as inputs
 from hhnb.studies import systematics as syst_lh  # the name ``systematics`` is make()'s list of f values
@@ -71,6 +72,10 @@ class ConstraintsReport:
     levels: dict[tuple[float, str], list[constraints.Scan]] = field(default_factory=dict)
     #: per network kl: the impacts on the fitted kl (Asimov data at kl = 1)
     impacts: dict[float, syst_lh.Impacts] = field(default_factory=dict)
+    #: per network kl: the scans with all systematics and the background from control regions (the headline)
+    levels_cr: dict[float, list[constraints.Scan]] = field(default_factory=dict)
+    #: per network kl: the impacts with the background from control regions
+    impacts_cr: dict[float, syst_lh.Impacts] = field(default_factory=dict)
 
     @property
     def groups(self) -> list[str]:
@@ -101,15 +106,23 @@ class ConstraintsReport:
 
     def systematics_table(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
         """The interval per category and combined in three rows (statistics only, + MC statistics, + all
-        systematics) for network ``net`` (default the first), the paper's combined [-0.8, 6.6] (f = 0.3 %) beside."""
+        systematics) with the simulated background, and a fourth with all systematics and the background from
+        control regions (``CR_ROW``), for network ``net`` (default the first); the paper's combined [-0.8, 6.6]
+        (f = 0.3 %) beside."""
         net = self.networks[0] if net is None else net
-        return syst_lh.interval_rows({name: self.levels[(net, name)] for name, _, _ in syst_lh.LEVELS
-                                          if (net, name) in self.levels}, cl)
+        rows = {f"{name}, MC bkg": self.levels[(net, name)] for name, _, _ in syst_lh.LEVELS
+                if (net, name) in self.levels}
+        if net in self.levels_cr:
+            rows[CR_ROW] = self.levels_cr[net]
+        return syst_lh.interval_rows(rows, cl)
 
-    def impact_table(self, net: float | None = None, top: int | None = None, digits: int = 3) -> pd.DataFrame:
-        """Nuisance parameters ranked by their impact on the fitted kl (post-fit +- 1 sigma, others profiled)."""
+    def impact_table(self, net: float | None = None, top: int | None = None, digits: int = 3,
+                     background: str = "cr") -> pd.DataFrame:
+        """Nuisance parameters ranked by their impact on the fitted kl (post-fit +- 1 sigma, others profiled), with
+        the background from control regions (``background="cr"``, when built) or from simulation (``"mc"``)."""
         net = self.networks[0] if net is None else net
-        t = self.impacts[net].table
+        source = self.impacts_cr if background == "cr" and net in self.impacts_cr else self.impacts
+        t = source[net].table
         return (t if top is None else t.head(top)).round(digits)
 
     def combined_with_systematics(self, net: float | None = None, cl: float = constraints.CLS[0]) -> str:
@@ -121,8 +134,11 @@ class ConstraintsReport:
         full = self.levels[(net, syst_lh.ALL)][-1].interval(cl)
         stat = self.levels[(net, syst_lh.LEVELS[0][0])][-1].interval(cl)
         lo, hi = constraints.PUBLISHED_COMBINED_F003
-        return (f"kappa_lambda {100 * cl:.0f} % CL, combined, network kl = {net:g}: {full} with all systematics "
-                f"({stat} statistics only; published [{lo:g}, {hi:g}] with f = 0.3 %)")
+        head = f"kappa_lambda {100 * cl:.0f} % CL, combined, network kl = {net:g}, with all systematics: "
+        mc = f"{full} with the simulated background ({stat} statistics only)"
+        if net in self.levels_cr:
+            mc = f"{self.levels_cr[net][-1].interval(cl)} with the background from control regions; {mc}"
+        return f"{head}{mc}; published [{lo:g}, {hi:g}] with f = 0.3 %"
 
     def by_systematic(self, net: float | None = None, cl: float = constraints.CLS[0]) -> pd.DataFrame:
         """The combined chi2 interval for each background systematic f (network ``net``, default the first)."""
@@ -130,6 +146,10 @@ class ConstraintsReport:
         fs = sorted({f for (n, f, c) in self.chi2 if n == net and c == "combined"})
         return pd.DataFrame({"f": [f"{100 * f:g} %" for f in fs],
                              "interval": [str(self.chi2[(net, f, "combined")].interval(cl)) for f in fs]})
+
+
+#: the headline row of the systematics table: all systematics, the background estimated from control regions
+CR_ROW = "+ all systematics, bkg from CRs"
 
 
 def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), networks: Sequence[float] = (1.0, 5.0),
@@ -153,6 +173,7 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
     data, models = layout.data_dir(data_dir), layout.models_dir(models_dir)
     notes: list[str] = []
     templates: dict[tuple[float, str], constraints.Templates] = {}
+    frames: dict[tuple[float, str], pd.DataFrame] = {}
     for net in networks:
         for name in analyses:
             ana = config_mod.analysis(name, config)
@@ -168,6 +189,7 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
             sig = inputs.signal_samples(ana, basis_points, data, trained_on=[net])
             t = inputs.templates_at(ana, scorer, net, bkg, sig, basis_points, cut=cut, empty=empty_bins)
             templates[(net, name)] = t
+            frames[(net, name)] = bkg
             if t.merged:
                 notes.append(f"kl = {net:g} {name}: merged empty background bins {', '.join(t.merged)}")
     kl_chi2, kl_pyhf = np.linspace(-20, 20, points), np.linspace(-20, 20, pyhf_points)
@@ -185,18 +207,28 @@ def make(analyses: Sequence[str] = ("resolved", "intermediate", "boosted"), netw
     varied: dict[float, tuple[Any, ...]] = {}
     levels: dict[tuple[float, str], list[constraints.Scan]] = {}
     impacts: dict[float, syst_lh.Impacts] = {}
+    levels_cr: dict[float, list[constraints.Scan]] = {}
+    impacts_cr: dict[float, syst_lh.Impacts] = {}
     if with_systematics:
         for net in networks:
-            vs = []
+            vs, vs_cr = [], []
             for name in analyses:
                 ana = config_mod.analysis(name, config)
                 v = inputs.varied_templates(ana, NetworkScorer(models, name, net), net, data, cut=cut,
                                             basis=basis_points, trained_on=[net])
                 vs.append(syst_lh.merge_empty(v, empty_bins))
+                crt = cr_background.cr_templates(templates[(net, name)], frames[(net, name)], cut=cut)
+                v_cr = syst_lh.with_cr_background(syst_lh.rebin_to(v, crt.mc.edges), crt.estimated,
+                                                  crt.estimated_var, crt.nonclosure)
+                vs_cr.append(syst_lh.merge_empty(v_cr, empty_bins))
             varied[net] = tuple(vs)
             model = syst_lh.CompiledModel.from_spec(syst_lh.workspace_spec(vs))
             for name, _, _ in syst_lh.LEVELS:
                 levels[(net, name)] = syst_lh.level_scans(vs, kl_pyhf, name, model=model)
             impacts[net] = syst_lh.impacts(model)
+            model_cr = syst_lh.CompiledModel.from_spec(syst_lh.workspace_spec(vs_cr))
+            levels_cr[net] = [replace(scan, method=f"pyhf, {CR_ROW}")
+                              for scan in syst_lh.level_scans(vs_cr, kl_pyhf, syst_lh.ALL, model=model_cr)]
+            impacts_cr[net] = syst_lh.impacts(model_cr)
     return ConstraintsReport(tuple(analyses), tuple(float(n) for n in networks), templates, chi2, pyhf, tuple(notes),
-                             varied, levels, impacts)
+                             varied, levels, impacts, levels_cr, impacts_cr)

@@ -132,21 +132,78 @@ def _rebin(h: Any, index: np.ndarray, n: int) -> Any:
                    mc_events=agg(h.mc_events).round().astype(int))
 
 
-def merge_empty(v: Varied, empty: str = "refuse") -> Varied:
-    """Bins without nominal background MC events: refused, or merged (``constraints.check_background``'s rule)
-    in the nominal and in every variation alike."""
-    merged = _c.check_background(nominal_templates(v), empty)
-    if len(merged.edges) == len(v.edges):
-        return v
+def rebin_to(v: Varied, edges: Sequence[float]) -> Varied:
+    """``v`` in coarser ``edges`` (each a subset of ``v.edges``: merged neighbours), nominal and variations alike."""
+    edges = np.asarray(edges, float)
     old = np.asarray(v.edges, float)
-    index = np.searchsorted(merged.edges, old[:-1], side="right") - 1
-    n = len(merged.edges) - 1
+    if len(edges) == len(old) and np.allclose(edges, old):
+        return v
+    if not np.all(np.isin(np.round(edges, 9), np.round(old, 9))):
+        raise BasisError(f"category {v.category!r}: bin edges {edges.tolist()} are not a merge of {old.tolist()}")
+    index = np.searchsorted(edges, old[:-1], side="right") - 1
+    n = len(edges) - 1
 
     def rebin_all(d: Mapping[str, Any]) -> dict[str, Any]:
         return {k: _rebin(h, index, n) for k, h in d.items()}
 
-    return replace(v, edges=merged.edges, nominal=rebin_all(v.nominal),
+    return replace(v, edges=edges, nominal=rebin_all(v.nominal),
                    variations={s: (rebin_all(u), rebin_all(d)) for s, (u, d) in v.variations.items()})
+
+
+def merge_empty(v: Varied, empty: str = "refuse") -> Varied:
+    """Bins without nominal background MC events: refused, or merged (``constraints.check_background``'s rule)
+    in the nominal and in every variation alike."""
+    merged = _c.check_background(nominal_templates(v), empty)
+    return rebin_to(v, merged.edges)
+
+
+# --- the background from control regions ------------------------------------------------------------------
+
+#: the sample that stands for the backgrounds estimated from control regions (``hhnb.studies.background``)
+CR_BACKGROUND = "background_cr"
+
+
+def with_cr_background(v: Varied, estimate: np.ndarray, variance: np.ndarray, nonclosure: float,
+                       estimated: Sequence[str] | None = None) -> Varied:
+    """``v`` with its backgrounds (``estimated``; None: all) replaced by one sample estimated from control
+    regions: yields ``estimate`` (A_i = B C_i / D, ``hhnb.studies.background.cr_templates``) in ``v``'s bins,
+    ``variance`` its data-like variance (the staterror), and the measured ``nonclosure`` as its normalisation
+    uncertainty (``norm_background_cr``).
+
+    An estimate from data moves with no detector variation: JES, JER and b-tagging act on the signal (and on
+    the backgrounds still simulated) only, and the cross sections of the estimated samples drop out. Its
+    ``mc_events`` are the effective counts A_i^2 / var_i, what a data-like error of that size stands for.
+
+    >>> from hhnb.studies.constraint_inputs import SampleHistograms as H, VariedTemplates as V
+    >>> one = lambda y: H(np.array(y, float), np.array(y, float), np.array(y, int))
+    >>> v = V("c", np.array([0.0, 1.0, 2.0]), (0.0, 1.0, 2.45), {"qcd": one([9, 4]), "signal_0": one([1, 1])},
+    ...       {"JES": ({"qcd": one([10, 4]), "signal_0": one([2, 1])}, {"qcd": one([8, 4]), "signal_0": one([1, 1])})},
+    ...       {"qcd": 0.3})
+    >>> c = with_cr_background(v, np.array([8.0, 5.0]), np.array([16.0, 25.0]), 0.1)
+    >>> sorted(c.nominal), c.nominal[CR_BACKGROUND].mc_events.tolist(), c.norm_uncertainties
+    (['background_cr', 'signal_0'], [4, 1], {'background_cr': 0.1})
+    >>> sorted(c.variations["JES"][0])
+    ['signal_0']
+    """
+    estimate, variance = np.asarray(estimate, float), np.asarray(variance, float)
+    if estimate.shape != (len(v.edges) - 1,) or variance.shape != estimate.shape:
+        raise BasisError(f"category {v.category!r}: the control-region estimate has {estimate.size} bins, "
+                         f"the templates {len(v.edges) - 1}")
+
+    def replaced(key: str) -> bool:
+        return not is_signal(key) and (estimated is None or key in estimated)
+
+    first = next(iter(v.nominal.values()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(variance > 0, estimate**2 / variance, 0.0)
+    cr = replace(first, yields=estimate, variances=variance, mc_events=np.round(n_eff).astype(int))
+    nominal = {CR_BACKGROUND: cr, **{k: h for k, h in v.nominal.items() if not replaced(k)}}
+    variations = {s: ({k: h for k, h in up.items() if not replaced(k)}, {k: h for k, h in down.items() if not replaced(k)})
+                  for s, (up, down) in v.variations.items()}
+    norms = {k: f for k, f in v.norm_uncertainties.items() if not replaced(k)}
+    if nonclosure > 0:
+        norms[CR_BACKGROUND] = float(nonclosure)
+    return replace(v, nominal=nominal, variations=variations, norm_uncertainties=norms)
 
 
 # --- the workspace ----------------------------------------------------------------------------------------
@@ -196,8 +253,8 @@ def workspace_spec(varied: Sequence[Varied], level_name: str = ALL, kl_asimov: f
                 mods.append({"name": names[i], "type": "normfactor", "data": None})
             if syst:
                 for src, (up, down) in v.variations.items():
-                    if sources is not None and src not in sources:
-                        continue
+                    if (sources is not None and src not in sources) or key not in up:
+                        continue  # not asked for, or a sample no variation moves (estimated from data)
                     hi, lo, hd, ld = split(nom, up[key].yields, down[key].yields)
                     mods.append({"name": src, "type": "normsys", "data": {"hi": hi, "lo": lo}})
                     mods.append({"name": src, "type": "histosys", "data": {"hi_data": hd.tolist(),

@@ -35,14 +35,20 @@ def test_make_scans_and_tables(tmp_path):
     levels = [n for n, _, _ in systematics.LEVELS]
     assert set(rep.levels) == {(1.0, n) for n in levels}
     table = rep.systematics_table()
-    assert list(table.index) == levels and "combined (published, f = 0.3 %)" in table.columns
+    assert list(table.index) == [f"{n}, MC bkg" for n in levels] + [report.CR_ROW]
+    assert "combined (published, f = 0.3 %)" in table.columns
     v = rep.varied[1.0][0]
     assert {"JES", "JER", "btag"} <= set(v.variations) and v.norm_uncertainties
-    imp = rep.impact_table()
+    imp = rep.impact_table(background="mc")
     assert {"JES", "JER", "btag"} <= set(imp.index) and (imp["impact"].diff().dropna() <= 1e-12).all()
     assert rep.impacts[1.0].kl_hat == pytest.approx(1.0, abs=1e-4)
+    # with the background from control regions: the detector variations act on the signal only, the estimate
+    # carries its non-closure; the fit still returns kl = 1 on its Asimov data
+    imp_cr = rep.impact_table()
+    assert {"JES", "norm_background_cr"} <= set(imp_cr.index) and "norm_qcd_4b" not in imp_cr.index
+    assert rep.impacts_cr[1.0].kl_hat == pytest.approx(1.0, abs=1e-4)
     line = rep.combined_with_systematics()
-    assert "with all systematics" in line and "[-0.8, 6.6]" in line
+    assert "with all systematics" in line and "control regions" in line and "[-0.8, 6.6]" in line
     # the full level can only widen the combined curve
     full, stat = rep.levels[(1.0, levels[-1])][-1], rep.levels[(1.0, levels[0])][-1]
     assert (full.q <= stat.q + 1e-6).all()
