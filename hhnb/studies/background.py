@@ -103,6 +103,8 @@ class CRSignificance:
     sigma_b: float  # data-like, non-closure, other MC, in quadrature
     z: float
     z_error: float
+    z_stat: float  # the same without the non-closure: what the control regions' statistics alone allow
+    z_stat_error: float
     b_mc: float  # all background from simulation (same events)
     b_mc_error: float  # its sqrt(sum w^2)
     z_mc: float
@@ -118,7 +120,8 @@ class CRSignificance:
         """One printable line with both backgrounds, labelled."""
         return (f"Z (background from control regions) = {self.z:.3g} +- {self.z_error:.2g}: s = {self.s:.4g}, "
                 f"b = {self.b:.4g} +- {self.sigma_b:.2g} (data-like CR {self.estimated_data_error:.2g}, non-closure "
-                f"{100 * self.nonclosure:.0f} %); Z (MC background) = {self.z_mc:.3g} +- {self.z_mc_error:.2g}: "
+                f"{100 * self.nonclosure:.0f} %; without it Z = {self.z_stat:.3g}); "
+                f"Z (MC background) = {self.z_mc:.3g} +- {self.z_mc_error:.2g}: "
                 f"b = {self.b_mc:.4g} +- {self.b_mc_error:.2g} (MC)")
 
 
@@ -169,12 +172,13 @@ def quote(score: np.ndarray, is_signal: np.ndarray, sample: np.ndarray, weight: 
         f = np.abs(clos - 1.0) if nonclosure is None else np.full_like(np.asarray(mjest, float), nonclosure)
         var = data_like_variance(y["B"], y["C"], y["D"])
         z = _z(np.asarray(y["s"]), np.asarray(mjest), var, f, np.asarray(y["other"]), np.asarray(y2["other"]))
+        zstat = _z(np.asarray(y["s"]), np.asarray(mjest), var, 0.0, np.asarray(y["other"]), np.asarray(y2["other"]))
         zmc = _sig.asimov_z(np.clip(y["s"], 0.0, None), y["A"] + y["other"], np.sqrt(y2["A"] + y2["other"]))
-        return mjest, var, f, z, zmc
+        return mjest, var, f, z, zstat, zmc
 
-    mjest, var, f, z, zmc = numbers(sums, w2)
-    _, _, _, zb, zmcb = numbers({k: v[0] for k, v in boot.items()}, {k: v[1] for k, v in boot.items()})
-    ok = np.isfinite(zb) & np.isfinite(zmcb)
+    mjest, var, f, z, zstat, zmc = numbers(sums, w2)
+    _, _, _, zb, zstatb, zmcb = numbers({k: v[0] for k, v in boot.items()}, {k: v[1] for k, v in boot.items()})
+    ok = np.isfinite(zb) & np.isfinite(zmcb) & np.isfinite(zstatb)
 
     def sd(x: np.ndarray) -> float:
         return float(np.std(x[ok], ddof=1)) if ok.sum() > 1 else float("nan")
@@ -185,7 +189,8 @@ def quote(score: np.ndarray, is_signal: np.ndarray, sample: np.ndarray, weight: 
         cut=float(cut), region=region, s=sums["s"], s_error=sd(boot["s"][0]), estimated=float(mjest),
         estimated_data_error=float(np.sqrt(var)), closure=est.closure, closure_error=est.closure_error,
         nonclosure=float(f), other=sums["other"], other_mc_error=float(np.sqrt(w2["other"])), b=b, sigma_b=sigma_b,
-        z=float(z), z_error=sd(zb), b_mc=sums["A"] + sums["other"], b_mc_error=float(np.sqrt(w2["A"] + w2["other"])),
+        z=float(z), z_error=sd(zb), z_stat=float(zstat), z_stat_error=sd(zstatb), b_mc=sums["A"] + sums["other"],
+        b_mc_error=float(np.sqrt(w2["A"] + w2["other"])),
         z_mc=float(zmc), z_mc_error=sd(zmcb), n_estimated_mc={k: int(masks[k].sum()) for k in "ABCD"},
         n_boot=int(n_boot))
 

@@ -78,15 +78,23 @@ def test_results_table_from_the_record(tmp_path, monkeypatch):
     monkeypatch.setenv("HHNB_HOME", str(tmp_path))
     assert demo._results_table() == "no evaluated network in the run record"
     record.add({"analysis": "resolved", "lambda": 1.0, "auc": 0.9312, "auc_error": 0.0042, "max_significance": 3.456,
-                "significance_error": 0.41, "nbkg": 812.3, "nbkg_mc_events": 57, "source": "evaluate"})
+                "significance_error": 0.41, "nbkg": 812.3, "nbkg_mc_events": 57, "best_cut": 0.9,
+                "source": "evaluate"})
     record.add({"analysis": "resolved", "lambda": 10.0, "auc": 0.99, "max_significance": 9.0, "source": "search"})
     text = demo._results_table()
-    assert text.splitlines()[0].startswith("Z: Asimov significance with the background MC error")
     lines = text.splitlines()
-    assert lines[1].split() == ["analysis", "lambda", "AUC", "Z", "nbkg", "simulated", "bkg", "events"]
+    assert lines[0].startswith("Headline: Z with the background from control regions")
+    # the headline row: no scores saved here, so the control-region columns say why, the record's Z beside it
+    assert lines[1].split()[:6] == ["analysis", "lambda", "cut", "Z,", "bkg", "from"]
+    assert lines[3].split()[:6] == ["resolved", "1", "0.9", "scores", "file", str(tmp_path / "models")
+                                    + "/nn_resolved_SlfCoup_1.0_scores.parquet"]
+    assert lines[3].split()[-3:] == ["3.46", "+-", "0.41"]
+    i = next(k for k, line in enumerate(lines) if line.startswith("MC-based, as evaluated"))
+    assert "Z: Asimov significance with the background MC error" in lines[i]
+    assert lines[i + 1].split() == ["analysis", "lambda", "AUC", "Z", "nbkg", "simulated", "bkg", "events"]
     # the search row is left out: one row, the evaluation's numbers with their bootstrap errors
-    assert [line.split() for line in lines[3:]] == [["resolved", "1", "0.931", "+-", "0.0042", "3.46", "+-", "0.41",
-                                                     "812.3", "57"]]
+    assert [line.split() for line in lines[i + 3:]] == [["resolved", "1", "0.931", "+-", "0.0042", "3.46", "+-",
+                                                         "0.41", "812.3", "57"]]
 
 
 def test_interval_table_without_bbbb_category_and_with_one(monkeypatch):
@@ -94,13 +102,19 @@ def test_interval_table_without_bbbb_category_and_with_one(monkeypatch):
 
     class Report:
         notes = ["bins 4 and 5 merged (empty background)", "unrelated note"]
+        table = pd.DataFrame({"boosted": ["[-1.50, 6.50]", "[-2.00, 7.00]"]},
+                             index=[demo.summary_report.HEADLINE, "MC bkg, chi2 (no MC error)"])
 
-        def intervals(self, kind):
-            return pd.DataFrame({"low": [-1.5], "high": [6.5]}, index=[f"boosted ({kind})"])
+        def closure_table(self):
+            return pd.DataFrame({"category": ["boosted"], "closure (MC)": ["0.90 +- 0.05"]})
 
     seen = {}
-    monkeypatch.setattr(demo.report, "make", lambda cats, kls, **kw: seen.update(cats=cats, kls=kls, **kw) or Report())
+    monkeypatch.setattr(demo.summary_report, "intervals",
+                        lambda cats, kl, **kw: seen.update(cats=cats, kl=kl, **kw) or Report())
     text = demo._interval_table(["boosted", "tthh"], [10.0, 1.0])
-    assert seen["cats"] == ["boosted"] and seen["kls"] == (10.0,) and seen["systematics"] == (0.0, 0.003)
-    assert text.startswith("chi2 (no MC error), 68 % CL:") and "boosted (chi2)" in text and "boosted (pyhf)" in text
-    assert text.splitlines()[-1] == "bins 4 and 5 merged (empty background)" and "unrelated" not in text
+    assert seen["cats"] == ["boosted"] and seen["kl"] == 10.0 and seen["pyhf_points"] == 201
+    assert text.startswith("68 % CL, networks trained at kl = 10; headline: bkg from CRs, pyhf")
+    lines = text.splitlines()
+    assert lines[3].split()[-3:] == ["non-closure)", "[-1.50,", "6.50]"] and "MC bkg, chi2" in lines[4]
+    assert "0.90 +- 0.05" in text
+    assert lines[-1] == "bins 4 and 5 merged (empty background)" and "unrelated" not in text
