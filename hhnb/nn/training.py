@@ -344,6 +344,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
                     "val_loss": round(float(np.mean([p["val_loss"] for p in per_fold])), 6)},
         "masses": ana.masses, "tree": ana.tree, "config": str(ana.source), "data_dir": str(data_dir),
         "event_branch": ana.event, "folds": folds, "test_rule": _folds.rule(ana.event, folds),
+        "max_events": max_events,  # training events per sample asked for (None: all); a rerun with another differs
         "warnings": [warning] if warning else [],
         "versions": backend.versions(), "devices": backend.devices(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

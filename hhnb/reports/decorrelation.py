@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from hhnb import layout
@@ -42,13 +43,14 @@ class DecorrelationReport:
         return pd.DataFrame({
             "setting": t["setting"],
             "AUC": [fmt.format(a, e) for a, e in zip(t["auc"], t["auc_error"])],
-            "sig. eff. at 1 % bkg": t["signal_eff_at_1pc_bkg"].round(digits),
+            "sig. eff. at 1 % bkg": [fmt.format(a, e) for a, e in zip(t["signal_eff_at_1pc_bkg"], t["signal_eff_error"])],
             "dCor2(p_sig, m_h1) multijet": t["dcor2_h1_M"].round(4),
             "p-value": t["dcor2_pvalue"].round(3),
             "closure": [fmt.format(c, e) for c, e in zip(t["closure"], t["closure_error"])],
             "pull": t["closure_pull"].round(1),
             "kl interval 68 % (chi2)": t["interval"],
-            "width": t["interval_width"].round(2),
+            "width": [f"{v:.2f} +- {e:.2f}" if np.isfinite(v) else "open" for v, e in
+                      zip(t["interval_width"], t["interval_width_error"])],
         })
 
 
@@ -92,15 +94,13 @@ def make(analysis: str = "resolved", kl: object = 1.0, strengths: Sequence[float
         card_file = layout.card_path(models, analysis, kl)
         if retrain or not _trained_with(card_file, hyper, dec, seed, max_events):
             log(f"training the {name} network ({hyper.epochs} epochs, at most {max_events} events per sample)")
-            run = training.train(analysis, kl, data_dir=data_dir, models_dir=models, hyper=hyper, seed=seed,
-                                 max_events=max_events, folds=1, generate=True, decorrelation=dec)
-            card = dict(run.card, max_events=max_events)
-            artifacts.write_card(card_file, card)
+            training.train(analysis, kl, data_dir=data_dir, models_dir=models, hyper=hyper, seed=seed,
+                           max_events=max_events, folds=1, generate=True, decorrelation=dec)  # the card has max_events
             trained.append(name)
         scores = artifacts.read_scores(models, analysis, kl)
         row = {"setting": name, "method": dec.method, "strength": float(dec.strength),
                **study.row(scores, cut, region, n_boot=n_boot, seed=seed)}
-        row["interval"], row["interval_width"] = "", float("nan")
+        row["interval"], row["interval_width"], row["interval_width_error"] = "", float("nan"), float("nan")
         if interval and ana.mhh_bins:
             rep = constraints_report.make([analysis], (kl,), data_dir=data_dir, models_dir=models, cut=cut,
                                           systematics=(0.0,), pyhf_systematics=(), log=lambda _: None)
@@ -108,6 +108,8 @@ def make(analysis: str = "resolved", kl: object = 1.0, strengths: Sequence[float
             row["interval"] = str(iv)
             if iv.low is not None and iv.high is not None:
                 row["interval_width"] = float(iv.high - iv.low)
+                row["interval_width_error"] = study.interval_width_error(
+                    rep.templates[(kl, analysis)], rep.chi2[(kl, 0.0, analysis)].kl, n_boot=n_boot, seed=seed)[0]
         rows.append(row)
     table = pd.DataFrame(rows)
     figures = {"decorrelation_tradeoff": plots.tradeoff(table, lumi=ana.luminosity)}

@@ -24,6 +24,7 @@ def test_outputs_and_card(tiny_run):
                                       "nnscore_resolved_SlfCoup_1.0_top"]
     assert card["hyperparameters"]["widths"] == [32, 32] and card["seed"] == 3
     assert card["negative_weights"] == "abs"  # the default policy, recorded
+    assert card["max_events"] is None  # every event asked for: recorded by train() itself
     assert 0.75 < card["metrics"]["test_auc"] <= 1.0
     scores = pd.read_parquet(tiny_run.scores_path)
     np.testing.assert_allclose(scores[["score_signal", "score_qcd", "score_top"]].sum(axis=1), 1.0, rtol=1e-5)

@@ -39,3 +39,30 @@ def test_signal_efficiency_at_a_background_efficiency_reads_the_roc_curve():
     s = np.r_[np.linspace(0.5, 1.0, 1000), np.linspace(0.0, 1.0, 1000)]
     # background uniform on [0, 1]: 10 % above 0.9, where the signal (uniform on [0.5, 1]) keeps 20 %
     assert decorrelation.signal_efficiency_at(y, s, np.ones(2000), 0.1) == pytest.approx(0.2, abs=0.01)
+
+
+def test_signal_efficiency_error_is_the_binomial_error_when_the_background_is_large():
+    rng = np.random.default_rng(11)
+    ns, nb = 2000, 400_000
+    y = np.r_[np.ones(ns), np.zeros(nb)].astype(int)
+    s = np.r_[rng.normal(2.0, 1.0, ns), rng.normal(0.0, 1.0, nb)]
+    eff = decorrelation.signal_efficiency_at(y, s, np.ones(ns + nb), 0.01)
+    err = decorrelation.signal_efficiency_error(y, s, np.ones(ns + nb), 0.01, n_boot=200, seed=2)
+    binomial = np.sqrt(eff * (1 - eff) / ns)  # the threshold is fixed by 4000 background events: a small addition
+    assert binomial < err < 1.35 * binomial
+
+
+def test_interval_width_error_vanishes_without_simulation_errors_and_grows_with_them():
+    from hhnb.studies import constraints
+
+    edges, basis = np.array([250.0, 300, 350, 400]), (0.0, 1.0, 2.45)
+    sig = np.array([[400.0, 300, 200], [200.0, 250, 300], [100.0, 150, 500]])
+    t = constraints.Templates("c", edges, np.full(3, 1e4), np.zeros(3), np.full(3, 100, int), basis, sig,
+                              np.zeros_like(sig))
+    kl = np.linspace(-10, 10, 201)
+    assert decorrelation.interval_width_error(t, kl, n_boot=10) == (0.0, 10)
+    noisy = constraints.Templates("c", edges, np.full(3, 1e4), np.full(3, 1e6), np.full(3, 100, int), basis, sig,
+                                  np.zeros_like(sig))  # 10 % background errors
+    err, closed = decorrelation.interval_width_error(noisy, kl, n_boot=40)
+    width = constraints.chi2_scan([t], kl).interval()
+    assert closed == 40 and 0.01 * (width.high - width.low) < err < 0.5 * (width.high - width.low)
