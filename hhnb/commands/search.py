@@ -8,6 +8,7 @@ import optuna
 
 from hhnb import layout
 from hhnb.config import lambdas
+from hhnb.config.training import Decorrelation
 from hhnb.errors import UserArgumentError
 from hhnb.nn import search
 
@@ -28,6 +29,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=None, help="analysis YAML (default the shipped analyses.yaml)")
     p.add_argument("--data-dir", default=None, help="ntuple folder (default <project>/data)")
     p.add_argument("--no-record", action="store_true", help="do not add the best combination to the run record")
+    p.add_argument("--decorrelation", default="none",
+                   help="train every trial decorrelated from the analysis' masses: none (default), disco:STRENGTH "
+                        "(e.g. disco:10) or flat")
+
+
+def parse_decorrelation(text: str) -> Decorrelation:
+    """``none``, ``flat`` or ``disco:STRENGTH`` -> the training option.
+
+    >>> parse_decorrelation("disco:10").as_dict()["strength"], parse_decorrelation("flat").method
+    (10.0, 'flat')
+    """
+    method, _, strength = text.strip().partition(":")
+    if method == "disco" and not strength:
+        raise UserArgumentError("--decorrelation disco needs its strength, e.g. disco:10")
+    if method != "disco" and strength:
+        raise UserArgumentError(f"--decorrelation {text!r}: only disco takes a strength (disco:10)")
+    try:
+        value = float(strength) if strength else 0.0
+    except ValueError:
+        raise UserArgumentError(f"--decorrelation {text!r}: the strength must be a number, e.g. disco:10") from None
+    return Decorrelation(method, value)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,12 +64,13 @@ def run(args: argparse.Namespace) -> int:
     if args.trials < 1:
         raise UserArgumentError(f"--trials must be at least 1, got {args.trials}")
     kl = lambdas.parse(args.kl)
+    dec = parse_decorrelation(getattr(args, "decorrelation", "none"))
     name = args.study or search.study_name(args.analysis, kl)
     print(f"study {name}: {args.analysis} lambda {lambdas.tag(kl)}, {args.trials} trials, {args.sampler} sampler")
     res = search.search(args.analysis, kl, trials=args.trials, epochs=args.epochs, sampler=args.sampler,
                         seed=args.seed, name=name, storage=args.storage, config=args.config,
                         data_dir=args.data_dir, max_events=args.max_events, space=space,
-                        write_record=not args.no_record)
+                        write_record=not args.no_record, decorrelation=dec)
     best = search.describe(res.best_params)
     print(f"best of {res.n_complete} trials: validation AUC {res.best_value:.4f} with {best}")
     if res.record_id is not None:

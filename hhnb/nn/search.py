@@ -23,12 +23,12 @@ import optuna
 from hhnb import layout as paths
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.config.training import HyperParameters
+from hhnb.config.training import Decorrelation, HyperParameters
 from hhnb.errors import HHNBError, SpaceMismatch, UserArgumentError
 from hhnb.io import record
 from hhnb.nn.fit import fit
 from hhnb.nn.predict import predict
-from hhnb.nn.training import training_arrays
+from hhnb.nn.training import decorrelated_weights, training_arrays
 from hhnb.stats import metrics
 
 
@@ -59,6 +59,7 @@ class Arrays:
     phys_val: np.ndarray  # physical event weights (for the AUC)
     n_classes: int
     n_inputs: int
+    penalty: Any = None  # the DisCo term of a decorrelated search, hhnb.nn.decorrelation.Penalty (None: plain, flat)
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,16 @@ def study_name(analysis: str, kl: object) -> str:
 
 
 def prepare(analysis: str, kl: object, config: str | Path | None = None, data_dir: str | Path | None = None,
-            max_events: int | None = None, seed: int = 1) -> Arrays:
-    """Read the ntuples and build the arrays exactly as ``training.train`` does."""
+            max_events: int | None = None, seed: int = 1, decorrelation: Decorrelation | None = None) -> Arrays:
+    """Read the ntuples and build the arrays exactly as ``training.train`` does (with ``decorrelation``: its
+    flattened training weights or its DisCo penalty, :func:`hhnb.nn.training.decorrelated_weights`)."""
     kl = _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
     a = training_arrays(ana, kl, paths.data_dir(data_dir), max_events=max_events, seed=seed, folds=1)
     tr, va = a.train, a.val
-    return Arrays(a.x[tr], a.y[tr], a.sample_weight[tr], a.x[va], a.y[va], a.sample_weight[va], a.weight[va],
-                  len(a.classes), a.x.shape[1])
+    w_train, penalty = decorrelated_weights(a, decorrelation or Decorrelation(), ana, tr, va)
+    return Arrays(a.x[tr], a.y[tr], w_train, a.x[va], a.y[va], a.sample_weight[va], a.weight[va],
+                  len(a.classes), a.x.shape[1], penalty)
 
 
 def suggest(trial, space: Space, epochs: int) -> HyperParameters:
@@ -117,7 +120,7 @@ def hyper_from_params(params: dict[str, Any], epochs: int) -> HyperParameters:
 def validation_auc(arrays: Arrays, hyper: HyperParameters, seed: int = 1) -> float:
     """Train with ``hyper`` and return the weighted validation AUC of the signal output."""
     result = fit(arrays.x_train, arrays.y_train, arrays.w_train, arrays.x_val, arrays.y_val, arrays.w_val,
-                 arrays.n_classes, hyper, seed=seed)
+                 arrays.n_classes, hyper, seed=seed, penalty=arrays.penalty)
     score = predict(result.model, arrays.x_val)[:, 0]
     if not np.all(np.isfinite(score)):
         return 0.5  # a diverged network (e.g. learning rate 1) separates nothing
@@ -201,7 +204,7 @@ def search(analysis: str, kl: object, trials: int = 15, epochs: int | None = Non
            name: str | None = None, storage: str | None = "default", config: str | Path | None = None,
            data_dir: str | Path | None = None, max_events: int | None = None, space: Space | None = None,
            record_path: str | Path | None = None, write_record: bool = True,
-           report: Callable[[str], None] | None = print) -> SearchResult:
+           report: Callable[[str], None] | None = print, decorrelation: Decorrelation | None = None) -> SearchResult:
     """Run the study until it holds ``trials`` trials; print each new best; record the best (if trials ran).
 
     ``storage="default"`` is ``runs/optuna.sqlite``; ``None`` keeps the study in memory. ``epochs``: per trial,
@@ -214,8 +217,11 @@ def search(analysis: str, kl: object, trials: int = 15, epochs: int | None = Non
     storage = default_storage() if storage == "default" else storage
     name = name or study_name(analysis, kl)
     fixed = {"analysis": analysis, "lambda": kl, "epochs": epochs, "max_events": max_events, "seed": seed}
+    dec = decorrelation or Decorrelation()
+    if dec.method != "none":  # a decorrelated study is another study (plain studies keep their stored settings)
+        fixed["decorrelation"] = dec.as_dict()
     study = open_study(name, storage, space, fixed, sampler, seed)
-    arrays = prepare(analysis, kl, config, data_dir, max_events, seed)
+    arrays = prepare(analysis, kl, config, data_dir, max_events, seed, dec)
 
     def objective(trial) -> float:
         return validation_auc(arrays, suggest(trial, space, epochs), seed)
@@ -240,6 +246,7 @@ def search(analysis: str, kl: object, trials: int = 15, epochs: int | None = Non
             "n_inputs": arrays.n_inputs, "n_classes": arrays.n_classes, "learning_rate": hyper.learning_rate,
             "batch_size": hyper.batch_size, "dropout": hyper.dropout, "epochs": epochs,
             "optimizer": hyper.optimizer, "auc": float(best.value), "seed": seed, "source": "search",
-            "notes": f"validation AUC of trial {best.number} of study {name} ({len(done)} trials, {sampler})",
+            "notes": f"validation AUC of trial {best.number} of study {name} ({len(done)} trials, {sampler}"
+                     + (f", decorrelation {dec.method} {dec.strength:g})" if dec.method != "none" else ")"),
         }, record_path)
     return SearchResult(study, dict(best.params), float(best.value), len(done), row_id)

@@ -222,6 +222,16 @@ def decorrelation_inputs(arrays: TrainingArrays, dec: Decorrelation, ana: Analys
     return masses, arrays.frame[masses].to_numpy(np.float32), np.abs(arrays.weight) * (arrays.y != 0)
 
 
+def decorrelated_weights(arrays: TrainingArrays, dec: Decorrelation, ana: Analysis, tr: np.ndarray,
+                         va: np.ndarray) -> tuple[np.ndarray, decor.Penalty | None]:
+    """The training weights of the events ``tr`` and the DisCo penalty (validation events ``va``) of a training
+    with ``dec``, as :func:`train` makes them: what ``hhnb search`` trains its trials with."""
+    if dec.method == "none":
+        return arrays.sample_weight[tr], None
+    _, mass, pw = decorrelation_inputs(arrays, dec, ana)
+    return _fold_training(arrays, dec, mass, pw, tr, va)
+
+
 def _fold_training(arrays: TrainingArrays, dec: Decorrelation, mass: np.ndarray | None, pw: np.ndarray | None,
                    tr: np.ndarray, va: np.ndarray) -> tuple[np.ndarray, decor.Penalty | None]:
     """The training weights of one network and its DisCo penalty (None for a plain or flattened training)."""

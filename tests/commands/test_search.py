@@ -32,6 +32,7 @@ def test_options_reach_the_search_and_the_best_is_printed(fake_search, capsys):
     assert call["name"] == "boosted_lambdam5.0" and call["storage"] == "sqlite:///x.sqlite"
     assert call["space"].batch_sizes == (32, 64) and call["space"].depth == search.Space().depth
     assert call["max_events"] == 500 and call["write_record"] is True
+    assert call["decorrelation"].method == "none"  # the default: a plain search
     assert capsys.readouterr().out.splitlines() == [
         "study boosted_lambdam5.0: boosted lambda m5.0, 3 trials, tpe sampler",
         "best of 3 trials: validation AUC 0.8765 with widths 120 x 2, batch 256, learning rate 0.00123, dropout 0.250",
@@ -47,9 +48,20 @@ def test_defaults_and_no_record(fake_search, capsys):
     assert "added to the run record" not in capsys.readouterr().out
 
 
+def test_decorrelation_option_reaches_the_search(fake_search, capsys):
+    assert cli.main(["search", "--decorrelation", "disco:10"]) == 0
+    assert fake_search[-1]["decorrelation"].as_dict() == {"method": "disco", "strength": 10.0, "masses": [], "bins": 20}
+    assert cli.main(["search", "--decorrelation", "flat"]) == 0
+    assert fake_search[-1]["decorrelation"].method == "flat"
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--batch-sizes", "64,big"], "--batch-sizes '64,big': expected integers like 64,128,256"),
-    (["--trials", "0"], "--trials must be at least 1, got 0")])
+    (["--trials", "0"], "--trials must be at least 1, got 0"),
+    (["--decorrelation", "disco"], "--decorrelation disco needs its strength, e.g. disco:10"),
+    (["--decorrelation", "disco:strong"], "--decorrelation 'disco:strong': the strength must be a number, e.g. disco:10"),
+    (["--decorrelation", "flat:2"], "--decorrelation 'flat:2': only disco takes a strength (disco:10)"),
+    (["--decorrelation", "planing"], "decorrelation 'planing': expected one of none, disco, flat")])
 def test_bad_options_are_one_line_exit_2_before_any_search(fake_search, capsys, argv, message):
     assert cli.main(["search", *argv]) == 2
     assert capsys.readouterr().err == f"hhnb search: error: {message}\n"

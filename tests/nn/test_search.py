@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 
@@ -92,3 +93,25 @@ def test_two_processes_share_one_study(toy_project):
     assert rows["auc"].max() == pytest.approx(study.best_value)
     # the same text as the evaluate path writes (record.architecture), e.g. "120-120", never "[120, 120]"
     assert all(a.replace("-", "").isdigit() for a in rows["architecture"]), list(rows["architecture"])
+
+
+@pytest.mark.slow
+def test_prepare_with_a_decorrelation_trains_as_train_does(toy_project):
+    from hhnb.config.training import Decorrelation, HyperParameters
+    from hhnb.nn import decorrelation as decor
+
+    plain = search.prepare("resolved", 1.0, data_dir=toy_project / "data", max_events=500)
+    assert plain.penalty is None
+    disco = search.prepare("resolved", 1.0, data_dir=toy_project / "data", max_events=500,
+                           decorrelation=Decorrelation("disco", 10.0))
+    assert isinstance(disco.penalty, decor.Penalty) and disco.penalty.strength == 10.0
+    np.testing.assert_array_equal(disco.w_train, plain.w_train)  # DisCo changes the loss, not the weights
+    assert disco.penalty.mass.shape == (len(plain.y_train), 2)  # h1_M, h2_M of the training events
+    flat = search.prepare("resolved", 1.0, data_dir=toy_project / "data", max_events=500,
+                          decorrelation=Decorrelation("flat"))
+    sig = plain.y_train == 0
+    np.testing.assert_array_equal(flat.w_train[sig], plain.w_train[sig])  # signal untouched
+    assert not np.allclose(flat.w_train[~sig], plain.w_train[~sig]) and flat.penalty is None
+    # a one-epoch decorrelated trial runs and scores
+    auc = search.validation_auc(disco, HyperParameters(epochs=1, widths=(16,)), seed=1)
+    assert 0.5 < auc <= 1.0
