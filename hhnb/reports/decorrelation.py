@@ -49,8 +49,8 @@ class DecorrelationReport:
             "closure": [fmt.format(c, e) for c, e in zip(t["closure"], t["closure_error"])],
             "pull": t["closure_pull"].round(1),
             "kl interval 68 % (chi2)": t["interval"],
-            "width": [f"{v:.2f} +- {e:.2f}" if np.isfinite(v) else "open" for v, e in
-                      zip(t["interval_width"], t["interval_width_error"])],
+            "width": [f"{v:.2f} +- {e:.2f}" if np.isfinite(v) else ("open" if iv else "") for v, e, iv in
+                      zip(t["interval_width"], t["interval_width_error"], t["interval"])],
         })
 
 

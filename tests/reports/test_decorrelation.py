@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from hhnb import layout
 from hhnb.reports import decorrelation
 
 pytestmark = pytest.mark.slow
@@ -29,3 +32,7 @@ def test_make_trains_each_setting_once_and_tabulates(toy_dir, tmp_path, monkeypa
     assert again.trained == () and np.allclose(again.table["auc"], rep.table["auc"])
     shown = rep.shown()
     assert shown.columns[0] == "setting" and " +- " in shown["AUC"].iloc[0]
+    assert " +- " in shown["sig. eff. at 1 % bkg"].iloc[0] and np.all(rep.table["signal_eff_error"] > 0)
+    assert shown["width"].tolist() == ["", ""]  # interval=False: no interval, no width
+    card = json.loads(layout.card_path(tmp_path / "m" / "plain", "resolved", 1.0).read_text())
+    assert card["max_events"] == 800  # train() records it: the report reuses the network because of it
