@@ -88,17 +88,21 @@ def _results_table() -> str:
 
 def _interval_table(analyses: list[str], kls: list[float]) -> str:
     """68 % CL intervals from the networks at the first lambda: with the background from control regions (pyhf,
-    the headline, and the study's chi2) and with the MC background (pyhf, chi2), beside the paper's."""
+    the headline, and the study's chi2) and with the MC background (pyhf, chi2), beside the paper's; last, the
+    combined interval with all systematic uncertainties (``hhnb.studies.systematics``)."""
 
     cats = [a for a in analyses if a != "tthh"]  # the HH -> bbbb categories carry m_hh bins
     if not cats:
         return "no HH -> bbbb category in the demo: no kappa_lambda interval"
-    rep = summary_report.intervals(cats, kls[0], pyhf_points=201, log=lambda line: print(line, flush=True))
+    rep = summary_report.intervals(cats, kls[0], pyhf_points=201, with_systematics=True,
+                                   log=lambda line: print(line, flush=True))
     lines = [f"68 % CL, networks trained at kl = {kls[0]:g}; headline: {summary_report.HEADLINE}\n"
              f"{text_table(rep.table.reset_index(names='background, statistic'))}",
              f"closure of the control-region estimate on the simulation (its non-closure is the normalisation "
              f"uncertainty f):\n{text_table(rep.closure_table())}"]
     lines += [note for note in rep.notes if "merged" in note]
+    lines.append(f"\nwith the systematic uncertainties (JES, JER, b-tagging, cross sections, MC or control-region "
+                 f"statistics, non-closure):\n{rep.constraints.combined_with_systematics()}")
     return "\n".join(lines)
 
 

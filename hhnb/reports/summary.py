@@ -89,7 +89,7 @@ HEADLINE = "bkg from CRs, pyhf (data-like stat. + non-closure)"
 def intervals(analyses: Sequence[str], network: float = 1.0, config: str | Path | None = None,
               data_dir: str | Path | None = None, models_dir: str | Path | None = None, cut: float = constraints.CUT,
               points: int = 201, pyhf_points: int = 201, pyhf: bool = True, cl: float = constraints.CLS[0],
-              estimated: tuple[str, ...] | None = background.ALL,
+              estimated: tuple[str, ...] | None = background.ALL, with_systematics: bool = False,
               log: Callable[[str], None] = print) -> IntervalReport:
     """The kappa_lambda interval at ``cl`` with the background from control regions (headline) and from
     simulation (beside), for the HH -> 4b categories among ``analyses`` (networks trained at ``network``).
@@ -99,11 +99,13 @@ def intervals(analyses: Sequence[str], network: float = 1.0, config: str | Path 
     :func:`hhnb.studies.background.cr_templates`. Rows, each labelled: the pyhf likelihood with the CR background
     (staterror: data-like; normsys: the measured non-closure), the study's chi2 with it (f = the non-closure, then
     f = 0), the pyhf likelihood and the chi2 with the MC background (the constraints study's), and the paper's.
+    ``with_systematics``: the constraints report also carries the likelihood with the systematic variations
+    (``ConstraintsReport.combined_with_systematics``).
     """
     cats = [a for a in analyses if _config.analysis(a, config).mhh_bins and a != "tthh"]
     rep = constraints_report.make(cats, (network,), config=config, data_dir=data_dir, models_dir=models_dir, cut=cut,
                                   systematics=(0.0,), pyhf_systematics=(0.0,) if pyhf else (), points=points,
-                                  pyhf_points=pyhf_points, log=log)
+                                  pyhf_points=pyhf_points, with_systematics=with_systematics, log=log)
     models = layout.models_dir(models_dir)
     crs = tuple(background.cr_templates(rep.templates[(network, a)],
                                         inputs.background(artifacts.read_scores(models, a, network)), cut=cut,

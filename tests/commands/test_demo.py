@@ -108,13 +108,21 @@ def test_interval_table_without_bbbb_category_and_with_one(monkeypatch):
         def closure_table(self):
             return pd.DataFrame({"category": ["boosted"], "closure (MC)": ["0.90 +- 0.05"]})
 
+        class constraints:  # noqa: N801 - stands for the ConstraintsReport attribute
+            @staticmethod
+            def combined_with_systematics():
+                return "kappa_lambda 68 % CL, combined, network kl = 10, with all systematics: [-0.50, 4.00]"
+
     seen = {}
     monkeypatch.setattr(demo.summary_report, "intervals",
                         lambda cats, kl, **kw: seen.update(cats=cats, kl=kl, **kw) or Report())
     text = demo._interval_table(["boosted", "tthh"], [10.0, 1.0])
-    assert seen["cats"] == ["boosted"] and seen["kl"] == 10.0 and seen["pyhf_points"] == 201
+    assert seen["cats"] == ["boosted"] and seen["kl"] == 10.0 and seen["pyhf_points"] == 201 and seen["with_systematics"]
     assert text.startswith("68 % CL, networks trained at kl = 10; headline: bkg from CRs, pyhf")
     lines = text.splitlines()
     assert lines[3].split()[-3:] == ["non-closure)", "[-1.50,", "6.50]"] and "MC bkg, chi2" in lines[4]
     assert "0.90 +- 0.05" in text
-    assert lines[-1] == "bins 4 and 5 merged (empty background)" and "unrelated" not in text
+    assert lines[-4] == "bins 4 and 5 merged (empty background)" and "unrelated" not in text
+    # the demo ends with the combined interval with all systematics
+    assert lines[-1] == "kappa_lambda 68 % CL, combined, network kl = 10, with all systematics: [-0.50, 4.00]"
+    assert lines[-2].startswith("with the systematic uncertainties (JES, JER, b-tagging")
