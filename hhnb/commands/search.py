@@ -8,7 +8,7 @@ import optuna
 
 from hhnb import layout
 from hhnb.config import lambdas
-from hhnb.config.training import Decorrelation
+from hhnb.config.training import parse_decorrelation
 from hhnb.errors import UserArgumentError
 from hhnb.nn import search
 
@@ -32,24 +32,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decorrelation", default="none",
                    help="train every trial decorrelated from the analysis' masses: none (default), disco:STRENGTH "
                         "(e.g. disco:10) or flat")
-
-
-def parse_decorrelation(text: str) -> Decorrelation:
-    """``none``, ``flat`` or ``disco:STRENGTH`` -> the training option.
-
-    >>> parse_decorrelation("disco:10").as_dict()["strength"], parse_decorrelation("flat").method
-    (10.0, 'flat')
-    """
-    method, _, strength = text.strip().partition(":")
-    if method == "disco" and not strength:
-        raise UserArgumentError("--decorrelation disco needs its strength, e.g. disco:10")
-    if method != "disco" and strength:
-        raise UserArgumentError(f"--decorrelation {text!r}: only disco takes a strength (disco:10)")
-    try:
-        value = float(strength) if strength else 0.0
-    except ValueError:
-        raise UserArgumentError(f"--decorrelation {text!r}: the strength must be a number, e.g. disco:10") from None
-    return Decorrelation(method, value)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -156,3 +156,21 @@ class HyperParameters:
         if not math.isclose(self.learning_rate, default.learning_rate):
             out["learning_rate"] = self.learning_rate
         return out
+
+
+def parse_decorrelation(text: str) -> Decorrelation:
+    """``none``, ``flat`` or ``disco:STRENGTH`` -> the training option.
+
+    >>> parse_decorrelation("disco:10").as_dict()["strength"], parse_decorrelation("flat").method
+    (10.0, 'flat')
+    """
+    method, _, strength = text.strip().partition(":")
+    if method == "disco" and not strength:
+        raise UserArgumentError("decorrelation disco needs its strength, e.g. disco:10")
+    if method != "disco" and strength:
+        raise UserArgumentError(f"decorrelation {text!r}: only disco takes a strength (disco:10)")
+    try:
+        value = float(strength) if strength else 0.0
+    except ValueError:
+        raise UserArgumentError(f"decorrelation {text!r}: the strength must be a number, e.g. disco:10") from None
+    return Decorrelation(method, value)

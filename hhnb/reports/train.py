@@ -11,7 +11,7 @@ import pandas as pd
 from hhnb import layout
 from hhnb.config import analyses as _config
 from hhnb.config import lambdas as _lambdas
-from hhnb.config.training import FOLDS, HyperParameters
+from hhnb.config.training import FOLDS, HyperParameters, parse_decorrelation
 from hhnb.nn import training
 from hhnb.plots import evaluation as evplots
 from hhnb.reports._common import save_all
@@ -50,15 +50,17 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
          three_class: bool = True, max_events: int | None = None, generate: bool = False, folds: int | None = None,
          export_onnx: bool = False,
          save: bool = True, parameterised: bool = False, param_lambdas: object = "all",
-         progress: bool | str = "auto") -> TrainReport:
+         decorrelation: str = "none", progress: bool | str = "auto") -> TrainReport:
     """Train (``hhnb.nn.training.train``) with the notebook's parameters and draw the learning curves.
 
     A setting left None is the training default (:mod:`hhnb.config.training`); ``learning_rate`` None: the
     analysis' (or the default) rate quoted at batch 100, scaled to ``batch_size``; a number is used as it is.
 
     ``parameterised``: one network for all ``param_lambdas`` ("all": the grid of 15) with kappa_lambda as an
-    input (``kl`` is then ignored; files carry the tag ``layout.PARAM``). ``progress``: per-epoch lines of every
-    network ("auto": in JupyterLab or a terminal only, never under papermill or nbval; see ``hhnb.nn.progress``).
+    input (``kl`` is then ignored; files carry the tag ``layout.PARAM``). ``decorrelation``: ``none``, ``flat`` or
+    ``disco:STRENGTH`` (:func:`hhnb.config.training.parse_decorrelation`; the card records it).
+    ``progress``: per-epoch lines of every network ("auto": in JupyterLab or a terminal only, never under
+    papermill or nbval; see ``hhnb.nn.progress``).
     """
     kl = layout.PARAM if parameterised else _lambdas.parse(kl)
     ana = _config.analysis(analysis, config)
@@ -74,7 +76,7 @@ def make(analysis: str, kl: object, config: str | Path | None = None, data_dir: 
     run = training.train(analysis, kl, config=config, data_dir=data_dir, models_dir=models_dir, n_classes=n_classes,
                          hyper=hyper, seed=seed, max_events=max_events, generate=generate, folds=folds,
                          export_onnx=export_onnx, lambdas=param_lambdas if parameterised else None,
-                         progress=progress)
+                         decorrelation=parse_decorrelation(decorrelation), progress=progress)
     table = None
     if run.folds > 1:
         table = pd.DataFrame([{"fold": p["fold"], "epochs_run": p["epochs_run"], "train_events": p["events"]["train"],

@@ -58,9 +58,9 @@ def test_decorrelation_option_reaches_the_search(fake_search, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--batch-sizes", "64,big"], "--batch-sizes '64,big': expected integers like 64,128,256"),
     (["--trials", "0"], "--trials must be at least 1, got 0"),
-    (["--decorrelation", "disco"], "--decorrelation disco needs its strength, e.g. disco:10"),
-    (["--decorrelation", "disco:strong"], "--decorrelation 'disco:strong': the strength must be a number, e.g. disco:10"),
-    (["--decorrelation", "flat:2"], "--decorrelation 'flat:2': only disco takes a strength (disco:10)"),
+    (["--decorrelation", "disco"], "decorrelation disco needs its strength, e.g. disco:10"),
+    (["--decorrelation", "disco:strong"], "decorrelation 'disco:strong': the strength must be a number, e.g. disco:10"),
+    (["--decorrelation", "flat:2"], "decorrelation 'flat:2': only disco takes a strength (disco:10)"),
     (["--decorrelation", "planing"], "decorrelation 'planing': expected one of none, disco, flat")])
 def test_bad_options_are_one_line_exit_2_before_any_search(fake_search, capsys, argv, message):
     assert cli.main(["search", *argv]) == 2

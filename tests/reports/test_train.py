@@ -18,3 +18,16 @@ def test_train_report_kfold(kfold_models):
     assert any("out-of-fold AUC" in line for line in lines)
     assert {"learning_curve.png", "learning_curve.pdf"} <= {p.name for p in rep.written}
     assert len(rep.figures["learning_curve"].axes[0].get_lines()) == 4  # training + validation per fold
+
+
+def test_train_report_passes_the_decorrelation_to_the_card(toy_dir, tmp_path, monkeypatch):
+    """train.ipynb's ``decorrelation`` parameter: parsed once (config.training) and recorded on the card."""
+    from hhnb.errors import UserArgumentError
+    from hhnb.reports import train as rtrain
+
+    monkeypatch.setenv("HHNB_HOME", str(tmp_path))
+    rep = rtrain.make("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path / "models", epochs=1, widths=(8,),
+                      max_events=300, folds=1, seed=3, save=False, decorrelation="disco:2")
+    assert rep.run.card["decorrelation"]["method"] == "disco" and rep.run.card["decorrelation"]["strength"] == 2.0
+    with pytest.raises(UserArgumentError, match="decorrelation 'disco:x': the strength must be a number"):
+        rtrain.make("resolved", 1.0, data_dir=toy_dir, models_dir=tmp_path / "models", decorrelation="disco:x")
