@@ -77,8 +77,9 @@ EXTRAS = {extra: _names(specs) for extra, specs in PROJECT["optional-dependencie
 
 
 def _local(folder: str) -> set[str]:
-    """Modules that tests/ and benchmarks/ import from each other by sys.path (common, productions, ...)."""
-    return {p.stem for p in (ROOT / folder).glob("*.py")}
+    """Modules that tests/ and benchmarks/ import from each other by sys.path (common, productions, ...), and their
+    folders (tests/studies/test_constraint_inputs.py's writers, imported as ``studies.test_constraint_inputs``)."""
+    return {p.stem for p in (ROOT / folder).glob("*.py")} | {p.name for p in (ROOT / folder).iterdir() if p.is_dir()}
 
 
 def _sources(path: Path) -> list[str]:

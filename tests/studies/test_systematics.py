@@ -285,11 +285,10 @@ def test_own_ntuples_with_a_tree_and_a_weight_variation_reach_the_interval_table
     normalisation."""
     pytest.importorskip("ROOT")
     import yaml
+    from studies import test_constraint_inputs as helpers  # the production-file writers (tests/ is on the path)
 
     from hhnb.config import analyses
     from hhnb.studies import constraint_inputs
-
-    helpers = pytest.importorskip("studies.test_constraint_inputs")
     for name, seed, slope in (("hh_1", 1, 90.0), ("hh_2p5", 2, 100.0), ("hh_5p5", 3, 80.0), ("ttbar", 4, 50.0)):
         helpers._production(tmp_path / f"{name}.root", 1500, seed, slope)
     norm = {"cross_section": 10.0, "sum_of_weights": {"histogram": "metadata/sumOfWeights", "bin": 1}}
