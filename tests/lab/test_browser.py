@@ -32,9 +32,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SHOTS = ROOT / "runs" / "lab"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # figures each notebook draws with its default parameters (train: the learning curves of the 3 folds in one
 # figure; evaluate: ROC, per-fold ROCs, PR, two score distributions for the three-class default network,
 # significance, confusion matrix)
@@ -43,6 +40,11 @@ RUN_TIMEOUT_S = {"train": 600, "evaluate": 300}
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(os.environ.get("HHNB_TEST_LAB") != "1", reason="real-browser test: make test-lab")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _screenshots_folder():
+    SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 def _free_port() -> int:
@@ -116,21 +118,6 @@ def lab(tmp_path_factory):
         log.close()
         if SHOTS.exists():
             shutil.copy(tmp / "server.log", SHOTS / "server.log")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Debian's Chromium, driven by Playwright, with a fresh user-data-dir."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (make test-lab does it)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
-        yield context
-        context.close()
 
 
 _CELL_STATE = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-CodeCell')).map(c => {

@@ -26,9 +26,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "docs" / "_build" / "html"
 SHOTS = ROOT / "runs" / "docs"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 #: page -> (its main heading, the CSS selector of what must be visible beside it)
 PAGES = {
@@ -40,6 +37,11 @@ PAGES = {
 
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(os.environ.get("HHNB_TEST_LAB") != "1", reason="real-browser test: make test-lab")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _screenshots_folder():
+    SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +61,6 @@ def site():
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: apt-get install -y chromium (make test-lab does it)")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-docs")), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
-        yield context
-        context.close()
 
 
 @pytest.mark.parametrize("page_name", list(PAGES))
