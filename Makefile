@@ -73,7 +73,8 @@ docs: $(STAMP_DOCS)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test-lab: $(STAMP_LAB) $(KERNELSPEC)
 	test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
-	HHNB_TEST_LAB=1 $(BIN)/python -m pytest tests/lab -p no:randomly -o addopts="-p no:cacheprovider" -v
+	HHNB_TEST_LAB=1 $(BIN)/python -m pytest tests/lab tests/docs/test_readme.py::test_the_quick_tour_runs_as_written \
+		-p no:randomly -o addopts="-p no:cacheprovider --import-mode=importlib" -v
 
 bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py

@@ -48,7 +48,7 @@ USED_BY = {
     "setuptools": ("tests/test_wheel.py", "--no-build-isolation"),
     "dask-jobqueue": ("tests/workflow/test_cluster.py", "cluster.batch_cluster("),
     "jupyterlab": ("Makefile", "$(BIN)/jupyter lab"),
-    "playwright": ("tests/lab/test_browser.py", 'importorskip("playwright'),
+    "playwright": ("tests/lab/conftest.py", 'importorskip("playwright'),
     "sphinx": ("Makefile", "-m sphinx"),  # [docs]: make docs, and tests/lab/test_docs.py builds the site
     "myst-nb": ("docs/conf.py", '"myst_nb"'),
     "furo": ("docs/conf.py", 'html_theme = "furo"'),

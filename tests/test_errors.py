@@ -49,7 +49,9 @@ def test_no_module_defines_or_aliases_an_error_class():
 def test_library_code_raises_no_bare_value_or_key_error():
     """User-facing failures are hhnb errors (one line from the command); the bare ones left are bugs' guards."""
     allowed = {("rootcopy.py", "TypeError"), ("rootcopy.py", "ValueError"), ("expressions.py", "TypeError"),
-               ("onnx.py", "RuntimeError")}  # internal checks on arrays hhnb built itself, caught or a bug
+               ("onnx.py", "RuntimeError"),  # internal checks on arrays hhnb built itself, caught or a bug
+               ("analyses.py", "ValueError"), ("layout.py", "ValueError")}  # a variation direction other than up or
+    # down: hhnb's own loops pass layout.DIRECTIONS, so it can only be a bug
     bare = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -98,9 +98,11 @@ def test_every_tour_command_is_run_or_says_why_not():
     assert len(tour) - len(NOT_RUN) >= 7
 
 
-@pytest.mark.slow
+@pytest.mark.lab
+@pytest.mark.skipif(os.environ.get("HHNB_TEST_LAB") != "1", reason="3-4 minutes of notebooks: make test-lab runs it")
 def test_the_quick_tour_runs_as_written(tmp_path):
-    """The README's quick tour, command by command, in a scratch project (the notebooks linked in)."""
+    """The README's quick tour, command by command, in a scratch project (the notebooks linked in); in
+    ``make test-lab`` (which CI runs), to keep ``make test`` within its time."""
     (tmp_path / "notebooks").symlink_to(ROOT / "notebooks")
     bindir = Path(sys.executable).parent
     env = {**os.environ, "HHNB_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0",
@@ -114,7 +116,9 @@ def test_the_quick_tour_runs_as_written(tmp_path):
         assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         printed[command.split()[1]] = done.stdout
     inputs = {p.name for p in (tmp_path / "data" / "boosted").glob("*.root") if "_withNNs" not in p.name}
-    assert inputs == {"hh_SlfCoup_1.0.root", "hh_SlfCoup_10.0.root", "qcd_2b2j.root", "qcd_4b.root", "ttbar.root"}
+    # the evaluate notebook's Z per systematic variation generates the kappa_lambda basis samples it is missing
+    assert inputs == {"hh_SlfCoup_1.0.root", "hh_SlfCoup_10.0.root", "qcd_2b2j.root", "qcd_4b.root", "ttbar.root",
+                      "hh_SlfCoup_2.5.root", "hh_SlfCoup_5.5.root"}
     assert (tmp_path / "out.ipynb").is_file() and (tmp_path / "runs" / "eval-boosted-10.ipynb").is_file()
     assert "Analysis" in printed["record"] and re.search(r"\bboosted\b.*\b10(\.0)?\b", printed["record"]), \
         printed["record"]
