@@ -17,8 +17,9 @@ STAGES = (("errors",), ("config", "layout"), ("stats",), ("io",), ("toy",), ("nn
 #: third-party roots that may be imported inside a function, each line saying why (``# deferred: ...``):
 #: TensorFlow/Keras (backend only), ROOT's interpreter (where a file is written), the [cluster] extra,
 #: papermill's engine entry point (papermill imports it while papermill.engines loads), dcor (its numba kernels
-#: compile at import, one process at a time under a file lock: numba issue #10128)
-DEFERRABLE = {"tensorflow", "keras", "ROOT", "dask_jobqueue", "papermill", "dcor"}
+#: compile at import, one process at a time under a file lock: numba issue #10128), onnx and onnxruntime (~1 s at
+#: import: only where a network is exported or scored from its .onnx file, not in the evaluate notebook's start-up)
+DEFERRABLE = {"tensorflow", "keras", "ROOT", "dask_jobqueue", "papermill", "dcor", "onnx", "onnxruntime"}
 TF_ROOTS = {"tensorflow", "keras", "tf2onnx"}
 
 

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
-import onnxruntime as ort
-from onnx import numpy_helper
 
 from hhnb.errors import MissingArtifactError, OnnxInputError
 from hhnb.io.atomic import atomic_path
@@ -45,6 +42,8 @@ def export_model(model: Any, path: str | Path, features: Sequence[str] | None = 
         real = tmp.with_name(tmp.name + ".onnx")
         with backend.quiet_stderr():
             model.export(str(real), format="onnx", verbose=False, input_signature=spec, opset_version=opset)
+        import onnx  # deferred: onnx (~1 s at import) only where a file is exported
+
         proto = onnx.load(str(real))
         real.unlink()
         _freeze_scaling(proto, model)
@@ -81,6 +80,8 @@ def _freeze_scaling(proto: Any, model: Any) -> None:
     initializers here: the input a ``Sub`` node reads is the mean, the one ``Sqrt`` reads the variance
     (inputs read by no node are dropped). The round trip is checked numerically after export.
     """
+    import onnx  # deferred: onnx (~1 s at import) only where a file is exported
+
     graph = proto.graph
     known = {i.name for i in graph.initializer}
     loose = [i.name for i in graph.input if i.name not in known][1:]
@@ -97,7 +98,7 @@ def _freeze_scaling(proto: Any, model: Any) -> None:
         op = next((o for o in ops if o in values), None)
         if op is None:
             raise RuntimeError(f"ONNX export: graph input {name!r} (read by {sorted(ops)}) has no value")
-        graph.initializer.append(numpy_helper.from_array(values[op].reshape(
+        graph.initializer.append(onnx.numpy_helper.from_array(values[op].reshape(
             [d.dim_value for d in next(i for i in graph.input if i.name == name).type.tensor_type.shape.dim]), name))
     keep = [i for i in graph.input if i.name not in loose]
     del graph.input[:]
@@ -130,6 +131,8 @@ def session(path: str | Path, threads: int | None = None):
     path = Path(path)
     if not path.exists():
         raise MissingArtifactError(f"ONNX file {path} does not exist: run hhnb export (or train with export_onnx=True)")
+    import onnxruntime as ort  # deferred: onnxruntime (~1 s with onnx) only where a file is scored
+
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     if threads:
