@@ -154,7 +154,18 @@ def test_root_reads_a_file_written_by_hhnb(root, toy_dir):
     tree = f.Get("preselection")
     assert tree.ClassName() == "TTree"
     assert tree.GetEntries() == len(ref["m_hh"])
+    # every tree of the file, the variation trees with their b-tagging weight branches included
+    keys = sorted({k.GetName() for k in f.GetListOfKeys()})
     f.Close()
+    with uproot.open(path) as uf:
+        expected = sorted(uf.keys(cycle=False))  # the trees and the generator's record (hhnb_info)
+        trees = [k.split(";")[0] for k, c in uf.classnames().items() if c == "TTree"]
+        for name in trees:
+            got = root.RDataFrame(name, str(path)).AsNumpy(["eventNumber", "weight_btag__1up"])
+            ref = uf[name].arrays(["eventNumber", "weight_btag__1up"], library="np")
+            for k in ref:
+                np.testing.assert_array_equal(got[k], ref[k])
+    assert keys == expected and len(trees) == 5
 
 
 # -- systematic variations (issue 25) --------------------------------------------------------------------
