@@ -49,6 +49,7 @@ from scipy.special import gammaln
 from hhnb.config import lambdas as _lambdas
 from hhnb.errors import BasisError, UserArgumentError
 from hhnb.studies import basis as _basis
+from hhnb.studies import constraint_inputs as _inputs
 from hhnb.studies import constraints as _c
 
 #: The three rows of the interval table: (name, MC statistics, systematics).
@@ -111,19 +112,6 @@ def split(nominal: np.ndarray, up: np.ndarray, down: np.ndarray) -> tuple[float,
 
 # --- empty background bins --------------------------------------------------------------------------------
 
-def nominal_templates(v: Varied) -> _c.Templates:
-    """The nominal as ``constraints.Templates``: background = sum of the background samples, signal = the basis."""
-    bkg = [h for k, h in v.nominal.items() if not is_signal(k)]
-    nb = len(v.edges) - 1
-    sig = [v.nominal[signal_key(i)] for i in range(3)]
-    return _c.Templates(v.category, np.asarray(v.edges, float),
-                        np.sum([h.yields for h in bkg], axis=0) if bkg else np.zeros(nb),
-                        np.sum([h.variances for h in bkg], axis=0) if bkg else np.zeros(nb),
-                        np.sum([h.mc_events for h in bkg], axis=0).astype(int) if bkg else np.zeros(nb, int),
-                        tuple(float(b) for b in v.basis), np.array([h.yields for h in sig]),
-                        np.array([h.variances for h in sig]))
-
-
 def _rebin(h: Any, index: np.ndarray, n: int) -> Any:
     def agg(a: np.ndarray) -> np.ndarray:
         return np.bincount(index, weights=np.asarray(a, float), minlength=n)
@@ -153,7 +141,7 @@ def rebin_to(v: Varied, edges: Sequence[float]) -> Varied:
 def merge_empty(v: Varied, empty: str = "refuse") -> Varied:
     """Bins without nominal background MC events: refused, or merged (``constraints.check_background``'s rule)
     in the nominal and in every variation alike."""
-    merged = _c.check_background(nominal_templates(v), empty)
+    merged = _inputs.to_templates(v, empty)
     return rebin_to(v, merged.edges)
 
 
@@ -240,8 +228,7 @@ def workspace_spec(varied: Sequence[Varied], level_name: str = ALL, kl_asimov: f
     names = _coef_names(basis)
     channels, observations = [], []
     for v in varied:
-        t = nominal_templates(v)
-        _c._empty_guard(t)
+        t = _inputs.to_templates(v, "refuse")  # the nominal, backgrounds summed; an empty background bin refused
         samples = []
         for key, h in v.nominal.items():
             nom = np.asarray(h.yields, float)

@@ -12,7 +12,7 @@ import pytest
 
 from hhnb.errors import EmptyBinError
 from hhnb.stats import significance
-from hhnb.studies import constraints, systematics
+from hhnb.studies import constraint_inputs, constraints, systematics
 from hhnb.studies.constraint_inputs import SampleHistograms, VariedTemplates
 
 BASIS = (1.0, 2.5, 5.5)
@@ -174,7 +174,7 @@ def test_three_levels_match_the_pyhf_scans_of_constraints():
                                                                                 if k.startswith("signal")}},
                           {}, {"background": 0.02}) for v in vs]
     vs = vs[1:]  # two categories (pyhf's fits are slow)
-    ts = [systematics.nominal_templates(v) for v in vs]
+    ts = [constraint_inputs.to_templates(v) for v in vs]
     kl = np.linspace(-20, 20, 41)
     for level, mc, f in (("statistics only", False, 0.0), ("+ MC statistics", True, 0.0),
                          ("+ all systematics", True, 0.02)):
