@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from userfiles import write_config, write_ntuple
 
 from hhnb import cli
@@ -131,3 +132,35 @@ def test_check_the_toy_variations(toy_dir):
     s = report.systematics
     assert set(s["variation"]) == {"JES", "JER", "btag"} and len(s) == 3 * 4  # four samples, one file each
     assert set(s["up"]) == {"tree preselection__JES__1up", "tree preselection__JER__1up", "branch weight_btag__1up"}
+
+
+def test_check_lists_the_variations_of_root_written_production_files(tmp_path):
+    """Files written by ROOT as productions write them (tree ``nominal`` with ``nominal__JES__1up/1down``,
+    std::vector jets, signed weights with b-tag weight branches, a cutflow and ``metadata/sumOfWeights``): every
+    variation found, and the files left byte-identical by the check."""
+    pytest.importorskip("ROOT")
+    import yaml
+    from studies import test_constraint_inputs as helpers  # the production-file writer
+
+    for name, seed in (("hh", 1), ("ttbar", 4)):
+        helpers._production(tmp_path / f"{name}.root", 300, seed, 80.0)
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.root")}
+    norm = {"cross_section": 10.0, "sum_of_weights": {"histogram": "metadata/sumOfWeights", "bin": 1}}
+    spec = {"tree": "nominal", "weight": "weight_mc", "event": "eventNumber",
+            "features": ["jet_pt[:, 0]", "mHH", "num(jet_pt)"], "masses": {"m_hh": "mHH", "h1_M": "mH1", "h2_M": "mH2"},
+            "classes": ["signal", "background"],
+            "systematics": {"trees": {"JES": {"up": "{tree}__JES__1up", "down": "{tree}__JES__1down"}},
+                            "weights": {"btag": {"up": "weight_btag_up", "down": "weight_btag_down"}}},
+            "samples": [{"name": "hh", "class": "signal", "lambdas": [1], "files": "hh.root", **norm},
+                        {"name": "ttbar", "class": "background", "files": "ttbar.root", "norm_uncertainty": 0.06, **norm}]}
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(yaml.safe_dump({"luminosity": 300.0, "analyses": {"mine": spec}}))
+    report = check.check(config.load(cfg), tmp_path)
+    assert report.ok, report.problems
+    s = report.systematics
+    assert list(zip(s["sample"], s["variation"], s["up"], s["down"])) == [
+        ("hh", "JES", "tree nominal__JES__1up", "tree nominal__JES__1down"),
+        ("hh", "btag", "branch weight_btag_up", "branch weight_btag_down"),
+        ("ttbar", "JES", "tree nominal__JES__1up", "tree nominal__JES__1down"),
+        ("ttbar", "btag", "branch weight_btag_up", "branch weight_btag_down")]
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.root")} == before
