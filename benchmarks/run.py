@@ -4,8 +4,12 @@ Each module defines ``rows() -> list[dict]`` with keys: ``benchmark``, ``hhnb`` 
 ``reference`` (value of the thing compared against), ``unit``, ``ratio`` (hhnb / reference,
 >1 = better unless the row says otherwise) and ``goal`` (text). Optional keys: ``peer`` (what the
 reference is), ``met`` (True/False/None: whether the goal is met), ``lower_is_better``, ``measured``
-(date of a stored result). Rows measured outside ``make bench`` (too slow for it: ``make bench-large``,
-``make demo`` from a fresh clone) are read from ``benchmarks/stored/*.json`` with their date.
+(date of a stored result), ``commit``, ``cpu`` (what the row's two sides obtained, when the module measures it).
+Every row gets the commit it was measured at and the date; rows measured here also get ``cpu``: the cores the
+benchmark module obtained (its process' and children's CPU seconds over wall seconds) and the load average
+of the machine while it ran, so a ratio is read beside the CPU each side had. Rows measured outside
+``make bench`` (too slow for it: ``make bench-large``, ``make demo`` from a fresh clone) are read from
+``benchmarks/stored/*.json`` with their date.
 The table is printed and written to ``runs/bench/bench.csv`` and ``bench.md`` (and
 ``benchmarks/results/latest.csv``).
 
@@ -28,12 +32,17 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+sys.path.insert(0, str(HERE))
+
+from common import commit  # noqa: E402
+
 from hhnb import layout  # noqa: E402
 from hhnb.io.atomic import atomic_path  # noqa: E402
 from hhnb.io.tables import text_table  # noqa: E402
 
 STORED = HERE / "stored"
-COLUMNS = ["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "measured", "file"]
+COLUMNS = ["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "cpu", "measured", "commit",
+           "file"]
 
 
 def stored_rows() -> list[dict]:
@@ -41,8 +50,25 @@ def stored_rows() -> list[dict]:
     out = []
     for path in sorted(STORED.glob("*.json")):
         doc = json.loads(path.read_text())
-        out += [{"measured": doc.get("measured"), "file": f"stored/{path.name}", **row} for row in doc["rows"]]
+        out += [{"measured": doc.get("measured"), "commit": doc.get("commit") or "", "file": f"stored/{path.name}",
+                 **row} for row in doc["rows"]]
     return out
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (user + system)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def obtained(cpu0: float, wall0: float) -> str:
+    """What a benchmark module obtained since (cpu0, wall0): cores used and the machine's 1-minute load.
+
+    >>> obtained(cpu_seconds(), time.perf_counter()).startswith("cores ")
+    True
+    """
+    wall = max(time.perf_counter() - wall0, 1e-9)
+    return f"cores {(cpu_seconds() - cpu0) / wall:.2f}, load {os.getloadavg()[0]:.1f}"
 
 
 def _met(v) -> str:
@@ -68,14 +94,15 @@ def main(names: list[str]) -> int:
     for path in sorted(HERE.glob("bench_*.py")):
         if names and path.stem.removeprefix("bench_") not in names:
             continue
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         print(f"running {path.name} ...", flush=True)
         try:
             spec = importlib.util.spec_from_file_location(path.stem, path)
             mod = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(mod)
-            for row in mod.rows():
-                rows.append({"file": path.stem, **row})
+            got = mod.rows()
+            cpu = obtained(c0, t0)
+            rows += [{"file": path.stem, "cpu": cpu, **row} for row in got]
             os.environ.clear()
             os.environ.update(saved_env)
         except Exception as exc:  # one broken benchmark must not hide the others' rows
@@ -96,10 +123,11 @@ def main(names: list[str]) -> int:
         if c not in df.columns:
             df[c] = None
     df["measured"] = df["measured"].fillna(dt.date.today().isoformat())
+    df["commit"] = df["commit"].fillna(commit())
     df["met"] = [_met(v) for v in df["met"]]
     df = df[COLUMNS + [c for c in df.columns if c not in COLUMNS]]
     print()
-    print(text_table(df[["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met"]], ".4g"))
+    print(text_table(df[["benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "cpu"]], ".4g"))
     out.mkdir(parents=True, exist_ok=True)
     for name, text in (("bench.csv", df.to_csv(index=False)), ("bench.md", markdown(df[COLUMNS[:-1]]))):
         with atomic_path(out / name) as tmp:

@@ -401,13 +401,14 @@ def bench_markdown(csv: Path | None = None) -> str:
         rows = []
         for path in stored:
             doc = json.loads(path.read_text())
-            rows += [{"measured": doc.get("measured"), "file": f"stored/{path.name}", **r} for r in doc["rows"]]
+            rows += [{"measured": doc.get("measured"), "commit": doc.get("commit") or "", "file": f"stored/{path.name}",
+                      **r} for r in doc["rows"]]
         df = pd.DataFrame(rows)
         head = ["`make bench` has not been run in this checkout (`runs/bench/bench.csv` is missing), so the table "
                 "holds only the slow rows kept with their date in `benchmarks/stored/` (each names its commit). "
                 "Run `make bench`, then `make docs`, to see the full table here."]
-    columns = [c for c in ("benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "measured")
-               if c in df.columns]
+    columns = [c for c in ("benchmark", "hhnb", "peer", "reference", "unit", "ratio", "goal", "met", "cpu", "measured",
+                           "commit") if c in df.columns]
 
     def cell(v: object) -> str:
         if isinstance(v, float):

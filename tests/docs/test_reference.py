@@ -117,9 +117,10 @@ def test_the_bench_page_gives_the_table_with_its_date_and_commit(tmp_path):
     text = ref.bench_markdown(csv)
     assert "commit f54355b" in text and "written 20" in text
     assert "| read + select vs uproot.iterate | 8.47e+05 | uproot | 6.9e+05 | events/s | 1.228 | >= 0.8 | yes | " \
-           "2026-12-03 |" in text
+           "2026-12-03 | f54355b |" in text
     stored = ref.bench_markdown(tmp_path / "missing.csv")
     assert "has not been run in this checkout" in stored and "make demo from a fresh clone" in stored
+    assert "| measured | commit |" in stored  # each stored row names the commit it was measured at
 
 
 @pytest.mark.parametrize(("text", "docname", "expected"), [
