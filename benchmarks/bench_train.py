@@ -1,15 +1,14 @@
-"""Training: throughput against the unmodified fit and the machine's matmul rate; AUC against boosted trees.
+"""Training: throughput against the unmodified fit, Keras' ``model.fit`` and the machine's matmul rate.
 
 All rows are ratios of figures measured side by side in this one process (the machine is shared, so
 absolute rates move with the load; the two sides of a ratio are interleaved and the best of the
 repeats is kept, each repeat's ratio shown). The throughput reference is the bare Keras fit as hhnb ran it
-before issue 17 (batch 100, one step per call, Keras validation); the AUC rows train the defaults, the
-unmodified settings and the two boosted-tree peers on the same split and weights.
+before issue 17 (batch 100, one step per call, Keras validation). The AUC rows (defaults against that
+unmodified fit and against the tuned boosted trees) are in ``bench_quality.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -22,21 +21,15 @@ from common import data_dir  # noqa: E402
 
 from hhnb.config import analyses as config  # noqa: E402
 from hhnb.config.training import HyperParameters  # noqa: E402
-from hhnb.io.atomic import atomic_path  # noqa: E402
 from hhnb.nn import backend  # noqa: E402
 from hhnb.nn.backend import keras, set_seed  # noqa: E402
 from hhnb.nn.fit import fit  # noqa: E402
 from hhnb.nn.network import build  # noqa: E402
-from hhnb.nn.predict import predict  # noqa: E402
 from hhnb.nn.training import training_arrays  # noqa: E402
 from hhnb.stats import metrics  # noqa: E402
 
-PEER_CASES = (("resolved", 1.0), ("boosted", 10.0), ("tthh", 1.0))
 THROUGHPUT_EPOCHS = 8
 REPEATS = 2
-N_BOOT = 20
-PEER_CACHE = Path(__file__).resolve().parent / "results" / "peers"
-UNMODIFIED_AUC = ("resolved", "boosted", "tthh")
 
 
 def _arrays(analysis: str, kl: float, d):
@@ -174,97 +167,10 @@ def _throughput_rows(d) -> list[dict]:
     ]
 
 
-def cached_scores(name: str, parts: tuple, compute) -> np.ndarray:
-    """A peer's test scores, kept in ``benchmarks/results/peers`` under a hash of its inputs and settings.
-
-    The boosted trees are seeded and their scores do not depend on the machine's load, so a rerun on the
-    same data reuses them (most of this file's time); any change of data, split, weights, settings or
-    library version changes the hash and they are recomputed.
-    """
-    h = hashlib.sha256(name.encode())
-    for part in parts:
-        h.update(np.ascontiguousarray(part).tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
-    path = PEER_CACHE / f"{name}_{h.hexdigest()[:20]}.npy"
-    if path.exists():
-        return np.load(path)
-    scores = np.asarray(compute())
-    PEER_CACHE.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.save(f, scores)
-    return scores
-
-
-def _boot_sigma(y_sig: np.ndarray, scores: dict[str, np.ndarray], w: np.ndarray, a: str, b: str) -> float:
-    """Standard deviation of AUC(a) - AUC(b) over Poisson-bootstrapped test weights (paired)."""
-    reps = metrics.bootstrap_aucs(y_sig, [scores[a], scores[b]], w, n_boot=N_BOOT, seed=5)
-    return float(np.std(reps[:, 0] - reps[:, 1], ddof=1))
-
-
-def _peer_rows(analysis: str, kl: float, d) -> list[dict]:
-    import sklearn
-    import xgboost
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from xgboost import XGBClassifier
-
-    ana, x, y, sw, tr, va, te, w_te = _arrays(analysis, kl, d)
-    hyper = HyperParameters.scaled(ana.learning_rate)
-    res = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(ana.classes), hyper, seed=1)
-    scores = {"hhnb": predict(res.model, x[te])[:, 0]}
-    if analysis in UNMODIFIED_AUC:  # the AUC check of the faster defaults: same seed, same split
-        before = fit(x[tr], y[tr], sw[tr], x[va], y[va], sw[va], len(ana.classes),
-                     _unmodified(ana, epochs=20, patience=5), seed=1)
-        scores["before"] = predict(before.model, x[te])[:, 0]
-    xgb = XGBClassifier(n_estimators=600, max_depth=6, learning_rate=0.05, n_jobs=2, random_state=1,
-                        early_stopping_rounds=30, eval_metric="mlogloss" if len(ana.classes) > 2 else "logloss")
-    hgb = HistGradientBoostingClassifier(max_iter=600, learning_rate=0.05, early_stopping=True, n_iter_no_change=30,
-                                         random_state=1)
-    inputs = (x, y, sw, tr, va, te)
-
-    def xgb_scores():
-        xgb.fit(x[tr], y[tr], sample_weight=sw[tr], eval_set=[(x[va], y[va])], sample_weight_eval_set=[sw[va]],
-                verbose=False)
-        return xgb.predict_proba(x[te])[:, 0]
-
-    def hgb_scores():
-        hgb.fit(x[tr], y[tr], sample_weight=sw[tr], X_val=x[va], y_val=y[va], sample_weight_val=sw[va])
-        return hgb.predict_proba(x[te])[:, 0]
-
-    scores["XGBoost"] = cached_scores("xgboost", (*inputs, repr(xgb.get_params()), xgboost.__version__), xgb_scores)
-    scores["HistGradientBoosting"] = cached_scores("hgb", (*inputs, repr(hgb.get_params()), sklearn.__version__),
-                                                   hgb_scores)
-    y_sig = (y[te] == 0).astype(int)
-    auc = {k: metrics.roc(y_sig, s, w_te).area for k, s in scores.items()}
-    best = max(("XGBoost", "HistGradientBoosting"), key=auc.get)
-    met = auc["hhnb"] >= auc[best] - 0.002
-    out = []
-    if "before" in scores:
-        sigma = _boot_sigma(y_sig, scores, w_te, "hhnb", "before")
-        diff = auc["hhnb"] - auc["before"]
-        out.append({"benchmark": f"test AUC {analysis} kl={kl:g}: defaults ({res.epochs_run} epochs) vs unmodified fit "
-                                 f"(batch 100, 20 epochs, raw inputs), same seed",
-                    "hhnb": auc["hhnb"], "reference": auc["before"], "peer": "hhnb fit before issue 17",
-                    "unit": "weighted AUC", "ratio": auc["hhnb"] / auc["before"],
-                    "goal": f">= before - 0.002; diff {diff:+.4f} +- {sigma:.4f} (test stat.; seed-to-seed ~0.002)",
-                    "met": diff >= -0.002})
-    for peer in ("XGBoost", "HistGradientBoosting"):
-        sigma = _boot_sigma(y_sig, scores, w_te, "hhnb", peer)
-        out.append({"benchmark": f"test AUC {analysis} kl={kl:g} ({res.epochs_run} epochs) vs {peer}",
-                    "hhnb": auc["hhnb"], "reference": auc[peer], "peer": peer, "unit": "weighted AUC",
-                    "ratio": auc["hhnb"] / auc[peer],
-                    "goal": f">= best peer ({best}) - 0.002; diff {auc['hhnb'] - auc[peer]:+.4f} +- {sigma:.4f}",
-                    "met": met})
-    return out
-
-
 def rows() -> list[dict]:
     d = data_dir(lambdas=(1.0, 10.0), analyses=("resolved", "boosted", "tthh"))
     out = _throughput_rows(d)
     print(*out, sep="\n", flush=True)
-    for analysis, kl in PEER_CASES:
-        new_rows = _peer_rows(analysis, kl, d)
-        out += new_rows
-        print(*new_rows, sep="\n", flush=True)
     return out
 
 
