@@ -34,15 +34,16 @@ demo: $(STAMP_CORE)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check hhnb tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist load tests hhnb
+	$(BIN)/python -m pytest -n 2 --dist load -m "not heavy" tests hhnb
 	env $(NB_ENV) $(BIN)/python -m pytest -p no:randomly --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg -o addopts="-p no:cacheprovider"
 
-# A real one-node Slurm (installed with apt-get when missing: needs root), the sweep and apply on it, torn down.
+# A real one-node Slurm (installed with apt-get when missing: needs root), the sweep and apply on it, torn down;
+# then the heavy multi-process tests (pytest -m heavy: Dask workers killed, sweeps, the wheel, fresh projects).
 test-cluster: $(STAMP_CLUSTER)
 	tests/cluster/run.sh
 
 test-fast: $(STAMP_TEST)
-	$(BIN)/python -m pytest -n 2 -m "not slow" tests hhnb
+	$(BIN)/python -m pytest -n 2 -m "not slow and not heavy" tests hhnb
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check hhnb tests benchmarks

@@ -116,6 +116,7 @@ def _wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_worker_killed_during_sweep_point(fake_nbdir, tmp_path, monkeypatch):
     import dask
     import distributed  # noqa: F401 - loads the distributed.* config defaults
@@ -208,6 +209,7 @@ def _outputs_ok(outdir: Path, n_files: int) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_worker_killed_during_apply(scoring, tmp_path):
     from hhnb.nn.apply import networks
     from hhnb.workflow import distributed_apply
@@ -242,6 +244,7 @@ def _start(cmd: list[str], **kw) -> subprocess.Popen:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_scheduler_lost_mid_apply(scoring, tmp_path):
     port = 8700 + os.getpid() % 200
     address = f"tcp://127.0.0.1:{port}"
@@ -277,6 +280,7 @@ def test_scheduler_lost_mid_apply(scoring, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_two_sweeps_at_once_one_refused(fake_nbdir, tmp_path):
     project = tmp_path / "proj"
     env = {"HHNB_HOME": str(project)}

@@ -11,6 +11,7 @@ from hhnb import layout
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 @pytest.mark.parametrize("analysis", ["boosted", "tthh"])
 def test_train_notebook_on_a_fresh_project(analysis, tmp_path, monkeypatch):
     import papermill

@@ -35,6 +35,7 @@ def test_every_package_is_listed_for_the_wheel():
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_wheel_runs_generate_and_a_sweep_in_an_empty_folder(tmp_path):
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", wheels, ROOT],

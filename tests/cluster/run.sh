@@ -14,6 +14,9 @@ tests/cluster/slurm-up.sh
 start=$(date +%Y-%m-%dT%H:%M:%S)
 status=0
 HHNB_TEST_SLURM=1 "$PY" -m pytest tests/cluster -p no:randomly -p no:cacheprovider -q -rA -s || status=$?
+# the heavy multi-process tests (marker "heavy": Dask workers killed, sweeps, the wheel in a new venv, notebooks in
+# fresh projects), kept out of make test for its time
+"$PY" -m pytest -n 2 -m heavy tests -p no:cacheprovider -q -rfE || status=$?
 echo
 echo "Slurm jobs of this run (sacct --completion, from the job completion log):"
 sacct -c -S "$start" -o JobID,JobName,Partition,NodeList,State,Start,End 2>&1 || true

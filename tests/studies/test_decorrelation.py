@@ -52,6 +52,19 @@ def test_signal_efficiency_error_is_the_binomial_error_when_the_background_is_la
     assert binomial < err < 1.35 * binomial
 
 
+def test_signal_efficiency_error_equals_the_efficiency_of_each_replica():
+    """The sort-once bootstrap gives the spread of signal_efficiency_at over the same Poisson replicas
+    (signed weights and tied scores included)."""
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 3000)
+    s = np.round(rng.normal(y, 1.0), 2)  # ties
+    w = rng.uniform(0.5, 1.5, 3000) * np.where(rng.random(3000) < 0.1, -1, 1)
+    draws = np.random.default_rng(9)
+    brute = [decorrelation.signal_efficiency_at(y, s, w * draws.poisson(1.0, 3000), 0.05) for _ in range(30)]
+    assert decorrelation.signal_efficiency_error(y, s, w, 0.05, n_boot=30, seed=9) == pytest.approx(
+        np.std(brute, ddof=1), rel=1e-9)
+
+
 def test_interval_width_error_vanishes_without_simulation_errors_and_grows_with_them():
     from hhnb.studies import constraints
 

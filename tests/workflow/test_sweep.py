@@ -76,6 +76,7 @@ def project(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_sweep_outputs_resume_and_failure(project, monkeypatch):
     monkeypatch.setenv("HHNB_HOME", str(project))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
