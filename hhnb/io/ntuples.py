@@ -145,8 +145,10 @@ def selection(analysis: Analysis, sample: Sample) -> str | None:
 
 
 def _check_finite(df: pd.DataFrame, columns: list[str], where: str) -> None:
-    values = df[columns].to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
+    # column by column: no float64 copy of the whole table (a 5M-event read, benchmarks/large_train.py)
+    if all(np.isfinite(df[c].to_numpy(dtype=float)).all() for c in columns):
+        return
+    bad = ~np.isfinite(df[columns].to_numpy(dtype=float))
     if bad.any():
         counts = bad.sum(axis=0)
         detail = ", ".join(f"{c}: {int(n)}" for c, n in zip(columns, counts) if n)
@@ -247,7 +249,11 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
         total_entries += t.num_entries
     names = list(dict.fromkeys(columns + ([analysis.weight] if analysis.weight else []) + list(weights.values())))
     names += ["_event"]
-    df = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else np.zeros(0) for c in names})
+    # each column joined while its chunks are let go, and the frame made on those arrays (no copy): the read's
+    # peak memory is about one copy of the sample's values (benchmarks/large_train.py, 5M events)
+    values = {c: np.concatenate([p.pop(c) for p in parts]) if parts else np.zeros(0) for c in names}
+    del parts
+    df = pd.DataFrame(values, copy=False)
     if len(df) == 0:
         raise InputFileError(
             f"sample {sample.name!r} is empty after the selection {cut!r} (files: {', '.join(files)})"
@@ -261,7 +267,7 @@ def read_sample(analysis: Analysis, sample: Sample, files: list[str], columns: l
         weight = df[analysis.weight].to_numpy(dtype=np.float64)
     else:
         weight = np.full(len(df), sample.cross_section * analysis.luminosity / total_entries)
-    out = df[columns].copy()
+    out = pd.DataFrame({c: values[c] for c in columns}, copy=False)
     out["weight"] = weight
     out["event"] = df["_event"].to_numpy(np.int64)
     for name, expr in weights.items():
