@@ -28,16 +28,17 @@ def heavy_tailed_columns(x: np.ndarray, min_skew: float = 1.0, min_distinct: int
     >>> heavy_tailed_columns(np.c_[rng.exponential(size=500), rng.normal(size=500), rng.integers(0, 3, 500)])
     (0,)
     """
-    x = np.asarray(x, np.float64)
+    x = np.asarray(x)
     if len(x) < 3:
         return ()
-    candidates = [j for j in range(x.shape[1])
-                  if x[:, j].min() >= 0 and len(np.unique(x[:5000, j])) > min_distinct]
-    if not candidates:
-        return ()
-    # constant columns give nan (never > min_skew); the candidates have > min_distinct values anyway
-    skew = stats.skew(x[:, candidates], axis=0)
-    return tuple(j for j, g in zip(candidates, skew) if g > min_skew)
+    # one column at a time in float64: no float64 copy of the whole matrix (peak memory of a 5M-event training,
+    # benchmarks/large_train.py); constant columns give nan (never > min_skew), and have too few values anyway
+    columns = []
+    for j in range(x.shape[1]):
+        col = np.asarray(x[:, j], np.float64)
+        if col.min() >= 0 and len(np.unique(col[:5000])) > min_distinct and stats.skew(col) > min_skew:
+            columns.append(j)
+    return tuple(columns)
 
 
 def log_columns(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
