@@ -171,8 +171,21 @@ def training_arrays(ana: Analysis, kl: object, data_dir: str | Path, n_classes: 
     train = ~test & ~val if folds == 1 else np.zeros(len(df), bool)
     trained = training_weights(weight, ana.negative_weights)
     balance = _param.lambda_balanced(trained, df[paths.PARAM_INPUT].to_numpy(), y == 0) if grid else trained
-    return TrainingArrays(df, features, classes, df[inputs].to_numpy(np.float32), y, weight,
+    return TrainingArrays(df, features, classes, input_matrix(df, inputs), y, weight,
                           class_balanced_weights(y, balance), train, val, test, folds, grid)
+
+
+def input_matrix(df: pd.DataFrame, inputs: list[str]) -> np.ndarray:
+    """``df[inputs].to_numpy(np.float32)`` (the same values and column-major layout), filled column by column:
+    no float64 copy of the inputs on the way (a 5M-event training, benchmarks/large_train.py).
+
+    >>> input_matrix(pd.DataFrame({"a": [1.0, 2.0], "b": [0.1, 3.0]}), ["b", "a"]).tolist()
+    [[0.10000000149011612, 1.0], [3.0, 2.0]]
+    """
+    x = np.empty((len(df), len(inputs)), np.float32, order="F")
+    for j, c in enumerate(inputs):
+        x[:, j] = df[c].to_numpy()
+    return x
 
 
 def fold_plans(arrays: TrainingArrays, seed: int) -> list[tuple[list[np.ndarray], int]]:
@@ -329,13 +342,19 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
                      progress=progress, label=label, head=head, restore_best=restore_best, penalty=penalty)
         # a single network scores every event (test flag says which it never saw); fold i scores its own fold
         rows = np.ones(len(df), bool) if folds == 1 else te
-        probs[rows] = predict(result.model, x[rows])
+        probs[rows] = predict(result.model, x if folds == 1 else x[rows])  # all events: no copy of x
         results.append(result)
         per_fold.append({"fold": i, "seed": fold_seed, "epochs_run": result.epochs_run,
                          "training_time_s": round(result.train_time_s, 3),
                          "events": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
                          "test_auc": round(_test_auc(df, y, probs[:, 0], te), 6),
                          "val_loss": round(min(result.history["val_loss"]), 6)})
+    # a parameterised network's card reads the input matrix: made now, and the matrix let go before the scores
+    # table is made (peak memory of a 5M-event training, benchmarks/large_train.py)
+    param_card = _param_card(arrays, [r.model for r in results], signal_events or max_events, head) \
+        if arrays.lambdas else None
+    inputs = arrays.inputs
+    del arrays, x, sw, mass, pw
     scores = score_frame(df, probs, classes, analysis, kl)
     te_all = df["is_test"].to_numpy()
     card = {
@@ -345,7 +364,7 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         "hyperparameters": hyper.as_dict(), "hyperparameters_changed": hyper.changed(),
         **({"learning_rate_rule": lr_rule} if lr_rule else {}),
         "restore_best_weights": restore_best, "decorrelation": {**dec.as_dict(), "masses": masses},
-        "log_inputs": [arrays.inputs[j] for j in logged_inputs(results[0].model)],
+        "log_inputs": [inputs[j] for j in logged_inputs(results[0].model)],
         "epochs_run": max(r.epochs_run for r in results),
         "training_time_s": round(sum(r.train_time_s for r in results), 3),
         "events": {"train": per_fold[0]["events"]["train"], "validation": per_fold[0]["events"]["validation"],
@@ -371,13 +390,14 @@ def train(analysis: str, kl: object, config: str | Path | None = None, data_dir:
         card["events"]["train"] = int(np.mean([p["events"]["train"] for p in per_fold]))
         card["events"]["validation"] = int(np.mean([p["events"]["validation"] for p in per_fold]))
         card["metrics"].update(fm.as_dict())
-    if arrays.lambdas:
-        card.update(_param_card(arrays, [r.model for r in results], signal_events or max_events, head))
+    if param_card:
+        card.update(param_card)
+    del df  # the events' frame: only the scores table is written from here
     onnx_paths: list[Path] = []
     if export_onnx:
-        onnx_paths = [onnx.export_model(r.model, paths.onnx_path(p), arrays.inputs, classes)
+        onnx_paths = [onnx.export_model(r.model, paths.onnx_path(p), inputs, classes)
                       for r, p in zip(results, model_paths)]
-        card["onnx"] = onnx.card_entry(onnx_paths, arrays.inputs, classes)
+        card["onnx"] = onnx.card_entry(onnx_paths, inputs, classes)
     mps = [save(r.model, p) for r, p in zip(results, model_paths)]
     if folds >= 2:  # a single network of an earlier run with the same name would shadow the set
         for stale in (paths.model_path(models_dir, analysis, kl), paths.onnx_path(
