@@ -13,6 +13,7 @@ weighted validation AUC (mean over its three seeds) only; the test AUC is report
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -62,7 +63,56 @@ VARIANTS: dict[str, tuple[dict, str]] = {
     "lr_x0.5": ({"lr_factor": 0.5}, "raw"),
     "gaussrank_deep3": ({"log_inputs": False, "widths": (200, 200, 200)}, "gaussrank"),
     "batch500": ({"batch_size": 500}, "raw"),
+    "patience20": ({"patience": 20}, "raw"),
+    # weights averaged over epochs 10-30 (stochastic weight averaging, Izmailov et al. 2018, arXiv:1803.05407):
+    # a fixed 30 epochs, no early stop
+    "swa30": ({"epochs": 30, "patience": 100, "average_from": 10}, "raw"),
+    # the defaults' training and early stop, then the weights averaged over the second half of its epochs
+    "swa_half": ({"average_from": "half"}, "raw"),
+    # the defaults' training and early stop, then the weights averaged over the epochs best - 5 ... best + 5
+    # (best: the lowest validation loss, the epoch the defaults restore)
+    "swa_best5": ({"average_from": "best5"}, "raw"),
 }
+
+
+@contextlib.contextmanager
+def weight_averaging(start: int | str):
+    """Within the block, every hhnb fit ends with its weights averaged over the epochs from ``start`` on (SWA);
+    ``start="half"``: over the second half of the epochs the fit ran (early stopping decides how many);
+    ``start="best5"``: over the epochs within 5 of the one of lowest validation loss.
+
+    The study's stand-in for a training option: a Keras callback added to :func:`hhnb.nn.loop.train`'s list.
+    """
+    from hhnb.nn import backend, loop  # noqa: PLC0415
+
+    k = backend.keras()
+
+    class Average(k.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.kept, self.losses = [], []
+
+        def on_epoch_end(self, epoch, logs=None):
+            if isinstance(start, str) or epoch >= start:
+                self.kept.append(self.model.get_weights())
+                self.losses.append(float((logs or {}).get("val_loss", np.nan)))
+
+        def on_train_end(self, logs=None):
+            best = int(np.nanargmin(self.losses)) if self.losses else 0
+            kept = (self.kept[len(self.kept) // 2:] if start == "half" else
+                    self.kept[max(0, best - 5):best + 6] if start == "best5" else self.kept)
+            if kept:
+                self.model.set_weights([np.mean(ws, axis=0) for ws in zip(*kept)])
+
+    original = loop.train
+
+    def train(model, *args, callbacks, **kwargs):
+        return original(model, *args, callbacks=[*callbacks, Average()], **kwargs)
+
+    loop.train = train
+    try:
+        yield
+    finally:
+        loop.train = original
 
 
 def train_variant(s: bq.Split, variant: str, seed: int) -> tuple[np.ndarray, np.ndarray, int, float]:
@@ -73,11 +123,17 @@ def train_variant(s: bq.Split, variant: str, seed: int) -> tuple[np.ndarray, np.
     changes, transform = VARIANTS[variant]
     changes = dict(changes)
     factor = changes.pop("lr_factor", 1.0)
+    average_from = changes.pop("average_from", None)
     ana = config.analysis(s.analysis)
     hyper = HyperParameters.scaled((ana.learning_rate or LEARNING_RATE) * factor, **changes)
     x = gauss_rank(s.x[s.train], s.x) if transform == "gaussrank" else s.x
     tr, va, te = s.train, s.val, s.test
-    res = fit(x[tr], s.y[tr], s.sw[tr], x[va], s.y[va], s.sw[va], len(s.classes), hyper, seed=seed)
+    if average_from is None:
+        res = fit(x[tr], s.y[tr], s.sw[tr], x[va], s.y[va], s.sw[va], len(s.classes), hyper, seed=seed)
+    else:
+        with weight_averaging(average_from):
+            res = fit(x[tr], s.y[tr], s.sw[tr], x[va], s.y[va], s.sw[va], len(s.classes), hyper, seed=seed,
+                      restore_best=False)
     return (predict(res.model, x[va])[:, 0], predict(res.model, x[te])[:, 0], int(tr.sum()) * res.epochs_run,
             res.train_time_s)
 
