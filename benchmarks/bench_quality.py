@@ -1,14 +1,15 @@
 """Quality: the network's test AUC against the best of three tuned boosted-tree libraries (issue 28, item 2).
 
 Each peer (scikit-learn's HistGradientBoosting, XGBoost, LightGBM) gets the same search budget: the same
-:data:`N_CONFIGS` configurations of learning rate, tree size (leaves, or the depth of as many leaves),
-minimum events per leaf and L2 penalty (the first is the setting the bench used before; the rest drawn at
-random with one seed), each fitted with early stopping on the validation events of the bench's split and
-chosen by its weighted validation AUC. The test events only report. Every peer runs on one thread
-(``n_jobs=1``, OpenMP limited to 1): on the shared 2 cores (load 6) one HistGradientBoosting configuration
-took 60 s on its two OpenMP threads and 12 s on one. The peers are seeded and their scores
-do not depend on the machine's load, so they are cached under ``benchmarks/results/peers`` by a hash of
-inputs, settings and library version (:func:`cached_scores`).
+:data:`N_CONFIGS` configurations of learning rate, tree size (leaves, or the depth of as many leaves), minimum
+events per leaf and L2 penalty (the first is the setting the bench used before; the rest drawn at random with
+one seed: learning rate log-uniform in [0.04, 0.25], leaves 15-127 or depth 4-7, at least 5-200 events or a
+hessian sum of 0.1-5 per leaf, L2 log-uniform in [1e-3, 10]), up to 2000 rounds, each fitted with early stopping
+on the validation events of the bench's split and chosen by its weighted validation AUC. The test events only
+report. Every peer runs on one thread (``n_jobs=1``, OpenMP limited to 1): on the shared 2 cores (load 6) one
+HistGradientBoosting configuration took 60 s on its two OpenMP threads and 12 s on one. The peers are seeded and
+their scores do not depend on the machine's load, so they are cached under ``benchmarks/results/peers`` by a
+hash of inputs, settings and library version (:func:`cached_scores`).
 
 The network side is hhnb's training as the defaults (or the variant named by :data:`NETWORK`) run it, over
 :data:`SEEDS` training seeds, twice per seed (seeds k and k + 3): one row for the single network hhnb trains
