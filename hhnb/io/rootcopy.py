@@ -17,8 +17,9 @@ existing baskets are never read, decompressed or rewritten, and no other key is 
   RDataFrame ``Snapshot`` of the two trees (``benchmarks/bench_apply_production.py``). ``CloneTree`` also
   dropped objects without a dictionary and older cycles, and could not copy an RNTuple at all.
 
-The new branches' values come in memory for one tree at a time (4 bytes an event and branch: 20 MB for
-5 million events and one network); ROOT writes their baskets as they fill (32 kB each). The old tree
+The new branches' values come chunk by chunk (:class:`NewBranches`: ``hhnb apply`` scores a chunk of
+events, ROOT fills and writes their baskets, 32 kB each, then the next chunk is scored), so memory does not
+grow with the number of events (``make bench-large``). The old tree
 header stays in the file as a few kB of free space. The new branches' baskets do not line up with the
 tree's clusters: reading is as fast, ``TTree::GetEntry`` of one entry reads one more basket.
 
@@ -31,7 +32,8 @@ from __future__ import annotations
 import errno
 import functools
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,19 +47,44 @@ _LEAF = {np.dtype(np.float32): ("F", "float"), np.dtype(np.float64): ("D", "doub
 
 _HELPER = r"""
 namespace hhnb_rootcopy {
+// One new branch of a tree, filled chunk by chunk from arrays (its value's address stays fixed in this object).
 template <typename T>
-Long64_t fill_branch(TTree *tree, const char *name, const char *leaflist, const T *values, Long64_t n) {
+struct Filler {
    T value{};
-   TBranch *branch = tree->Branch(name, &value, leaflist);
-   for (Long64_t i = 0; i < n; ++i) {
-      value = values[i];
-      branch->Fill();
+   TBranch *branch = nullptr;
+   Filler(TTree *tree, const char *name, const char *leaflist) { branch = tree->Branch(name, &value, leaflist); }
+   Long64_t fill(const T *values, Long64_t n) {
+      for (Long64_t i = 0; i < n; ++i) {
+         value = values[i];
+         branch->Fill();
+      }
+      return branch->GetEntries();
    }
-   branch->ResetAddress();
-   return branch->GetEntries();
-}
+   Long64_t finish() {
+      branch->ResetAddress();
+      return branch->GetEntries();
+   }
+};
 }
 """
+
+
+@dataclass(frozen=True)
+class NewBranches:
+    """The branches to add to one tree: their dtypes, and their values chunk by chunk in entry order.
+
+    ``chunks`` is consumed while the copy is written, so the values of a whole tree never need to be in
+    memory at once (``hhnb apply`` scores a chunk, ROOT writes its baskets, the next chunk comes).
+    """
+
+    dtypes: Mapping[str, np.dtype]
+    chunks: Iterable[Mapping[str, np.ndarray]]
+
+    @classmethod
+    def of(cls, arrays: Mapping[str, np.ndarray]) -> NewBranches:
+        """Whole arrays as one chunk."""
+        arrays = {name: np.asarray(v) for name, v in arrays.items()}
+        return cls({name: v.dtype for name, v in arrays.items()}, [arrays])
 
 
 @functools.cache
@@ -118,19 +145,29 @@ def check_scorable(src: str | Path, trees: list[str] | tuple[str, ...] | Mapping
         f.Close()
 
 
-def _add_branches(ROOT, tree, branches: Mapping[str, np.ndarray], where: str) -> None:
-    """Add each array as a new branch of ``tree`` (one value an entry), filled by the compiled loop."""
+def _add_branches(ROOT, tree, branches: NewBranches, where: str) -> None:
+    """Add the new branches to ``tree`` (one value an entry), each chunk filled by the compiled loop."""
     n = int(tree.GetEntries())
-    for name, values in branches.items():
-        values = np.ascontiguousarray(values)
-        if values.dtype not in _LEAF:
-            raise TypeError(f"{where}: branch {name!r} of dtype {values.dtype}: expected float32/64 or int32/64")
-        if len(values) != n:
-            raise ValueError(f"{where}: branch {name!r} has {len(values)} values for {n} entries")
-        letter, ctype = _LEAF[values.dtype]
-        filled = ROOT.hhnb_rootcopy.fill_branch[ctype](tree, name, f"{name}/{letter}", values, n)
-        if int(filled) != n:
-            raise OSError(f"{where}: branch {name!r}: ROOT filled {filled} of {n} entries")
+    fillers = {}
+    for name, dtype in branches.dtypes.items():
+        if np.dtype(dtype) not in _LEAF:
+            raise TypeError(f"{where}: branch {name!r} of dtype {np.dtype(dtype)}: expected float32/64 or int32/64")
+    for name, dtype in branches.dtypes.items():
+        letter, ctype = _LEAF[np.dtype(dtype)]
+        fillers[name] = ROOT.hhnb_rootcopy.Filler[ctype](tree, name, f"{name}/{letter}")
+    filled = dict.fromkeys(fillers, 0)
+    for chunk in branches.chunks:
+        for name, filler in fillers.items():
+            values = np.ascontiguousarray(chunk[name], dtype=branches.dtypes[name])
+            if filled[name] + len(values) > n:
+                raise ValueError(f"{where}: branch {name!r} has {filled[name] + len(values)} values for {n} entries")
+            filled[name] = int(filler.fill(values, len(values)))
+    for name, filler in fillers.items():
+        got = int(filler.finish())
+        if filled[name] != n:
+            raise ValueError(f"{where}: branch {name!r} has {filled[name]} values for {n} entries")
+        if got != n:
+            raise OSError(f"{where}: branch {name!r}: ROOT filled {got} of {n} entries")
 
 
 def object_paths(path: str | Path) -> list[str]:
@@ -154,8 +191,10 @@ def object_paths(path: str | Path) -> list[str]:
         f.Close()
 
 
-def copy_with_branches(src: str | Path, dst: str | Path, new: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
-    """Write ``dst``: the input's bytes, and in each tree named in ``new`` (``folder/tree``) the new branches.
+def copy_with_branches(src: str | Path, dst: str | Path,
+                       new: Mapping[str, Mapping[str, np.ndarray] | NewBranches]) -> list[str]:
+    """Write ``dst``: the input's bytes, and in each tree named in ``new`` (``folder/tree``) the new branches
+    (whole arrays, or :class:`NewBranches` whose chunks are consumed as they are written).
 
     Returns the trees that took branches. ``dst`` should be a temporary name (``hhnb.io.atomic``): a
     failure leaves a partial file there, never at the final name, and never touches ``src``. A bad tree
@@ -171,7 +210,8 @@ def copy_with_branches(src: str | Path, dst: str | Path, new: Mapping[str, Mappi
         for path, branches in new.items():
             d, key = _key(ROOT, f, path)
             tree = d.Get(key.GetName())
-            _add_branches(ROOT, tree, branches, f"file {src}, tree {path!r}")
+            _add_branches(ROOT, tree, branches if isinstance(branches, NewBranches) else NewBranches.of(branches),
+                          f"file {src}, tree {path!r}")
             d.cd()
             tree.Write("", ROOT.TObject.kOverwrite)  # the header with the new branches, in the highest cycle
     finally:

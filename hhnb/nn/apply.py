@@ -251,8 +251,9 @@ def _predict(net: Network, path: Path, x: np.ndarray) -> np.ndarray:
     return predict(model, x)
 
 
-def _write(src: Path, dst: Path, new: dict[str, dict[str, np.ndarray]]) -> None:
-    """Write the copy with its new branches (a function of its own so tests can make it fail midway)."""
+def _write(src: Path, dst: Path, new: dict[str, rootcopy.NewBranches]) -> None:
+    """Write the copy with its new branches, scoring chunk by chunk as it goes (a function of its own so
+    tests can make it fail midway)."""
     rootcopy.copy_with_branches(src, dst, new)
 
 
@@ -370,19 +371,25 @@ def _check_input(path: Path, nets: list[Network], tree: str):
 
 
 def _scores(path: Path, t, nets: list[Network], tree_name: str, step: int,
-            progress: Callable[[int], None] | None) -> dict[str, np.ndarray]:
-    """Every new branch of one tree, computed chunk by chunk from the branches the networks read."""
+            progress: Callable[[int], None] | None) -> rootcopy.NewBranches:
+    """Every new branch of one tree, computed chunk by chunk from the branches the networks read as the copy
+    consumes them (each chunk is written before the next is scored: memory does not grow with the events)."""
     where = f"file {path}, tree {tree_name!r}"
     keys = expressions.keys(t)
     reads = [e for net in nets for e in (*net.features, *([net.event_branch] if net.event_branch else []))]
-    parts: dict[str, list[np.ndarray]] = {b: [] for net in nets for b in net.branches}
-    for chunk, start, stop in expressions.iterate(t, expressions.needed_branches(reads, keys, where), step):
-        for b, v in score_chunk(nets, chunk, start, where).items():
-            parts[b].append(v)
-        if progress:
-            progress(stop - start)
-    dtypes = {b: (np.float32 if b in net.score_branches else np.int32) for net in nets for b in net.branches}
-    return {b: (np.concatenate(v) if v else np.zeros(0, dtypes[b])) for b, v in parts.items()}
+    needed = expressions.needed_branches(reads, keys, where)
+
+    def chunks():
+        try:
+            for chunk, start, stop in expressions.iterate(t, needed, step):
+                yield score_chunk(nets, chunk, start, where)
+                if progress:
+                    progress(stop - start)
+        except OSError as exc:  # reading the input failed, not writing the copy (apply_file tells them apart)
+            raise InputFileError(f"{where}: {exc}") from exc
+
+    dtypes = {b: np.dtype(np.float32 if b in net.score_branches else np.int32) for net in nets for b in net.branches}
+    return rootcopy.NewBranches(dtypes, chunks())
 
 
 def apply_file(path: str | Path, nets: list[Network], output: str | Path | None = None, force: bool = False,

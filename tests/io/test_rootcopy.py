@@ -114,6 +114,39 @@ def test_refusals_are_one_line_and_write_nothing(odd, tmp_path, tree, match):
     assert "\n" not in str(info.value) and not out.exists()
 
 
+def test_chunks_are_written_as_they_come_and_equal_whole_arrays(odd, tmp_path):
+    values = np.linspace(0.0, 1.0, N).astype(np.float32)
+    seen = []
+
+    def chunks():
+        for start in range(0, N, 300):  # 300, 300, 300, 100: ROOT has filled each before the next is made
+            seen.append(start)
+            yield {"score": values[start:start + 300], "idx": np.arange(start, min(start + 300, N), dtype=np.int32)}
+
+    new = rootcopy.NewBranches({"score": np.dtype(np.float32), "idx": np.dtype(np.int32)}, chunks())
+    rootcopy.copy_with_branches(odd, tmp_path / "chunks.root", {"nominal": new})
+    whole = {"score": values, "idx": np.arange(N, dtype=np.int32)}
+    rootcopy.copy_with_branches(odd, tmp_path / "whole.root", {"nominal": whole})
+    assert seen == [0, 300, 600, 900]
+    a = uproot.open(tmp_path / "chunks.root")["nominal"].arrays(["score", "idx"], library="np")
+    b = uproot.open(tmp_path / "whole.root")["nominal"].arrays(["score", "idx"], library="np")
+    assert np.array_equal(a["score"], values) and np.array_equal(a["idx"], b["idx"])
+    f = ROOT.TFile.Open(str(tmp_path / "chunks.root"))
+    t = f.Get("nominal")
+    t.GetEntry(N - 1)
+    assert t.GetEntries() == N and t.idx == N - 1 and t.score == pytest.approx(1.0)
+    f.Close()
+
+
+def test_a_chunk_past_the_entries_or_short_of_them_is_refused(odd, tmp_path):
+    over = rootcopy.NewBranches({"s": np.dtype(np.float32)}, [{"s": np.zeros(600, np.float32)}] * 2)
+    with pytest.raises(ValueError, match="has 1200 values for 1000 entries"):
+        rootcopy.copy_with_branches(odd, tmp_path / "a.root", {"nominal": over})
+    short = rootcopy.NewBranches({"s": np.dtype(np.float32)}, [{"s": np.zeros(600, np.float32)}])
+    with pytest.raises(ValueError, match="has 600 values for 1000 entries"):
+        rootcopy.copy_with_branches(odd, tmp_path / "b.root", {"nominal": short})
+
+
 def test_wrong_length_or_dtype_is_a_bug_not_a_user_error(odd, tmp_path):
     with pytest.raises(ValueError, match="has 3 values for 1000 entries"):
         rootcopy.copy_with_branches(odd, tmp_path / "a.root", {"nominal": {"s": np.zeros(3, np.float32)}})
