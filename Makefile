@@ -81,8 +81,11 @@ bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py
 
 # Slow measurements stored with their date in benchmarks/stored/ and shown by make bench.
+# Too slow for make bench (about 25 min on 2 free cores, most of it generating 5M toy events): peak memory of
+# hhnb apply on a 5M-event file, and of the default training on 5M events with its rate against 200k.
 bench-large: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/large.py
+	$(BIN)/python benchmarks/large_train.py
 
 bench-demo: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/demo_time.py

@@ -62,7 +62,7 @@ def fit(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, x_val: np.ndarr
     ends: list[float] = []
     clock = k.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ends.append(time.perf_counter() - t0))
     lines = [_progress.callback(hyper.epochs, label=label)] if _progress.enabled(progress) else []
-    logged = loop.train(model, x.astype("float32"), y, sample_weight.astype("float32"), epochs=hyper.epochs,
+    logged = loop.train(model, np.asarray(x, np.float32), y, np.asarray(sample_weight, np.float32), epochs=hyper.epochs,
                         batch_size=hyper.batch_size, steps_per_execution=hyper.steps_per_execution, seed=seed,
                         callbacks=[val, stop, clock, *lines], penalty=penalty)
     elapsed = time.perf_counter() - t0
