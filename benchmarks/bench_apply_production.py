@@ -82,7 +82,7 @@ def clone_every_key(src: Path, dst: Path, new: dict[str, dict[str, np.ndarray]])
             dout.cd()
             if klass.InheritsFrom("TTree"):
                 clone = din.Get(name).CloneTree(-1, "fast")
-                rootcopy._add_branches(ROOT, clone, new.get(f"{prefix}{name}", {}), name)
+                rootcopy._add_branches(ROOT, clone, rootcopy.NewBranches.of(new.get(f"{prefix}{name}", {})), name)
                 clone.Write()
             else:
                 dout.WriteTObject(key.ReadObj(), name)

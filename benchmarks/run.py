@@ -99,6 +99,7 @@ def main(names: list[str]) -> int:
         try:
             spec = importlib.util.spec_from_file_location(path.stem, path)
             mod = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = mod  # as an import does: dataclasses and pickling look the module up there
             spec.loader.exec_module(mod)
             got = mod.rows()
             cpu = obtained(c0, t0)
