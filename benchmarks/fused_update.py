@@ -25,45 +25,37 @@ from hhnb.nn import backend, loop  # noqa: E402
 from hhnb.nn.fit import fit  # noqa: E402
 
 
-def fused_steps_function(model, x, y, w, batch_size: int, penalty=None):
-    """``loop._steps_function`` with the Adamax update as ``tf.raw_ops.ResourceApplyAdaMax`` per variable."""
-    if penalty is not None:
-        raise ValueError("the fused variant is measured without a penalty")
+def fused_adamax(model):
+    """The update ``update(gradients, variables)`` of :func:`hhnb.nn.loop._steps_function` as one
+    ``tf.raw_ops.ResourceApplyAdaMax`` per variable on the compiled Adamax' own slots and step counter."""
     tf = backend.tensorflow()
-    xs, ys, ws = tf.constant(x, tf.float32), tf.constant(y), tf.constant(w, tf.float32)
-    variables = model.trainable_variables
     opt = model.optimizer
-    opt.build(variables)
-    slots = [(opt._m[opt._get_variable_index(v)], opt._u[opt._get_variable_index(v)]) for v in variables]
+    opt.build(model.trainable_variables)  # as the loop does before it asks for the update
     lr = tf.constant(float(opt.learning_rate.numpy()), tf.float32)
     b1, b2, eps = (tf.constant(float(v), tf.float32) for v in (opt.beta_1, opt.beta_2, opt.epsilon))
-    batch = tf.constant(int(batch_size), tf.int64)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int64)])
-    def run(idx):
-        total = tf.constant(0.0, tf.float32)
-        for start in tf.range(tf.constant(0, tf.int64), tf.size(idx, out_type=tf.int64), batch):
-            rows = idx[start:start + batch]
-            xb, yb, wb = tf.gather(xs, rows), tf.gather(ys, rows), tf.gather(ws, rows)
-            with tf.GradientTape() as tape:
-                pred = model(xb, training=True)
-                loss = model.compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb)
-            grads = tape.gradient(loss, variables)
-            power = tf.pow(b1, tf.cast(opt.iterations + 1, tf.float32))
-            for v, g, (m, u) in zip(variables, grads, slots):
-                tf.raw_ops.ResourceApplyAdaMax(var=v.value.handle, m=m.value.handle, v=u.value.handle,
-                                               beta1_power=power, lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=g)
-            opt.iterations.assign_add(1)
-            total += loss * tf.cast(tf.size(rows), tf.float32)
-        return total
+    def update(grads, variables):
+        power = tf.pow(b1, tf.cast(opt.iterations + 1, tf.float32))
+        for v, g in zip(variables, grads):
+            i = opt._get_variable_index(v)
+            tf.raw_ops.ResourceApplyAdaMax(var=v.value.handle, m=opt._m[i].value.handle, v=opt._u[i].value.handle,
+                                           beta1_power=power, lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=g)
+        opt.iterations.assign_add(1)
 
-    return run
+    return update
+
+
+def fused_steps_function(model, x, y, w, batch_size: int, penalty=None):
+    """hhnb's steps function with the fused Adamax update."""
+    return keras_steps(model, x, y, w, batch_size, penalty, update=fused_adamax(model))
+
+
+keras_steps = loop._steps_function
 
 
 def main(repeats: int = 3) -> None:
     ana, x, y, sw, xv, yv, wv, _ = arrays()
     hyper = HyperParameters.scaled(ana.learning_rate, epochs=EPOCHS, patience=100)
-    keras_steps = loop._steps_function
     ratios = []
     for r in range(repeats):
         times = {}

@@ -152,7 +152,6 @@ def _add_branches(ROOT, tree, branches: NewBranches, where: str) -> None:
     for name, dtype in branches.dtypes.items():
         if np.dtype(dtype) not in _LEAF:
             raise TypeError(f"{where}: branch {name!r} of dtype {np.dtype(dtype)}: expected float32/64 or int32/64")
-    for name, dtype in branches.dtypes.items():
         letter, ctype = _LEAF[np.dtype(dtype)]
         fillers[name] = ROOT.hhnb_rootcopy.Filler[ctype](tree, name, f"{name}/{letter}")
     filled = dict.fromkeys(fillers, 0)

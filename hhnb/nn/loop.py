@@ -13,6 +13,7 @@ driven through ``keras.callbacks.CallbackList`` as ``fit`` drives them. Measured
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,18 +21,22 @@ import numpy as np
 from hhnb.nn import backend, decorrelation
 
 
-def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Penalty | None = None):
+def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Penalty | None = None,
+                    update: Callable[[list, list], Any] | None = None):
     """A graph function: run the training steps over the events ``idx`` (a slice of a permutation), batch by batch.
 
     Returns the sum over its batches of (mean batch loss x batch events), so that the epoch's loss is the
     event-weighted mean Keras' fit reports. ``penalty``: the DisCo term, strength x dCor^2(p_sig, masses) over the
     batch's background events (at most ``decorrelation.PENALTY_EVENTS``), added to each batch's loss.
+    ``update(gradients, variables)``: the step's update (default the compiled optimizer's ``apply``; another is
+    measured in benchmarks/fused_update.py).
     """
     tf = backend.tensorflow()
     xs, ys, ws = tf.constant(x, tf.float32), tf.constant(y), tf.constant(w, tf.float32)
     variables = model.trainable_variables
     optimizer = model.optimizer
     optimizer.build(variables)
+    update = update or optimizer.apply
     batch = tf.constant(int(batch_size), tf.int64)
     if penalty is not None:
         ms = tf.constant(np.asarray(penalty.mass, np.float32).reshape(len(x), -1))
@@ -50,7 +55,7 @@ def _steps_function(model, x, y, w, batch_size: int, penalty: decorrelation.Pena
                 if penalty is not None:
                     loss = loss + strength * decorrelation.batch_penalty(pred[:, 0], tf.gather(ms, rows),
                                                                          tf.gather(pw, rows))
-            optimizer.apply(tape.gradient(loss, variables), variables)
+            update(tape.gradient(loss, variables), variables)
             total += loss * tf.cast(tf.size(rows), tf.float32)
         return total
 

@@ -42,17 +42,63 @@ class Scan:
     sigma_b: str = ""  # what enters the background uncertainty: "" (none), "MC stat.", "MC stat. + 10 % syst." ...
 
 
+def _order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The events by descending score (stable sort) and the sorted position of the last event of each distinct
+    score: what every ROC of these scores shares, whatever the weights."""
+    sc = np.asarray(score, float)
+    order = np.argsort(-sc, kind="mergesort")
+    last = np.r_[np.flatnonzero(np.diff(sc[order])), len(sc) - 1] if len(sc) else np.zeros(0, int)
+    return order, last
+
+
+def _cumulative(signal: np.ndarray, w: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative background and signal weights above each distinct score (events already in score order)."""
+    return (np.r_[0.0, np.cumsum(np.where(signal, 0.0, w))[last]],
+            np.r_[0.0, np.cumsum(np.where(signal, w, 0.0))[last]])
+
+
+def _rates(fps: np.ndarray, tps: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The ROC's (fpr, tpr, *others) without the points collinear with their neighbours (scikit-learn's
+    drop_intermediate: they add nothing), the rates normalised to the totals."""
+    if len(fps) > 2:
+        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps, others = fps[keep], tps[keep], tuple(o[keep] for o in others)
+    return (fps / fps[-1] if fps[-1] else fps, tps / tps[-1] if tps[-1] else tps, *others)
+
+
 def _roc_points(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Cumulative background and signal weights above each distinct score, from the top (signed weights)."""
     y = np.asarray(y_true).astype(int) == 1
     sc = np.asarray(score, float)
     w = np.ones(len(sc)) if weight is None else np.asarray(weight, float)
-    order = np.argsort(-sc, kind="mergesort")
-    sc, y, w = sc[order], y[order], w[order]
-    last = np.r_[np.flatnonzero(np.diff(sc)), len(sc) - 1] if len(sc) else np.zeros(0, int)
-    tps = np.r_[0.0, np.cumsum(np.where(y, w, 0.0))[last]]
-    fps = np.r_[0.0, np.cumsum(np.where(y, 0.0, w))[last]]
-    return fps, tps, np.r_[np.inf, sc[last]]
+    order, last = _order(sc)
+    fps, tps = _cumulative(y[order], w[order], last)
+    return fps, tps, np.r_[np.inf, sc[order][last]]
+
+
+def tpr_at_replicas(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray, fpr: float, n_boot: int = 100,
+                    seed: int = 1) -> np.ndarray:
+    """The signal efficiency where the ROC's background efficiency is ``fpr`` (linear interpolation, as on
+    :func:`roc`'s curve) on ``n_boot`` Poisson-bootstrap replicas of the weights (:func:`bootstrap_aucs`' draws).
+
+    The scores are the same in every replica: they are sorted once and each replica's curve is two cumulative
+    sums (a 400k-event, 200-replica bootstrap in seconds instead of minutes).
+
+    >>> y, s = np.array([1, 1, 0, 1, 0, 0]), np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    >>> r = tpr_at_replicas(y, s, np.ones(6), 0.5, n_boot=4)
+    >>> r.shape, bool(((r >= 0) & (r <= 1)).all())
+    ((4,), True)
+    """
+    y = np.asarray(y_true).astype(int) == 1
+    w = np.asarray(weight, float)
+    order, last = _order(score)
+    ys, ws = y[order], w[order]
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    for i in range(n_boot):
+        fpr_i, tpr_i = _rates(*_cumulative(ys, ws * rng.poisson(1.0, len(w))[order], last))
+        out[i] = np.interp(fpr, fpr_i, tpr_i)
+    return out
 
 
 def weighted_auc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None) -> float:
@@ -79,12 +125,7 @@ def roc(y_true: np.ndarray, score: np.ndarray, weight: np.ndarray | None = None)
     >>> round(roc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])).area, 2)
     0.75
     """
-    fps, tps, thr = _roc_points(y_true, score, weight)
-    if len(fps) > 2:  # points collinear with their neighbours add nothing (scikit-learn's drop_intermediate)
-        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
-        fps, tps, thr = fps[keep], tps[keep], thr[keep]
-    fpr = fps / fps[-1] if fps[-1] else fps
-    tpr = tps / tps[-1] if tps[-1] else tps
+    fpr, tpr, thr = _rates(*_roc_points(y_true, score, weight))
     return Curve(fpr, tpr, thr, weighted_auc(y_true, score, weight))
 
 

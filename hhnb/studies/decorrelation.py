@@ -51,24 +51,7 @@ def signal_efficiency_error(y_true: np.ndarray, score: np.ndarray, weight: np.nd
     >>> 0.005 < e < 0.02  # binomial: sqrt(0.63 x 0.37 / 4000) = 0.0076, plus the background's share
     True
     """
-    y, p, w = np.asarray(y_true).astype(int) == 1, np.asarray(score, float), np.asarray(weight, float)
-    rng = np.random.default_rng(seed)
-    # the scores are the same in every replica, only the weights change: sort once, then each replica's ROC
-    # points are two cumulative sums, with metrics.roc's dropping of collinear points (it matters where signed
-    # weights make the background rate non-monotonic)
-    order = np.argsort(-p, kind="mergesort")
-    ys, ws = y[order], w[order]
-    last = np.r_[np.flatnonzero(np.diff(p[order])), len(p) - 1]
-    values = []
-    for _ in range(n_boot):
-        k = ws * rng.poisson(1.0, len(w))[order]
-        tps = np.r_[0.0, np.cumsum(np.where(ys, k, 0.0))[last]]
-        fps = np.r_[0.0, np.cumsum(np.where(ys, 0.0, k))[last]]
-        if len(fps) > 2:
-            keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
-            fps, tps = fps[keep], tps[keep]
-        values.append(np.interp(background_efficiency, fps / fps[-1] if fps[-1] else fps,
-                                tps / tps[-1] if tps[-1] else tps))
+    values = metrics.tpr_at_replicas(y_true, score, weight, background_efficiency, n_boot, seed)
     return float(np.std(values, ddof=1)) if n_boot > 1 else float("nan")
 
 

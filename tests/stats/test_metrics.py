@@ -142,3 +142,18 @@ def test_effective_events_and_discriminant():
     np.testing.assert_allclose(metrics.discriminant(p), [-np.log(9), 0.0, np.log(9)])
     np.testing.assert_allclose(1 / (1 + np.exp(-metrics.discriminant(p))), p)  # the inverse is the logistic
     assert np.isfinite(metrics.discriminant(np.array([0.0, 1.0]))).all()  # clipped at eps
+
+
+def test_tpr_at_replicas_equals_the_roc_of_each_replica():
+    """Sorted once, each replica's signal efficiency is the one roc() gives on that replica's weights (the same
+    Poisson draws; signed weights and tied scores included)."""
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 3000)
+    s = np.round(rng.normal(y, 1.0), 2)
+    w = rng.uniform(0.5, 1.5, 3000) * np.where(rng.random(3000) < 0.1, -1, 1)
+    draws = np.random.default_rng(9)
+    brute = []
+    for _ in range(20):
+        c = metrics.roc(y, s, w * draws.poisson(1.0, 3000))
+        brute.append(np.interp(0.05, c.x, c.y))
+    assert metrics.tpr_at_replicas(y, s, w, 0.05, n_boot=20, seed=9) == pytest.approx(brute, rel=1e-12)
